@@ -1,0 +1,28 @@
+# Two commands do all set-up:  `make lab` opens the course, `make test` checks it.
+# Both create .venv (if missing) and install requirements.txt and the library into it.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# Extra arguments, e.g. `make test PYTEST_ARGS="-m nb02"` or `make lab LAB_ARGS=--no-browser`
+PYTEST_ARGS ?=
+LAB_ARGS    ?=
+
+.PHONY: lab test install clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version.split()[0] + " ($(PYTHON)); run make with PYTHON=/path/to/python3.11")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -e .
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --ServerApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,105 @@
+"""Vectorised layers: the forward/backward contract, three witnesses per backward rule."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import backprop as bp
+import backprop.symbolic as sym
+from strategies import FD_EXAMPLES, RTOL, assert_gradients
+
+pytestmark = pytest.mark.nb05
+
+
+@pytest.mark.parametrize("rule", ["affine_backward", "multiplicative_backward", "residual_backward"])
+def test_rule_equals_sympy(rule):
+    check = sym.verify(rule)
+    assert check.ok, str(check)
+
+
+def _through(layer, Y, G):
+    """Check every gradient of ``sum(G * layer(Y))`` (the upstream gradient is G) numerically."""
+    x = Y.copy()
+    out, cache = layer.forward(Y)
+    dY, grads = layer.backward(G, cache)
+    params = {"Y": x, **layer.params}
+    analytic = {"Y": dY, **grads}
+    return bp.check_gradients(lambda: float((G * layer.forward(x)[0]).sum()), params, analytic, rtol=RTOL)
+
+
+shapes = st.tuples(st.integers(1, 4), st.integers(1, 5), st.integers(1, 5))  # B, width_(k-1), width_k
+
+
+@settings(max_examples=FD_EXAMPLES)
+@given(shape=shapes, seed=st.integers(0, 2**32 - 1))
+def test_affine_backward_matches_finite_differences(shape, seed):
+    B, n_in, n_out = shape
+    rng = np.random.default_rng(seed)
+    layer = bp.Affine(rng.normal(size=(n_out, n_in)), rng.normal(size=n_out))
+    assert_gradients(_through(layer, rng.normal(size=(B, n_in)), rng.normal(size=(B, n_out))))
+
+
+@settings(max_examples=FD_EXAMPLES)
+@given(shape=shapes, seed=st.integers(0, 2**32 - 1))
+def test_multiplicative_backward_matches_finite_differences(shape, seed):
+    B, n_in, n_out = shape
+    rng = np.random.default_rng(seed)
+    layer = bp.Multiplicative(rng.integers(0, n_in, size=(n_out, 2)))  # repeats and squares included
+    assert_gradients(_through(layer, rng.normal(size=(B, n_in)), rng.normal(size=(B, n_out))))
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "softmax", "identity"])
+@settings(max_examples=FD_EXAMPLES)
+@given(shape=shapes, seed=st.integers(0, 2**32 - 1))
+def test_activation_layer_backward_matches_finite_differences(activation, shape, seed):
+    B, width, _ = shape
+    rng = np.random.default_rng(seed)
+    layer = bp.ActivationLayer(activation)
+    assert_gradients(_through(layer, rng.normal(size=(B, width)), rng.normal(size=(B, width))))
+
+
+@settings(max_examples=FD_EXAMPLES)
+@given(shape=shapes, seed=st.integers(0, 2**32 - 1))
+def test_residual_backward_matches_finite_differences(shape, seed):
+    B, width, _ = shape
+    rng = np.random.default_rng(seed)
+    block = bp.Residual([bp.Affine(rng.normal(size=(width, width)), rng.normal(size=width)), bp.ActivationLayer("tanh")])
+    assert_gradients(_through(block, rng.normal(size=(B, width)), rng.normal(size=(B, width))))
+
+
+def test_shapes_follow_the_lecture():
+    rng = np.random.default_rng(0)
+    W, b = rng.normal(size=(3, 4)), rng.normal(size=3)  # W(k): (width_k, width_(k-1))
+    Y = np.linspace(-0.1, 0.5, 8).reshape(2, 4)
+    Z, cache = bp.affine_forward(Y, W, b)
+    assert Z.shape == (2, 3)
+    np.testing.assert_allclose(Z[1], W @ Y[1] + b)  # z(k) = W(k) y(k-1) + b(k), per row
+    dY, dW, db = bp.affine_backward(np.ones((2, 3)), cache)
+    assert (dY.shape, dW.shape, db.shape) == (Y.shape, W.shape, b.shape)
+    # dW is the batch sum of the lecture's y(k-1) dDiv/dz(k), transposed to W's shape
+    np.testing.assert_allclose(dW, sum(np.outer(Y[t], np.ones(3)) for t in range(2)).T)
+
+
+def test_multiplicative_layer_values():
+    O, cache = bp.multiplicative_forward(np.array([[2.0, 3.0, 5.0]]), [(0, 1), (2, 2)])
+    np.testing.assert_array_equal(O, [[6.0, 25.0]])
+    dY = bp.multiplicative_backward(np.array([[1.0, 1.0]]), cache)
+    np.testing.assert_array_equal(dY, [[3.0, 2.0, 10.0]])  # do/dy_j = y_l, and 2 y for a square
+
+
+def test_residual_passes_gradient_through_a_dead_relu():
+    """out = z + ReLU(z): even for z < 0 the gradient is 1, not 0 (the lecture's skip connection)."""
+    block = bp.Residual([bp.ActivationLayer("relu")])
+    out, caches = block.forward(np.array([[-1.0, 2.0]]))
+    np.testing.assert_array_equal(out, [[-1.0, 4.0]])
+    dY, _ = block.backward(np.array([[1.0, 1.0]]), caches)
+    np.testing.assert_array_equal(dY, [[1.0, 2.0]])
+
+
+def test_params_are_the_arrays_themselves():
+    layer = bp.Affine(np.zeros((2, 3)), np.zeros(2))
+    layer.params["W"][0, 0] = 1.0
+    assert layer.W[0, 0] == 1.0
+    block = bp.Residual([bp.Affine(np.zeros((2, 2)), np.zeros(2))])
+    assert sorted(block.params) == ["0.W", "0.b"]
