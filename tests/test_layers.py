@@ -31,41 +31,27 @@ def _through(layer, Y, G):
 shapes = st.tuples(st.integers(1, 4), st.integers(1, 5), st.integers(1, 5))  # B, width_(k-1), width_k
 
 
+LAYERS = {  # name -> builder(rng, width_(k-1), width_k) -> (layer, width_k actually produced)
+    "affine": lambda rng, n_in, n_out: (bp.Affine(rng.normal(size=(n_out, n_in)), rng.normal(size=n_out)), n_out),
+    # repeated pairs and squares included: their terms accumulate
+    "multiplicative": lambda rng, n_in, n_out: (bp.Multiplicative(rng.integers(0, n_in, size=(n_out, 2))), n_out),
+    "tanh": lambda rng, n_in, n_out: (bp.ActivationLayer("tanh"), n_in),
+    "sigmoid": lambda rng, n_in, n_out: (bp.ActivationLayer("sigmoid"), n_in),
+    "softmax": lambda rng, n_in, n_out: (bp.ActivationLayer("softmax"), n_in),
+    "identity": lambda rng, n_in, n_out: (bp.ActivationLayer("identity"), n_in),
+    "residual": lambda rng, n_in, n_out: (bp.Residual([
+        bp.Affine(rng.normal(size=(n_in, n_in)), rng.normal(size=n_in)), bp.ActivationLayer("tanh")]), n_in),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(LAYERS))
 @settings(max_examples=FD_EXAMPLES)
 @given(shape=shapes, seed=st.integers(0, 2**32 - 1))
-def test_affine_backward_matches_finite_differences(shape, seed):
+def test_layer_backward_matches_finite_differences(kind, shape, seed):
     B, n_in, n_out = shape
     rng = np.random.default_rng(seed)
-    layer = bp.Affine(rng.normal(size=(n_out, n_in)), rng.normal(size=n_out))
-    assert_gradients(_through(layer, rng.normal(size=(B, n_in)), rng.normal(size=(B, n_out))))
-
-
-@settings(max_examples=FD_EXAMPLES)
-@given(shape=shapes, seed=st.integers(0, 2**32 - 1))
-def test_multiplicative_backward_matches_finite_differences(shape, seed):
-    B, n_in, n_out = shape
-    rng = np.random.default_rng(seed)
-    layer = bp.Multiplicative(rng.integers(0, n_in, size=(n_out, 2)))  # repeats and squares included
-    assert_gradients(_through(layer, rng.normal(size=(B, n_in)), rng.normal(size=(B, n_out))))
-
-
-@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "softmax", "identity"])
-@settings(max_examples=FD_EXAMPLES)
-@given(shape=shapes, seed=st.integers(0, 2**32 - 1))
-def test_activation_layer_backward_matches_finite_differences(activation, shape, seed):
-    B, width, _ = shape
-    rng = np.random.default_rng(seed)
-    layer = bp.ActivationLayer(activation)
-    assert_gradients(_through(layer, rng.normal(size=(B, width)), rng.normal(size=(B, width))))
-
-
-@settings(max_examples=FD_EXAMPLES)
-@given(shape=shapes, seed=st.integers(0, 2**32 - 1))
-def test_residual_backward_matches_finite_differences(shape, seed):
-    B, width, _ = shape
-    rng = np.random.default_rng(seed)
-    block = bp.Residual([bp.Affine(rng.normal(size=(width, width)), rng.normal(size=width)), bp.ActivationLayer("tanh")])
-    assert_gradients(_through(block, rng.normal(size=(B, width)), rng.normal(size=(B, width))))
+    layer, width_out = LAYERS[kind](rng, n_in, n_out)
+    assert_gradients(_through(layer, rng.normal(size=(B, n_in)), rng.normal(size=(B, width_out))))
 
 
 def test_shapes_follow_the_lecture():

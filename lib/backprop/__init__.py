@@ -21,6 +21,9 @@ from .divergences import (
     DIVERGENCES, BinaryCrossEntropy, CrossEntropy, Divergence, HalfSquaredError, KLDivergence,
     SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, SquaredError, get_divergence, log_sum_exp, one_hot,
 )
+from .drawing import draw_dag
+from .graph import GATES, GateRecord, Value, draw_graph, maximum, sigmoid_neuron_example, trace, trace_table
+from .influence import InfluenceDiagram, PathContribution, influence_diagram
 from .gradcheck import (
     EntryCheck, GradientReport, check_derivative, check_gradients, numerical_gradient, relative_error,
 )
