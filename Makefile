@@ -7,6 +7,8 @@ STAMP  := $(VENV)/.installed
 # Extra arguments, e.g. `make test PYTEST_ARGS="-m nb02"` or `make lab LAB_ARGS=--no-browser`
 PYTEST_ARGS ?=
 LAB_ARGS    ?=
+# Jupyter refuses to start as root (containers, CI) unless told to
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 .PHONY: lab test install clean
 
@@ -19,7 +21,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ServerApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab --ServerApp.default_url=/lab/tree/notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)
