@@ -149,14 +149,16 @@ def test_draw_graph_of_a_value_used_twice():
     assert len(arrows(ax)) == 2 and "x\n3.00\ngrad 6.00" in [t.get_text() for t in ax.texts]
 
 
-def test_importing_the_library_sets_no_backend_and_no_rcparams():
+def test_importing_the_library_changes_no_global_state():
     # rcParams["backend"] is skipped: reading it would itself import pyplot.
     code = (
-        "import matplotlib, sys;"
+        "import matplotlib, sys, warnings, numpy as np;"
         "snapshot = lambda: {k: matplotlib.rcParams[k] for k in matplotlib.rcParams if k != 'backend'};"
-        "before = snapshot();"
-        "import backprop.drawing, backprop.influence, backprop.graph;"
+        "before, filters, rng = snapshot(), list(warnings.filters), np.random.get_state()[1].copy();"
+        "import backprop, backprop.symbolic;"
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported';"
-        "assert snapshot() == before, 'rcParams changed'"
+        "assert snapshot() == before, 'rcParams changed';"
+        "assert list(warnings.filters) == filters, 'warnings filters changed';"
+        "assert (np.random.get_state()[1] == rng).all(), 'global numpy RNG touched'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,38 @@
+"""The project's own promises: one set of version ranges, and CI running what the README says."""
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _requirements():
+    reqs = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, spec = re.match(r"([A-Za-z0-9_.-]+)\s*(.*)", line).groups()
+            reqs[name.lower()] = spec.replace(" ", "")
+    return reqs
+
+
+def test_library_dependencies_use_the_same_ranges_as_requirements():
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    reqs = _requirements()
+    for dep in deps:
+        name, spec = re.match(r"([A-Za-z0-9_.-]+)\s*(.*)", dep).groups()
+        assert reqs.get(name.lower()) == spec.replace(" ", ""), f"{name}: pyproject {spec!r}, requirements {reqs.get(name.lower())!r}"
+
+
+def test_every_requirement_is_pinned_to_a_range():
+    for name, spec in _requirements().items():
+        assert ">=" in spec and "<" in spec, f"{name} is not pinned to a compatible range: {spec!r}"
+
+
+def test_ci_runs_make_test_and_nothing_else():
+    commands = [l for l in (ROOT / ".ci/run").read_text().splitlines()
+                if l.strip() and not l.lstrip().startswith("#") and not l.startswith(("set ", "cd "))]
+    assert commands == ["make test"]
+    readme = (ROOT / "README.md").read_text()
+    assert "make lab" in readme and "make test" in readme
