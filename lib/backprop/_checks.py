@@ -16,7 +16,6 @@ import numpy as np
 __all__ = [
     "describe",
     "as_array",
-    "check_shape",
     "check_same_shape",
     "check_positive_int",
     "check_real",
@@ -96,21 +95,11 @@ def as_array(
     return arr
 
 
-def check_shape(arr: np.ndarray, name: str, expected: Sequence[int | None], meaning: str = "") -> None:
-    """Raise ``ValueError`` unless ``arr.shape`` matches ``expected`` (``None`` = any)."""
-    ok = arr.ndim == len(expected) and all(e is None or e == s for e, s in zip(expected, arr.shape))
-    if not ok:
-        shown = "(" + ", ".join("*" if e is None else str(e) for e in expected) + ("," if len(expected) == 1 else "") + ")"
-        raise ValueError(
-            f"argument '{name}' expected shape {shown}{' ' + meaning if meaning else ''}, got {arr.shape}"
-        )
-
-
 def check_same_shape(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> None:
     """Raise ``ValueError`` unless two arrays have the same shape."""
     if a.shape != b.shape:
         raise ValueError(
-            f"argument '{b_name}' expected the same shape as '{a_name}' {a.shape}, got {b.shape}"
+            f"argument '{b_name}' expected the shape of '{a_name}' {a.shape}, got {b.shape}"
         )
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_array, check_choice, check_in_interval, describe
+from ._checks import as_array, check_choice, check_in_interval, check_same_shape, describe
 
 __all__ = [
     "Activation",
@@ -80,8 +80,7 @@ class Activation:
         """``dDiv/dz = dDiv/dy * f'(z)``: shapes ``(..., width)`` in and out."""
         z = _input(z, "z", np)
         dy = _input(dy, "dy", np)
-        if dy.shape != z.shape:
-            raise ValueError(f"argument 'dy' expected the shape of 'z' {z.shape}, got {dy.shape}")
+        check_same_shape(z, "z", dy, "dy")
         return dy * self.derivative(z, y)
 
     def __call__(self, z):
@@ -220,8 +219,7 @@ class Softmax(Activation):
         """``dDiv/dz = dDiv/dy @ J``, i.e. ``y_j (dy_j - sum_i dy_i y_i)``, without forming J."""
         z = _input(z, "z", np)
         dy = _input(dy, "dy", np)
-        if dy.shape != z.shape:
-            raise ValueError(f"argument 'dy' expected the shape of 'z' {z.shape}, got {dy.shape}")
+        check_same_shape(z, "z", dy, "dy")
         y = self.forward(z) if y is None else y
         return y * (dy - (dy * y).sum(axis=-1, keepdims=True))
 

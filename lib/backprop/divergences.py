@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_array, check_choice, check_labels, check_positive_int, describe
+from ._checks import as_array, check_choice, check_labels, check_positive_int, check_same_shape, describe
 from .activations import Sigmoid, Softmax
 
 __all__ = [
@@ -105,8 +105,7 @@ class Divergence:
             d = one_hot(labels, Y.shape[-1])
             return d if Y.ndim == 2 else d[0]
         d = as_array(d, "d", meaning=f"shaped like {self.input_name} {Y.shape}")
-        if d.shape != Y.shape:
-            raise ValueError(f"argument 'd' expected the shape of '{self.input_name}' {Y.shape}, got {d.shape}")
+        check_same_shape(Y, self.input_name, d, "d")
         low, high = self.target_range
         if d.size and (d.min() < low or d.max() > high):
             bad = d[(d < low) | (d > high)][0]
