@@ -36,3 +36,11 @@ def test_ci_runs_make_test_and_nothing_else():
     assert commands == ["make test"]
     readme = (ROOT / "README.md").read_text()
     assert "make lab" in readme and "make test" in readme
+
+
+def test_the_readme_example_runs(capsys):
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    assert blocks, "the README has no Python example"
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+    assert "gradient check:" in capsys.readouterr().out
