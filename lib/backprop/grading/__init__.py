@@ -1,0 +1,90 @@
+"""Homework: the student's self-check and the instructor's grader.
+
+In a homework notebook, a check cell runs the public tests of one graded part::
+
+    from backprop.grading import check
+    check("02_forward", forward_pass)
+
+It prints one line when everything passes; otherwise it stops with a message that
+names the test, the output and entry that disagree, expected versus got, and which
+rule or factor of the chain rule is wrong.
+
+The instructor's commands are in ``python -m backprop.grading`` (``generate``,
+``grade``); see ``backprop.grading.__main__``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+import numpy as np
+
+from .parts import PARTS, Case, Part, Verdict, get_part, judge_case, run_case
+
+__all__ = ["check", "CheckFailed", "get_part", "PARTS", "Part", "Case", "Verdict", "DEFAULT_SEED", "hidden_rng"]
+
+#: seed of the hidden cases when none is given (the grader's ``--seed``)
+DEFAULT_SEED = 20261121
+
+
+def hidden_rng(part_id: str, seed: int = DEFAULT_SEED) -> np.random.Generator:
+    """The generator of one part's hidden cases: one stream per (seed, part)."""
+    return np.random.default_rng([seed, *part_id.encode()])
+
+
+class CheckFailed(AssertionError):
+    """A check cell's tests did not pass; the message says what is wrong.
+
+    In a notebook it is shown as its message alone, without a traceback into the
+    grader's code (IPython calls ``_render_traceback_``).
+    """
+
+    def _render_traceback_(self):
+        return str(self).splitlines()
+
+
+def check(part_id: str, *functions: Callable, hidden: bool = False, seed: int = DEFAULT_SEED) -> None:
+    """Run the tests of one graded part on the given functions, here, in this kernel.
+
+    ``functions`` are the student's functions the part needs, in the order of
+    ``get_part(part_id).names``. ``hidden=True`` adds the random cases the grader
+    draws (used by the complete solutions; the student versions call the public
+    tests only). Prints one line when every test passes; raises ``CheckFailed``
+    otherwise.
+    """
+    part = get_part(part_id)
+    if len(functions) != len(part.names):
+        raise TypeError(
+            f"check({part_id!r}, ...) expected {len(part.names)} function(s) ({', '.join(part.names)}), got {len(functions)}"
+        )
+    objects = dict(zip(part.names, functions))
+    cases = part.cases(hidden_rng(part_id, seed) if hidden else None)
+    failures = []
+    for case in cases:
+        verdict = judge_case(part, case, run_case(part, objects, json.loads(json.dumps(case.payload))))
+        if not verdict.passed:
+            failures.append((case, verdict))
+    public = [c for c in cases if not c.hidden]
+    n_hidden = len(cases) - len(public)
+    if not failures:
+        tests = f"{len(public)} public test" + ("s" if len(public) != 1 else "")
+        if n_hidden:
+            tests += f" and {n_hidden} random cases"
+        verb = "passes" if len(cases) == 1 else "pass"
+        print(f"✓ {part_id}: {'all ' if len(cases) > 1 else ''}{tests} {verb} ({part.title}).")
+        return
+    raise CheckFailed(_failure_message(part, cases, failures))
+
+
+def _failure_message(part: Part, cases, failures) -> str:
+    case, verdict = failures[0]
+    lines = [f"✗ {part.id} ({part.title}): {len(cases) - len(failures)} of {len(cases)} tests pass."]
+    if case.hidden:
+        lines.append(f"  A random case fails: {verdict.diagnosis}")
+    else:
+        lines.append(f"  Test '{case.label}':")
+        lines += [f"    {d}" for d in verdict.details]
+        if verdict.diagnosis and all(verdict.diagnosis not in d for d in verdict.details):
+            lines.append(f"  Hint: {verdict.diagnosis}")
+    return "\n".join(lines)

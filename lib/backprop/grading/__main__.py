@@ -1,0 +1,230 @@
+"""The instructor's commands.
+
+    python -m backprop.grading generate [--check] [--force]
+    python -m backprop.grading grade SUBMISSION.ipynb [...] [--jobs N] [--csv FILE]
+                                     [--feedback DIR] [--json] [--timeout S] [--seed N]
+
+``generate`` rebuilds ``exercises/`` from ``solutions/`` (``--check``: only say what is
+stale, exit 1 if anything is). ``grade`` runs each submission in its own kernel and
+prints one line per submission (with ``--json``: one JSON object per line). Exit
+status: 0 whenever grading ran, whatever the scores; 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import multiprocessing
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from . import DEFAULT_SEED
+
+REPO = Path(__file__).resolve().parents[3]
+FEEDBACK_MARK = "<!-- written by python -m backprop.grading grade; it overwrites files that start with this line -->"
+CSV_FIELDS = ["submission", "assignment", "total", "max"]
+
+
+class UsageError(Exception):
+    pass
+
+
+def _default_dir(name: str) -> Path:
+    here = Path.cwd() / name
+    return here if here.is_dir() else REPO / name
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m backprop.grading", description="Generate student versions and grade homework.")
+    sub = p.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("generate", help="rebuild exercises/ from solutions/")
+    g.add_argument("--check", action="store_true", help="write nothing; exit 1 and name the files if exercises/ is stale")
+    g.add_argument("--force", action="store_true", help="overwrite student versions even if someone has edited them")
+    g.add_argument("--solutions", type=Path, default=None, help="folder of complete notebooks (default: solutions/)")
+    g.add_argument("--exercises", type=Path, default=None, help="folder of student versions (default: exercises/)")
+    r = sub.add_parser("grade", help="grade submissions")
+    r.add_argument("submissions", nargs="+", type=Path, help="notebooks, or folders searched for *.ipynb")
+    r.add_argument("--jobs", type=int, default=1, help="submissions graded at once (each in its own kernel)")
+    r.add_argument("--csv", type=Path, default=None, help="write one row per submission to this file")
+    r.add_argument("--feedback", type=Path, default=None, help="write one feedback file per submission into this folder")
+    r.add_argument("--json", action="store_true", help="print one JSON object per submission, one per line")
+    r.add_argument("--timeout", type=float, default=30.0, help="seconds allowed per cell and per test (default 30)")
+    r.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the hidden tests' random cases")
+    r.add_argument("--assignment", default=None, help="grade every submission as this assignment (default: recognise each)")
+    r.add_argument("--solutions", type=Path, default=None, help="folder of complete notebooks (default: solutions/)")
+    return p
+
+
+# -- generate --------------------------------------------------------------------------------
+def cmd_generate(args) -> int:
+    from .generate import generate, stale
+
+    solutions = args.solutions or _default_dir("solutions")
+    exercises = args.exercises or _default_dir("exercises")
+    if not solutions.is_dir():
+        raise UsageError(f"argument --solutions expected a folder of notebooks, got {solutions} (not a folder)")
+    if args.check:
+        problems = stale(solutions, exercises)
+        for line in problems:
+            print(f"stale: {line}")
+        if problems:
+            print("run: python -m backprop.grading generate", file=sys.stderr)
+            return 1
+        print(f"{exercises} is up to date with {solutions}")
+        return 0
+    written, kept = generate(solutions, exercises, force=args.force)
+    for path in written:
+        print(f"wrote {path}")
+    for line in kept:
+        print(f"kept {line}", file=sys.stderr)
+    if not written and not kept:
+        print(f"{exercises} is up to date with {solutions}")
+    return 0
+
+
+# -- grade ------------------------------------------------------------------------------------
+def _expand(paths: list[Path]) -> list[Path]:
+    out = []
+    for p in paths:
+        if p.is_dir():
+            out += sorted(q for q in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts)
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise UsageError(f"argument SUBMISSION expected a notebook file or a folder, got {p} (no such file)")
+    if not out:
+        raise UsageError("argument SUBMISSION expected at least one notebook, got folders without any .ipynb file")
+    return out
+
+
+def _identify(path: Path, assignments: dict, forced: str | None):
+    from .grade import NotebookError, read_notebook
+
+    if forced:
+        return assignments[forced]
+    try:
+        meta, cells = read_notebook(path)
+    except (NotebookError, OSError):
+        meta, cells = {}, []
+    name = (meta.get("backprop") or {}).get("assignment") if isinstance(meta.get("backprop"), dict) else None
+    if name in assignments:
+        return assignments[name]
+    ids = {c.grade_id for c in cells if c.grade_id}
+    overlap = {name: len(ids & {c.grade_id for c in a.cells if c.grade_id}) for name, a in assignments.items()}
+    best = max(overlap.items(), key=lambda kv: kv[1], default=(None, 0))
+    if best[1] > 0:
+        return assignments[best[0]]
+    stem = path.stem
+    for a in assignments.values():
+        if a.name in stem or stem.startswith(a.name.split("_")[0] + "_"):
+            return a
+    return None
+
+
+def _feedback_names(paths: list[Path]) -> list[str]:
+    stems = [p.stem for p in paths]
+    return [
+        p.stem if stems.count(p.stem) == 1 else "__".join([*p.resolve().parent.parts[-1:], p.stem]) for p in paths
+    ]
+
+
+def _refuse_overwrite(path: Path, first_line: str, what: str) -> None:
+    if path.exists():
+        head = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0]
+        if not head.startswith(first_line):
+            raise UsageError(f"argument {what} would overwrite {path}, which this command did not write; choose another name")
+
+
+def _feedback_text(result, notes_title="Notes on running your notebook") -> str:
+    lines = [FEEDBACK_MARK, f"# Feedback: {result.submission}", ""]
+    lines.append(f"Assignment: {result.assignment or 'not recognised'}  ")
+    lines.append(f"**Score: {result.total:g} / {result.max:g}**")
+    lines.append("")
+    for part in result.parts:
+        lines.append(f"## {part.id}: {part.points:g} / {part.max:g}")
+        lines.append("")
+        lines += [line + "  " for line in part.feedback.splitlines()]
+        lines.append("")
+    if result.notes:
+        lines.append(f"## {notes_title}")
+        lines.append("")
+        lines += [f"- {n}" for n in result.notes]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def cmd_grade(args) -> int:
+    from .grade import grade_job, load_assignment
+
+    if args.jobs < 1:
+        raise UsageError(f"argument --jobs expected a positive integer, got {args.jobs}")
+    if not args.timeout > 0:
+        raise UsageError(f"argument --timeout expected a positive number of seconds, got {args.timeout}")
+    solutions = args.solutions or _default_dir("solutions")
+    if not solutions.is_dir():
+        raise UsageError(f"argument --solutions expected a folder of notebooks, got {solutions} (not a folder)")
+    assignments = {}
+    for src in sorted(solutions.glob("*.ipynb")):
+        a = load_assignment(src)
+        assignments[a.name] = a
+    if args.assignment and args.assignment not in assignments:
+        raise UsageError(f"argument --assignment expected one of {sorted(assignments)}, got {args.assignment!r}")
+    paths = _expand(args.submissions)
+    names = _feedback_names(paths)
+    if args.csv:
+        _refuse_overwrite(args.csv, ",".join(CSV_FIELDS), "--csv")
+    if args.feedback:
+        if args.feedback.exists() and not args.feedback.is_dir():
+            raise UsageError(f"argument --feedback expected a folder, got {args.feedback} (a file)")
+        for n in names:
+            _refuse_overwrite(args.feedback / f"{n}.md", FEEDBACK_MARK, "--feedback")
+    opts = {"seed": args.seed, "timeout": args.timeout}
+    found = [_identify(p, assignments, args.assignment) for p in paths]
+    known = {a.name for a in found if a is not None}
+    if len(known) == 1:  # a batch of one homework: an unreadable file is that homework too
+        found = [a or assignments[next(iter(known))] for a in found]
+    jobs = [(p, a, str(p), opts) for p, a in zip(paths, found)]
+    if args.jobs == 1 or len(jobs) == 1:
+        results = map(grade_job, jobs)
+    else:
+        pool = ProcessPoolExecutor(max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn"))
+        results = pool.map(grade_job, jobs)
+    collected = []
+    for n, result in enumerate(results, 1):
+        collected.append(result)
+        if args.json:
+            print(json.dumps(result.as_json()), flush=True)
+        else:
+            print(f"{result.submission}\t{result.assignment or '?'}\t{result.total:g} / {result.max:g}", flush=True)
+        print(f"[{n}/{len(jobs)}] {result.submission}: {result.total:g} / {result.max:g} ({result.seconds:.1f} s)", file=sys.stderr)
+    if args.jobs > 1 and len(jobs) > 1:
+        pool.shutdown()
+    if args.csv:
+        part_ids = [pid for a in assignments.values() for pid, _ in a.parts if any(r.assignment == a.name for r in collected)]
+        args.csv.parent.mkdir(parents=True, exist_ok=True)
+        with open(args.csv, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(CSV_FIELDS + part_ids)
+            for r in collected:
+                scores = {p.id: p.points for p in r.parts}
+                w.writerow([r.submission, r.assignment or "", r.total, r.max] + [scores.get(pid, "") for pid in part_ids])
+    if args.feedback:
+        args.feedback.mkdir(parents=True, exist_ok=True)
+        for n, r in zip(names, collected):
+            (args.feedback / f"{n}.md").write_text(_feedback_text(r), encoding="utf-8")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return cmd_generate(args) if args.command == "generate" else cmd_grade(args)
+    except UsageError as exc:
+        print(f"python -m backprop.grading: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
