@@ -87,3 +87,15 @@ def test_kinks_within_the_stencil_are_flagged(z):
     assert report.entries[0].status == "kink"
     assert all(e.status != "kink" for e, v in zip(report.entries, z) if abs(v) > 2e-4)
     assert report.passed
+
+
+def test_summary_prints_noise_as_a_bound_and_ignores_entries_that_are_both_zero():
+    # f(w) = w0**2 (w1 has zero gradient: its relative error is noise over noise)
+    w = np.array([0.3, 0.7])
+    report = bp.check_gradients(lambda: float(w[0] ** 2), {"w": w}, {"w": np.array([0.6, 0.0])})
+    assert report.passed
+    assert report.summary().endswith("worst relative error < 1e-10")
+    off = bp.check_gradients(lambda: float(w[0] ** 2), {"w": w}, {"w": np.array([0.6 * (1 + 1e-8), 0.0])})
+    assert off.summary().endswith("worst relative error 1.0e-08")
+    flat = bp.check_gradients(lambda: 1.0, {"w": w}, {"w": np.zeros(2)})
+    assert flat.summary().endswith("every entry agrees to within 1e-10")

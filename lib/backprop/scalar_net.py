@@ -22,6 +22,7 @@ import numpy as np
 from ._checks import as_array, describe
 from .activations import get_activation
 from .divergences import get_divergence
+from .gradcheck import GradientReport, check_gradients
 from .layers import ActivationLayer, Affine
 
 __all__ = ["ScalarNetwork"]
@@ -58,6 +59,11 @@ class ScalarNetwork:
         self.divergence = get_divergence(divergence)
         self.z: list = []
         self.y: list = []
+        # filled by backward(): dDiv/dy(k), dDiv/dz(k), dDiv/dw(k), dDiv/db(k), indexed like y, z, w, b
+        self.dy: list = []
+        self.dz: list = []
+        self.dw: list = []
+        self.db: list = []
 
     @classmethod
     def from_network(cls, net) -> "ScalarNetwork":
@@ -90,6 +96,7 @@ class ScalarNetwork:
             raise ValueError(f"argument 'x' expected shape ({self.widths[0]},) (width_0,), got {x.shape}")
         self.y = [x.tolist()]
         self.z = [None]
+        self.dy, self.dz, self.dw, self.db = [], [], [], []  # derivatives of an earlier instance are stale
         for k in range(1, self.N + 1):
             z_k = []
             for j in range(self.widths[k]):
@@ -109,7 +116,10 @@ class ScalarNetwork:
     def backward(self, d):
         """dDiv/dw and dDiv/db for the instance of the last ``forward``, by loops.
 
-        Returns ``(dw, db)`` indexed like ``w`` and ``b`` (``dw[k][i][j]``).
+        Returns ``(dw, db)`` indexed like ``w`` and ``b`` (``dw[k][i][j]``).  Keeps
+        every derivative it computes, as the forward pass keeps z and y:
+        ``self.dy[k][i]`` = dDiv/dy(k)_i (k = 1..N), ``self.dz[k][i]`` = dDiv/dz(k)_i,
+        and ``self.dw``, ``self.db`` (the returned lists).
         """
         if not self.y:
             raise RuntimeError("backward() needs the z(k) and y(k) of a forward pass: call forward(x) first")
@@ -117,6 +127,7 @@ class ScalarNetwork:
         dy = [None] * (N + 1)
         dy[N] = [float(v) for v in self.divergence.derivative(np.array(self.y[N]), d)]
         dw, db = [None] * (N + 1), [None] * (N + 1)
+        dz_kept = [None] * (N + 1)
         for k in range(N, 0, -1):
             # through the activation: dDiv/dz(k)_i
             if self.f[k].is_vector:
@@ -127,6 +138,7 @@ class ScalarNetwork:
                     float(self.f[k].derivative(self.z[k][i], self.y[k][i])) * dy[k][i]
                     for i in range(self.widths[k])
                 ]
+            dz_kept[k] = dz
             # the weights and biases of layer k: dDiv/dw(k)_ij = y(k-1)_i dDiv/dz(k)_j
             dw[k] = [[self.y[k - 1][i] * dz[j] for j in range(self.widths[k])] for i in range(self.widths[k - 1])]
             db[k] = list(dz)
@@ -135,6 +147,8 @@ class ScalarNetwork:
                 dy[k - 1] = [
                     sum(self.w[k][i][j] * dz[j] for j in range(self.widths[k])) for i in range(self.widths[k - 1])
                 ]
+        # kept, like z and y, so the pass can be inspected neuron by neuron (dy[0] is not computed)
+        self.dy, self.dz, self.dw, self.db = dy, dz_kept, dw, db
         return dw, db
 
     def loss_and_gradients(self, X, D):
@@ -165,3 +179,38 @@ class ScalarNetwork:
             grads[f"W({k})"] = np.array(sum_w[k]).T / T
             grads[f"b({k})"] = np.array(sum_b[k]) / T
         return total / T, grads
+
+    # -- checking (the loops' gradients against finite differences) -----------------
+    def loss(self, X, D) -> float:
+        """The average divergence over the instances: X (T, width_0), D the T targets."""
+        X = as_array(X, "X", ndim=2, meaning="(T, width_0): one instance per row")
+        D = np.asarray(D)
+        if len(D) != len(X):
+            raise ValueError(f"argument 'D' expected {len(X)} targets (one per row of X), got {describe(D)}")
+        return sum(self.divergence.value(np.array(self.forward(X[t])), D[t]) for t in range(len(X))) / len(X)
+
+    def kink_signature(self, X) -> tuple:
+        """Which side of each kink (ReLU at 0...) every z(k)_j is on, for every row of X."""
+        X = as_array(X, "X", ndim=2, meaning="(T, width_0): one instance per row")
+        sides = []
+        for x in X:
+            self.forward(x)
+            sides += [z > c for k in range(1, self.N + 1) for c in self.f[k].kinks for z in self.z[k]]
+        return tuple(sides)
+
+    def gradient_check(self, X, D, *, h: float | None = None, rtol: float = 1e-7, atol: float = 1e-10,
+                       order: int = 4) -> GradientReport:
+        """The loops' gradients against central differences of the loss, entry by entry.
+
+        Parameters are compared in vector form (``"W(k)"`` of shape (width_k, width_(k-1)),
+        so entry ``[j, i]`` is w(k)_ij).  The network itself is left unchanged.
+        """
+        _, grads = self.loss_and_gradients(X, D)
+        params = self.parameters()  # copies, perturbed one entry at a time
+
+        def rebuilt():
+            return ScalarNetwork([params[f"W({k})"].T for k in range(1, self.N + 1)],
+                                 [params[f"b({k})"] for k in range(1, self.N + 1)], self.f[1:], self.divergence)
+
+        return check_gradients(lambda: rebuilt().loss(X, D), params, grads, h=h, rtol=rtol, atol=atol,
+                               order=order, kink_signature=lambda: rebuilt().kink_signature(X))
