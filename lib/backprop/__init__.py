@@ -15,6 +15,11 @@ Modules, one per concept (lecture notation throughout):
 * :mod:`backprop.symbolic_net` -- the scalar network in SymPy symbols: every backward rule derived
 * :mod:`backprop.layers`, :mod:`backprop.network` -- the vectorised network for a mini-batch
 * :mod:`backprop.gradcheck`   -- central differences, relative error, explained reports
+* :mod:`backprop.data`        -- the 8x8 digits shipped with the library, real MNIST from IDX files
+* :mod:`backprop.initialisation` -- scaled normal, Xavier and He initialisation; activations per layer
+* :mod:`backprop.training`    -- the lecture's training loop, SGD, clipping, the history to plot
+* :mod:`backprop.progress`    -- progress of long runs (a widget in JupyterLab, text in a terminal)
+* :mod:`backprop.bench`       -- ``python -m backprop.bench``: speed and accuracy against the alternatives
 * :mod:`backprop.symbolic`    -- every derivative rule checked against SymPy
 * :mod:`backprop.quiz`        -- self-check quizzes (the lecture's polls) with immediate feedback
 """
@@ -48,6 +53,16 @@ from .layers import (
     affine_backward, affine_forward, multiplicative_backward, multiplicative_forward,
 )
 from .network import Network, mlp
+from .data import (
+    Dataset, Scaling, digits_dataset, load_digits, load_idx_pair, mnist_dataset, read_idx, stratified_split,
+    two_or_not_two,
+)
+from .initialisation import INITIALISATIONS, init_std, initialise, layer_outputs
+from .progress import Progress
+from .training import (
+    History, TrainingDiverged, clip_by_global_norm, dead_relu_fraction, descent_variant, evaluate, global_norm,
+    gradient_norms, lecture_gradients, lecture_step, predict_labels, sgd_update, train,
+)
 from .quiz import Quiz, QuizFeedback
 from .scalar_net import ScalarNetwork
 from .netdraw import (

@@ -83,6 +83,17 @@ class Activation:
         check_same_shape(z, "z", dy, "dy")
         return dy * self.derivative(z, y)
 
+    # -- the training loop's path: input already validated at the Network's boundary -----
+    def forward_unchecked(self, z):
+        """``forward`` for a float64 array the caller has validated (finite, ``(..., width)``)."""
+        return self.forward(z)
+
+    def backward_unchecked(self, dy, z, y):
+        """``backward`` for validated arrays of the same shape (z and y = f(z) from the forward pass)."""
+        if self.is_vector:
+            return self.backward(dy, z, y)
+        return dy * self.derivative(z, y)
+
     def __call__(self, z):
         return self.forward(z)
 
@@ -108,6 +119,12 @@ class Identity(Activation):
         z = _input(z, "z", xp)
         return z * 0 + 1  # ones shaped like z, for arrays and symbols alike
 
+    def forward_unchecked(self, z):
+        return z
+
+    def backward_unchecked(self, dy, z, y):
+        return dy
+
 
 class Sigmoid(Activation):
     """y = 1 / (1 + exp(-z)); f'(z) = y (1 - y).
@@ -118,7 +135,13 @@ class Sigmoid(Activation):
     name = "sigmoid"
 
     def forward(self, z, xp=np):
-        z = _input(z, "z", xp)
+        return self._rule(_input(z, "z", xp), xp)
+
+    def forward_unchecked(self, z):
+        return self._rule(z, np)
+
+    @staticmethod
+    def _rule(z, xp):
         e = xp.exp(-abs(z))
         return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -134,6 +157,9 @@ class Tanh(Activation):
 
     def forward(self, z, xp=np):
         return xp.tanh(_input(z, "z", xp))
+
+    def forward_unchecked(self, z):
+        return np.tanh(z)
 
     def derivative(self, z, y=None, xp=np):
         y = self.forward(z, xp) if y is None else y
@@ -165,8 +191,18 @@ class LeakyReLU(Activation):
         return xp.where(z > 0, z, self.alpha * z)
 
     def derivative(self, z, y=None, xp=np):
-        z = _input(z, "z", xp)
+        return self._slope(_input(z, "z", xp), xp)
+
+    def _slope(self, z, xp=np):
         return xp.where(z > 0, 1.0, xp.where(z < 0, self.alpha, self.subgradient_at_zero))
+
+    def forward_unchecked(self, z):
+        return np.where(z > 0, z, self.alpha * z)
+
+    def backward_unchecked(self, dy, z, y):
+        if self.alpha == 0 and self.subgradient_at_zero == 0:  # ReLU's default: the slope is the mask z > 0
+            return dy * (z > 0)
+        return dy * self._slope(z)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(alpha={self.alpha:g}, subgradient_at_zero={self.subgradient_at_zero:g})"
@@ -187,6 +223,9 @@ class ReLU(LeakyReLU):
     def forward(self, z, xp=np):
         return xp.maximum(_input(z, "z", xp), 0)
 
+    def forward_unchecked(self, z):
+        return np.maximum(z, 0)
+
     def __repr__(self) -> str:
         return f"ReLU(subgradient_at_zero={self.subgradient_at_zero:g})"
 
@@ -206,9 +245,14 @@ class Softmax(Activation):
         if xp is np:
             if z.ndim == 0:
                 raise ValueError("argument 'z' expected a vector (..., width) for softmax, got a scalar")
-            z = z - z.max(axis=-1, keepdims=True)  # exp never overflows; softmax is shift-invariant
+            return self.forward_unchecked(z)
         e = xp.exp(z)
         return e / e.sum(axis=-1, keepdims=True)
+
+    def forward_unchecked(self, z):
+        e = np.exp(z - z.max(axis=-1, keepdims=True))  # exp never overflows; softmax is shift-invariant
+        e /= e.sum(axis=-1, keepdims=True)
+        return e
 
     def jacobian(self, z, y=None):
         """``J[..., i, j] = dy_i/dz_j = y_i (delta_ij - y_j)``, shape ``(..., width, width)``."""
@@ -220,7 +264,9 @@ class Softmax(Activation):
         z = _input(z, "z", np)
         dy = _input(dy, "dy", np)
         check_same_shape(z, "z", dy, "dy")
-        y = self.forward(z) if y is None else y
+        return self.backward_unchecked(dy, z, self.forward(z) if y is None else y)
+
+    def backward_unchecked(self, dy, z, y):
         return y * (dy - (dy * y).sum(axis=-1, keepdims=True))
 
     def derivative(self, z, y=None, xp=np):

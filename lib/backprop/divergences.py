@@ -59,7 +59,10 @@ def one_hot(labels, num_classes: int) -> np.ndarray:
 
 def log_sum_exp(z) -> np.ndarray:
     """``log(sum_i exp(z_i))`` over the last axis, shifted by the max so it never overflows."""
-    z = as_array(z, "z", meaning="(..., width)")
+    return _log_sum_exp(as_array(z, "z", meaning="(..., width)"))
+
+
+def _log_sum_exp(z):
     m = z.max(axis=-1, keepdims=True)
     return (m + np.log(np.exp(z - m).sum(axis=-1, keepdims=True)))[..., 0]
 
@@ -140,6 +143,15 @@ class Divergence:
         """d loss / dY where loss is the batch average: ``derivative / B``."""
         g = self.derivative(Y, d)
         return g / g.shape[0] if g.ndim == 2 else g
+
+    def sum_and_derivative_unchecked(self, Y, d):
+        """``(sum of Div over the batch, dDiv/dY)`` for validated (B, width) arrays: the training loop's path.
+
+        The two rules evaluated once each; the derivative is a new array the
+        caller may overwrite.  A divergence whose value and derivative share
+        work computes them together.
+        """
+        return float(self.value_rule(Y, d, np).sum()), self.derivative_rule(Y, d, np)
 
     def __call__(self, Y, d):
         return self.value(Y, d)
@@ -262,14 +274,23 @@ class SoftmaxCrossEntropy(Divergence):
     target_range = (0.0, 1.0)
 
     def value_rule(self, z, d, xp=np):
-        if xp is np:
-            lse = log_sum_exp(z)[..., None]
+        if xp is np:  # the rules see validated input (or the training loop's, validated once)
+            lse = _log_sum_exp(z)[..., None]
         else:
             lse = xp.log(xp.exp(z).sum(axis=-1, keepdims=True))
         return d * (lse - z)  # sums to lse - d.z because sum_i d_i = 1
 
     def derivative_rule(self, z, d, xp=np):
-        return Softmax().forward(z, xp) - d
+        return (Softmax().forward_unchecked(z) if xp is np else Softmax().forward(z, xp)) - d
+
+    def sum_and_derivative_unchecked(self, z, d):
+        shifted = z - z.max(axis=-1, keepdims=True)
+        e = np.exp(shifted)
+        s = e.sum(axis=-1, keepdims=True)
+        total = float(np.log(s).sum() - np.vdot(d, shifted))  # sum of lse - d.z, as sum_i d_i = 1
+        e /= s
+        e -= d  # y - d
+        return total, e
 
 
 class SigmoidBinaryCrossEntropy(Divergence):
@@ -289,7 +310,7 @@ class SigmoidBinaryCrossEntropy(Divergence):
         return xp.log(1 + xp.exp(z)) - d * z
 
     def derivative_rule(self, z, d, xp=np):
-        return Sigmoid().forward(z, xp) - d
+        return (Sigmoid().forward_unchecked(z) if xp is np else Sigmoid().forward(z, xp)) - d
 
 
 DIVERGENCES: dict[str, type[Divergence]] = {

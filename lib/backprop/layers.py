@@ -17,7 +17,9 @@ Parameter gradients come back shaped like the parameters: they are the
 
 The layer classes wrap the functions with ``forward(Y) -> (out, cache)`` and
 ``backward(d_out, cache) -> (d_in, grads)``, where ``grads`` maps parameter
-names to gradients.
+names to gradients.  ``forward_unchecked`` and ``backward_unchecked`` compute the
+same numbers without validating their input: the Network validates once at its
+boundary, then runs every layer through them (the training loop's path).
 """
 
 from __future__ import annotations
@@ -163,6 +165,14 @@ class Layer:
     def backward(self, d_out, cache):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def forward_unchecked(self, Y):
+        """``forward`` for an input the caller has validated (the Network checks X once)."""
+        return self.forward(Y)
+
+    def backward_unchecked(self, d_out, cache, need_input_grad: bool = True):
+        """``backward`` for a validated ``d_out``; with ``need_input_grad=False`` a layer may skip d_in (None)."""
+        return self.backward(d_out, cache)
+
     def output_width(self, width_in: int) -> int:
         return width_in
 
@@ -195,6 +205,17 @@ class Affine(Layer):
         dY, dW, db = affine_backward(d_out, cache)
         return dY, {"W": dW, "b": db}
 
+    def forward_unchecked(self, Y):
+        W = self.params["W"]
+        Z = Y @ W.T
+        Z += self.params["b"]
+        return Z, (Y, W)
+
+    def backward_unchecked(self, dZ, cache, need_input_grad=True):
+        Y, W = cache
+        # the first layer's dY = dZ W is a matrix product nobody needs: skipped when not asked for
+        return (dZ @ W if need_input_grad else None), {"W": dZ.T @ Y, "b": dZ.sum(axis=0)}
+
     def output_width(self, width_in):
         if width_in != self.W.shape[1]:
             raise ValueError(
@@ -219,6 +240,14 @@ class ActivationLayer(Layer):
 
     def backward(self, d_out, cache):
         return activation_backward(d_out, cache), {}
+
+    def forward_unchecked(self, Z):
+        Y = self.activation.forward_unchecked(Z)
+        return Y, (Z, Y, self.activation)
+
+    def backward_unchecked(self, dY, cache, need_input_grad=True):
+        Z, Y, act = cache
+        return act.backward_unchecked(dY, Z, Y), {}
 
     def kink_signature(self, cache):
         Z = cache[0]
@@ -274,10 +303,21 @@ class Residual(Layer):
         return {f"{i}.{key}": p for i, layer in enumerate(self.layers) for key, p in layer.params.items()}
 
     def forward(self, Y):
-        Y = _batch(Y, "Y")
+        return self._forward(_batch(Y, "Y"), checked=True)
+
+    def backward(self, d_out, caches):
+        return self._backward(d_out, caches, checked=True)
+
+    def forward_unchecked(self, Y):
+        return self._forward(Y, checked=False)
+
+    def backward_unchecked(self, d_out, caches, need_input_grad=True):
+        return self._backward(d_out, caches, checked=False)
+
+    def _forward(self, Y, checked):
         out, caches = Y, []
         for layer in self.layers:
-            out, cache = layer.forward(out)
+            out, cache = layer.forward(out) if checked else layer.forward_unchecked(out)
             caches.append(cache)
         if out.shape != Y.shape:
             raise ValueError(
@@ -285,10 +325,10 @@ class Residual(Layer):
             )
         return Y + out, caches
 
-    def backward(self, d_out, caches):
+    def _backward(self, d_out, caches, checked):
         d, grads = d_out, {}
         for i in reversed(range(len(self.layers))):
-            d, g = self.layers[i].backward(d, caches[i])
+            d, g = self.layers[i].backward(d, caches[i]) if checked else self.layers[i].backward_unchecked(d, caches[i])
             grads.update({f"{i}.{key}": v for key, v in g.items()})
         return d_out + d, grads
 

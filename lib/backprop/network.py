@@ -93,6 +93,30 @@ class Network:
             d, per_layer[i] = self.layers[i].backward(d, caches[i])
         return {name: per_layer[i][key] for name, i, key in self._names}
 
+    # -- the training loop's path: validated once at the boundary, then no checks ----------
+    def forward_unchecked(self, X):
+        """``forward`` for an X the caller has validated ((B, width_0), finite, float64).
+
+        Every layer runs its ``forward_unchecked``: the same numbers as ``forward``,
+        without re-validating each layer's input on every call.
+        """
+        out, caches = X, []
+        for layer in self.layers:
+            out, cache = layer.forward_unchecked(out)
+            caches.append(cache)
+        return out, caches
+
+    def backward_unchecked(self, dY, caches) -> dict[str, np.ndarray]:
+        """``backward`` for a validated dY (B, width_N) and the caches of ``forward_unchecked``.
+
+        The first layer's input gradient d loss / dX, which no parameter needs, is not computed.
+        """
+        per_layer = [None] * len(self.layers)
+        d = dY
+        for i in reversed(range(len(self.layers))):
+            d, per_layer[i] = self.layers[i].backward_unchecked(d, caches[i], need_input_grad=i > 0)
+        return {name: per_layer[i][key] for name, i, key in self._names}
+
     def loss(self, X, d) -> float:
         """The average divergence of the outputs for X from the targets d."""
         return self.divergence.loss(self.predict(X), d)

@@ -1,0 +1,381 @@
+"""``python -m backprop.bench``: how fast and how good the library's training is, against the alternatives.
+
+One run measures (times with ``time.perf_counter``, the median of a few repeats):
+
+1. **Digits**: the 8x8 digits (stratified 75/25 split, seed 0), one hidden layer
+   of 64 ReLU units, softmax and cross-entropy (fused: ``softmax_cross_entropy``
+   on the logits, as PyTorch and scikit-learn do), He initialisation,
+   mini-batch SGD (lr 0.3, batch 32, 60 epochs, a new random order each epoch):
+   test accuracy and training time (``History.seconds``: the epochs' loop; the
+   one-time data validation and the per-epoch bookkeeping excluded; the whole
+   ``train`` call is reported beside it as ``digits_train_call_seconds``).
+2. **Scalar versus vectorised**: the same 64-64-10 network and digits, its loss
+   and gradients by the lecture's loops (``ScalarNetwork.loss_and_gradients``)
+   and by matrix products (``Network.loss_and_gradients``, with its input checks):
+   the speedup.
+3. **An MNIST-shaped epoch**: 60,000 synthetic instances of width 784 (uniform
+   pixels, random labels), 784-128-10 (ReLU, fused softmax cross-entropy), batch
+   128, float64, one epoch of :func:`backprop.train` (a new random order, rows
+   gathered into each mini-batch, updates, loss and accuracy tracking included;
+   also without the shuffle, ``shuffle=False``).  Its ratio to the
+   **matrix-multiply floor**, the
+   same run's time for only the five matrix products the forward and backward
+   passes need for each batch (X_b (128, 784), H (128, 128), dZ2 (128, 10)):
+   forward X_b W(1)^T and H W(2)^T, backward dZ2^T H, dZ2 W(2) and dZ1^T X_b
+   (no d loss / dX: nothing needs it), into preallocated outputs, batches taken
+   in order from the same array.
+4. **Peers, when installed (never required)**: scikit-learn's ``MLPClassifier``
+   on the same digits split (its defaults but 64 hidden units, and the same SGD
+   settings as ours); PyTorch on the CPU for the same MNIST-shaped epoch
+   (float64, ``nn.Linear``, ``CrossEntropyLoss``, ``optim.SGD``, a new random
+   order every epoch).
+
+``--full`` adds repeats, the digits accuracy over 10 seeds, and a larger scalar
+sample; ``--json FILE`` writes every figure (seconds and ratios as numbers);
+``--check`` exits with status 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from .data import digits_dataset
+from .initialisation import initialise
+from .network import mlp
+from .scalar_net import ScalarNetwork
+from .training import evaluate, train
+
+__all__ = ["DIGITS", "TARGETS", "bench_digits", "bench_scalar_vs_vector", "matmul_floor", "bench_mnist_epoch",
+           "bench_sklearn", "bench_torch", "run", "report", "main"]
+
+#: the digits task: one hidden layer of 64 ReLU units, mini-batch SGD
+DIGITS = {"seed": 0, "hidden": 64, "lr": 0.3, "batch_size": 32, "epochs": 60, "test_fraction": 0.25}
+#: the MNIST-shaped epoch
+MNIST = {"rows": 60_000, "width": 784, "hidden": 128, "classes": 10, "batch_size": 128, "lr": 0.01}
+
+#: key -> (comparison, bound): what the library promises
+TARGETS = {
+    "digits_test_accuracy": (">=", 0.975),
+    "digits_train_seconds": ("<=", 0.5),
+    "scalar_vs_vector_speedup": (">=", 100.0),
+    "mnist_epoch_over_floor": ("<=", 1.25),
+}
+
+
+def _median_time(f, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _digits_net(rng, hidden, fused=True):
+    """64-hidden-10, ReLU, He initialisation; softmax and cross-entropy fused (from the logits) or as two steps."""
+    if fused:
+        return initialise(mlp([64, hidden, 10], ["relu", "identity"], rng=rng, divergence="softmax_cross_entropy"),
+                          "he", rng=rng)
+    return initialise(mlp([64, hidden, 10], ["relu", "softmax"], rng=rng, divergence="cross_entropy"), "he", rng=rng)
+
+
+# -- 1. digits ---------------------------------------------------------------------------------------
+def bench_digits(*, seed=DIGITS["seed"], repeats=3, epochs=DIGITS["epochs"], seeds=()) -> dict:
+    """Test accuracy (a fraction) and training seconds on the digits; the same seed gives the same accuracy."""
+    accuracies, seconds, calls = [], [], []
+    for _ in range(repeats):
+        accuracy, sec, call = _digits_once(seed, epochs)
+        accuracies.append(accuracy)
+        seconds.append(sec)
+        calls.append(call)
+    out = {"digits_test_accuracy": accuracies[0], "digits_train_seconds": statistics.median(seconds),
+           "digits_train_call_seconds": statistics.median(calls), "digits_seed": seed, "digits_epochs": epochs}
+    if seeds:
+        spread = [_digits_once(s, epochs)[0] for s in seeds]
+        out.update(digits_accuracy_by_seed={str(s): a for s, a in zip(seeds, spread)},
+                   digits_accuracy_mean=statistics.mean(spread), digits_accuracy_min=min(spread),
+                   digits_accuracy_max=max(spread))
+    return out
+
+
+def _digits_once(seed, epochs):
+    rng = np.random.default_rng(seed)
+    data = digits_dataset(rng=rng, test_fraction=DIGITS["test_fraction"])
+    net = _digits_net(rng, DIGITS["hidden"])
+    start = time.perf_counter()
+    history = train(net, data.X_train, data.labels_train, lr=DIGITS["lr"], epochs=epochs,
+                    batch_size=DIGITS["batch_size"], rng=rng, progress=False)
+    call = time.perf_counter() - start
+    return evaluate(net, data.X_test, data.labels_test)[1], history.seconds[-1], call
+
+
+# -- 2. scalar loops against matrix products -----------------------------------------------------------
+def bench_scalar_vs_vector(*, instances=100, repeats=3) -> dict:
+    """Seconds for the loss and gradients of a 64-64-10 network on ``instances`` digits, loops against matrices."""
+    rng = np.random.default_rng(1)
+    data = digits_dataset(rng=rng)
+    net = _digits_net(rng, 64, fused=False)  # the scalar network has a softmax layer, not a fused divergence
+    X, labels = data.X_train[:instances], data.labels_train[:instances]
+    scalar = ScalarNetwork.from_network(net)
+    start = time.perf_counter()
+    scalar_loss, scalar_grads = scalar.loss_and_gradients(X, labels)
+    scalar_seconds = time.perf_counter() - start
+    vector_loss, vector_grads = net.loss_and_gradients(X, labels)
+    for name, g in vector_grads.items():  # the same numbers, or the comparison means nothing
+        if not np.allclose(g, scalar_grads[name], rtol=1e-9, atol=1e-12):
+            raise AssertionError(f"scalar and vectorised gradients of {name} differ")
+    inner = max(1, int(0.05 / max(_median_time(lambda: net.loss_and_gradients(X, labels), 1), 1e-6)))
+    vector_seconds = _median_time(lambda: [net.loss_and_gradients(X, labels) for _ in range(inner)], repeats) / inner
+    return {"scalar_seconds": scalar_seconds, "vector_seconds": vector_seconds,
+            "scalar_vs_vector_speedup": scalar_seconds / vector_seconds, "scalar_instances": instances}
+
+
+# -- 3. the MNIST-shaped epoch and its floor -----------------------------------------------------------------
+def _mnist_problem(rows, rng):
+    X = rng.random((rows, MNIST["width"]))
+    labels = rng.integers(0, MNIST["classes"], size=rows)
+    net = initialise(mlp([MNIST["width"], MNIST["hidden"], MNIST["classes"]], ["relu", "identity"], rng=rng,
+                         divergence="softmax_cross_entropy"), "he", rng=rng)
+    return X, labels, net
+
+
+def matmul_floor(X, W1, W2, batch_size) -> float:
+    """Seconds for only the matrix products of one epoch of forward and backward passes over X.
+
+    Per batch X_b: forward Z1 = X_b W1^T, Z2 = H W2^T; backward dW2 = dZ2^T H,
+    dH = dZ2 W2, dW1 = dZ1^T X_b (values reused: the products cost the same
+    whatever the numbers), all into preallocated outputs.
+    """
+    B = batch_size
+    Z1, Z2 = np.empty((B, W1.shape[0])), np.empty((B, W2.shape[0]))
+    dW2, dH, dW1 = np.empty(W2.shape), np.empty((B, W1.shape[0])), np.empty(W1.shape)
+    start = time.perf_counter()
+    for s in range(0, len(X), B):
+        Xb = X[s:s + B]
+        b = len(Xb)
+        np.matmul(Xb, W1.T, out=Z1[:b])
+        np.matmul(Z1[:b], W2.T, out=Z2[:b])
+        np.matmul(Z2[:b].T, Z1[:b], out=dW2)
+        np.matmul(Z2[:b], W2, out=dH[:b])
+        np.matmul(dH[:b].T, Xb, out=dW1)
+    return time.perf_counter() - start
+
+
+def bench_mnist_epoch(*, rows=MNIST["rows"], repeats=5) -> dict:
+    """One epoch of :func:`train` on MNIST-shaped data against the matrix-multiply floor, interleaved.
+
+    Each repeat times the floor, then an epoch in a new random order (the
+    default), then an epoch in the data's own order (``shuffle=False``, no
+    gathering of rows); the ratios are medians of each repeat's ratio, so a
+    machine that slows down for a while slows both sides of a ratio.
+    """
+    rng = np.random.default_rng(2)
+    X, labels, net = _mnist_problem(rows, rng)
+    W1, W2 = net.parameters()["W(1)"].copy(), net.parameters()["W(2)"].copy()
+    B = MNIST["batch_size"]
+    matmul_floor(X[:8 * B], W1, W2, B)  # warm up
+    floors, epochs, in_order, calls = [], [], [], []
+    for _ in range(repeats):
+        floors.append(matmul_floor(X, W1, W2, B))
+        start = time.perf_counter()
+        history = train(net, X, labels, lr=MNIST["lr"], epochs=1, batch_size=B, rng=rng, progress=False)
+        calls.append(time.perf_counter() - start)
+        epochs.append(history.seconds[-1])
+        in_order.append(train(net, X, labels, lr=MNIST["lr"], epochs=1, batch_size=B, shuffle=False,
+                              progress=False).seconds[-1])
+    return {"mnist_epoch_seconds": statistics.median(epochs), "gemm_floor_seconds": statistics.median(floors),
+            "mnist_epoch_over_floor": statistics.median(e / f for e, f in zip(epochs, floors)),
+            "mnist_epoch_in_order_seconds": statistics.median(in_order),
+            "mnist_epoch_in_order_over_floor": statistics.median(e / f for e, f in zip(in_order, floors)),
+            "mnist_train_call_seconds": statistics.median(calls), "mnist_rows": rows}
+
+
+# -- 4. peers -----------------------------------------------------------------------------------------------------
+def _installed(name):
+    return importlib.util.find_spec(name) is not None
+
+
+def bench_sklearn(*, seed=DIGITS["seed"], repeats=3) -> dict | None:
+    """scikit-learn's MLPClassifier on the same digits split and scaling; None when it is not installed."""
+    if not _installed("sklearn"):
+        return None
+    import sklearn
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    data = digits_dataset(rng=np.random.default_rng(seed), test_fraction=DIGITS["test_fraction"])
+    settings = {
+        "sklearn": {"hidden_layer_sizes": (DIGITS["hidden"],), "random_state": seed},  # its defaults: Adam, 200 epochs
+        "sklearn_sgd": {"hidden_layer_sizes": (DIGITS["hidden"],), "random_state": seed, "solver": "sgd",
+                        "learning_rate_init": DIGITS["lr"], "batch_size": DIGITS["batch_size"], "momentum": 0.0,
+                        "alpha": 0.0, "max_iter": DIGITS["epochs"], "n_iter_no_change": DIGITS["epochs"] + 1},
+    }
+    out = {}
+    for key, options in settings.items():
+        seconds, accuracy = [], None
+        for _ in range(repeats):
+            clf = MLPClassifier(**options)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)  # it stops at max_iter, as asked
+                start = time.perf_counter()
+                clf.fit(data.X_train, data.labels_train)
+                seconds.append(time.perf_counter() - start)
+            accuracy = float(clf.score(data.X_test, data.labels_test))
+        out[f"{key}_digits_accuracy"] = accuracy
+        out[f"{key}_digits_seconds"] = statistics.median(seconds)
+    out["sklearn_version"] = sklearn.__version__
+    return out
+
+
+def bench_torch(*, rows=MNIST["rows"], repeats=3) -> dict | None:
+    """The MNIST-shaped epoch in PyTorch on the CPU (float64); None when torch is not installed."""
+    if not _installed("torch"):
+        return None
+    import torch
+
+    generator = torch.Generator().manual_seed(3)
+    rng = np.random.default_rng(3)
+    X = torch.from_numpy(rng.random((rows, MNIST["width"])))
+    y = torch.from_numpy(rng.integers(0, MNIST["classes"], size=rows))
+    torch.manual_seed(3)
+    model = torch.nn.Sequential(torch.nn.Linear(MNIST["width"], MNIST["hidden"]), torch.nn.ReLU(),
+                                torch.nn.Linear(MNIST["hidden"], MNIST["classes"])).double()
+    optimiser = torch.optim.SGD(model.parameters(), lr=MNIST["lr"])
+    loss_fn = torch.nn.CrossEntropyLoss()
+    B = MNIST["batch_size"]
+
+    def epoch():
+        order = torch.randperm(rows, generator=generator)
+        for s in range(0, rows, B):
+            idx = order[s:s + B]
+            optimiser.zero_grad(set_to_none=True)
+            loss = loss_fn(model(X[idx]), y[idx])
+            loss.backward()
+            optimiser.step()
+
+    epoch()  # warm up
+    return {"torch_epoch_seconds": _median_time(epoch, repeats), "torch_version": torch.__version__,
+            "torch_threads": torch.get_num_threads()}
+
+
+# -- the run -----------------------------------------------------------------------------------------------------
+def run(*, full=False, tiny=False, peers=True, log=None) -> dict:
+    """Every measurement, as a flat dict of numbers (and a few descriptive strings)."""
+    say = log or (lambda message: None)
+    repeats = 1 if tiny else 7 if full else 3
+    rows = 2_000 if tiny else MNIST["rows"]
+    results = {"mode": "tiny" if tiny else "full" if full else "quick", "python": platform.python_version(),
+               "numpy": np.__version__, "cpu_count": os.cpu_count(), "machine": platform.machine()}
+    say("digits: 64 hidden ReLU units, softmax, cross-entropy, mini-batch SGD ...")
+    results.update(bench_digits(repeats=repeats, epochs=2 if tiny else DIGITS["epochs"],
+                                seeds=tuple(range(10)) if full else ()))
+    say("scalar loops against matrix products (64-64-10) ...")
+    results.update(bench_scalar_vs_vector(instances=5 if tiny else 300 if full else 100, repeats=repeats))
+    say(f"an MNIST-shaped epoch ({rows} x 784, 784-128-10, batch 128, float64) and its matrix-multiply floor ...")
+    results.update(bench_mnist_epoch(rows=rows, repeats=1 if tiny else 9 if full else 5))
+    if peers:
+        say("scikit-learn MLPClassifier on the digits (if installed) ...")
+        sk = bench_sklearn(repeats=repeats)
+        if sk is not None:
+            results.update(sk)
+            results["sklearn_over_library_seconds"] = sk["sklearn_digits_seconds"] / results["digits_train_seconds"]
+        say("PyTorch on the CPU, the MNIST-shaped epoch (if installed) ...")
+        th = bench_torch(rows=rows, repeats=repeats)
+        if th is not None:
+            results.update(th)
+            results["torch_epoch_over_floor"] = th["torch_epoch_seconds"] / results["gemm_floor_seconds"]
+            results["library_over_torch"] = results["mnist_epoch_seconds"] / th["torch_epoch_seconds"]
+    results["peers"] = {name: "measured" if key in results else "not installed" if peers else "skipped (--no-peers)"
+                        for name, key in (("sklearn", "sklearn_digits_accuracy"), ("torch", "torch_epoch_seconds"))}
+    results["targets_met"] = {key: _meets(results[key], *bound) for key, bound in TARGETS.items()}
+    return results
+
+
+def _meets(value, comparison, bound):
+    return bool(value >= bound) if comparison == ">=" else bool(value <= bound)
+
+
+def report(results: dict) -> str:
+    """The figures as a text table, each target marked met or missed."""
+    def target(key):
+        comparison, bound = TARGETS[key]
+        return f"target {comparison} {bound:g}: {'met' if results['targets_met'][key] else 'MISSED'}"
+
+    rows = [
+        ("digits test accuracy", f"{100 * results['digits_test_accuracy']:.2f} %",
+         f"target >= 97.5 %: {'met' if results['targets_met']['digits_test_accuracy'] else 'MISSED'}"),
+        ("digits training time", f"{results['digits_train_seconds']:.3f} s", target("digits_train_seconds")),
+        ("scalar loops / vectorised", f"{results['scalar_vs_vector_speedup']:.0f}x "
+         f"({results['scalar_seconds']:.3f} s / {1e3 * results['vector_seconds']:.3f} ms)",
+         target("scalar_vs_vector_speedup")),
+        ("MNIST-shaped epoch", f"{results['mnist_epoch_seconds']:.3f} s", ""),
+        ("matrix-multiply floor", f"{results['gemm_floor_seconds']:.3f} s", ""),
+        ("epoch / floor", f"{results['mnist_epoch_over_floor']:.2f}x", target("mnist_epoch_over_floor")),
+        ("same, rows in their own order", f"{results['mnist_epoch_in_order_over_floor']:.2f}x "
+         f"({results['mnist_epoch_in_order_seconds']:.3f} s)", "shuffle=False: no rows gathered"),
+    ]
+    if "digits_accuracy_mean" in results:
+        rows.append(("digits accuracy, 10 seeds", f"mean {100 * results['digits_accuracy_mean']:.2f} %, "
+                     f"min {100 * results['digits_accuracy_min']:.2f} %, max {100 * results['digits_accuracy_max']:.2f} %", ""))
+    if results["peers"]["sklearn"] == "measured":
+        rows.append((f"sklearn {results['sklearn_version']} MLPClassifier (defaults)",
+                     f"{100 * results['sklearn_digits_accuracy']:.2f} % in "
+                     f"{results['sklearn_digits_seconds']:.3f} s", f"{results['sklearn_over_library_seconds']:.1f}x our time"))
+        rows.append(("sklearn MLPClassifier (our SGD)", f"{100 * results['sklearn_sgd_digits_accuracy']:.2f} % in "
+                     f"{results['sklearn_sgd_digits_seconds']:.3f} s", ""))
+    else:
+        rows.append(("sklearn MLPClassifier", results["peers"]["sklearn"], ""))
+    if results["peers"]["torch"] == "measured":
+        rows.append((f"PyTorch {results['torch_version']} epoch", f"{results['torch_epoch_seconds']:.3f} s "
+                     f"({results['torch_epoch_over_floor']:.2f}x the floor)",
+                     f"library / torch: {results['library_over_torch']:.2f}x"))
+    else:
+        rows.append(("PyTorch", results["peers"]["torch"], ""))
+    width = max(len(r[0]) for r in rows)
+    value_width = max(len(r[1]) for r in rows)
+    lines = [f"backprop.bench ({results['mode']}): Python {results['python']}, numpy {results['numpy']}, "
+             f"{results['cpu_count']} CPUs"]
+    lines += [f"  {name:<{width}}  {value:<{value_width}}  {note}".rstrip() for name, value, note in rows]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m backprop.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--full", action="store_true", help="more repeats, accuracy over 10 seeds, more scalar instances")
+    parser.add_argument("--json", metavar="FILE", help="write every figure to FILE as JSON")
+    parser.add_argument("--no-peers", action="store_true", help="skip scikit-learn and PyTorch even when installed")
+    parser.add_argument("--tiny", action="store_true", help="a smoke run in seconds (tiny sizes: the figures mean nothing)")
+    parser.add_argument("--check", action="store_true", help="exit with status 1 when a target is missed")
+    args = parser.parse_args(argv)
+    if args.full and args.tiny:
+        parser.error("--full and --tiny exclude each other")
+    if args.json is not None:
+        folder = os.path.dirname(os.path.abspath(args.json))
+        if not os.path.isdir(folder):
+            parser.error(f"--json {args.json}: the folder {folder} does not exist")
+    started = time.perf_counter()
+    results = run(full=args.full, tiny=args.tiny, peers=not args.no_peers,
+                  log=lambda message: print(message, file=sys.stderr, flush=True))
+    results["bench_wall_seconds"] = time.perf_counter() - started
+    print(report(results))
+    print(f"  (the whole run: {results['bench_wall_seconds']:.1f} s)")
+    if args.json is not None:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2, sort_keys=True)
+            f.write("\n")
+    missed = [key for key, ok in results["targets_met"].items() if not ok]
+    return 1 if args.check and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

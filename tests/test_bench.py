@@ -1,0 +1,87 @@
+"""The benchmark's command line and JSON, in its tiny mode (the figures are not judged here: no timing assertions)."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import backprop as bp
+from backprop import bench
+
+pytestmark = pytest.mark.nb06
+
+REQUIRED = ["digits_test_accuracy", "digits_train_seconds", "scalar_vs_vector_speedup", "mnist_epoch_seconds",
+            "gemm_floor_seconds", "mnist_epoch_over_floor", "mnist_epoch_in_order_over_floor"]
+PEER_KEYS = ["sklearn_digits_accuracy", "sklearn_digits_seconds", "torch_epoch_seconds"]
+
+
+def test_the_command_writes_every_figure_as_json(tmp_path):
+    out = tmp_path / "out.json"
+    done = subprocess.run([sys.executable, "-m", "backprop.bench", "--tiny", "--no-peers", "--json", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text())
+    for key in REQUIRED:
+        assert isinstance(results[key], float) and results[key] > 0, key
+    assert results["mnist_epoch_over_floor"] == pytest.approx(results["mnist_epoch_seconds"] / results["gemm_floor_seconds"])
+    assert results["mode"] == "tiny"
+    assert results["peers"] == {"sklearn": "skipped (--no-peers)", "torch": "skipped (--no-peers)"}
+    assert not any(key in results for key in PEER_KEYS)
+    assert set(results["targets_met"]) == set(bench.TARGETS)
+    assert "epoch / floor" in done.stdout and "skipped (--no-peers)" in done.stdout
+
+
+def test_missing_peers_are_skipped_and_said_so(monkeypatch):
+    monkeypatch.setattr(bench, "_installed", lambda name: False)
+    assert bench.bench_sklearn() is None and bench.bench_torch() is None
+    results = bench.run(tiny=True)
+    assert results["peers"] == {"sklearn": "not installed", "torch": "not installed"}
+    assert not any(key in results for key in PEER_KEYS)
+    text = bench.report(results)
+    assert text.count("not installed") == 2 and "sklearn MLPClassifier" in text and "PyTorch" in text
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["--full", "--tiny"], "--full and --tiny exclude each other"),
+    (["--json", "/no/such/folder/out.json"], "the folder /no/such/folder does not exist"),
+    (["--fast"], "unrecognized arguments: --fast"),
+])
+def test_bad_command_lines_are_explained(argv, fragment, capsys):
+    with pytest.raises(SystemExit) as info:
+        bench.main(argv)
+    assert info.value.code == 2
+    assert fragment in capsys.readouterr().err
+
+
+def test_check_fails_when_a_target_is_missed(monkeypatch, capsys):
+    def fake_run(**kwargs):  # every figure present, one target missed
+        results = {"mode": "tiny", "python": "3", "numpy": "2", "cpu_count": 2, "machine": "x",
+                   "digits_test_accuracy": 0.9, "digits_train_seconds": 0.1, "scalar_seconds": 1.0,
+                   "vector_seconds": 0.001, "scalar_vs_vector_speedup": 1000.0, "mnist_epoch_seconds": 1.0,
+                   "gemm_floor_seconds": 1.0, "mnist_epoch_over_floor": 1.0, "mnist_epoch_in_order_seconds": 0.9,
+                   "mnist_epoch_in_order_over_floor": 0.9,
+                   "peers": {"sklearn": "not installed", "torch": "not installed"}}
+        results["targets_met"] = {key: bench._meets(results[key], *bound) for key, bound in bench.TARGETS.items()}
+        return results
+    monkeypatch.setattr(bench, "run", fake_run)
+    assert bench.main(["--check"]) == 1
+    assert bench.main([]) == 0
+    assert "target >= 97.5 %: MISSED" in capsys.readouterr().out
+
+
+def test_the_floor_times_the_five_products_of_a_batch():
+    rng = np.random.default_rng(0)
+    X, W1, W2 = rng.random((300, 20)), rng.random((8, 20)), rng.random((3, 8))
+    assert bench.matmul_floor(X, W1, W2, 128) > 0
+
+
+def test_targets_compare_in_the_stated_direction():
+    assert bench._meets(0.98, ">=", 0.975) and not bench._meets(0.97, ">=", 0.975)
+    assert bench._meets(1.2, "<=", 1.25) and not bench._meets(1.3, "<=", 1.25)
+
+
+def test_scalar_and_vector_runs_agree_before_they_are_compared():
+    results = bench.bench_scalar_vs_vector(instances=3, repeats=1)
+    assert results["scalar_instances"] == 3 and results["scalar_seconds"] > results["vector_seconds"] > 0
