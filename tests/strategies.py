@@ -1,6 +1,7 @@
 """Hypothesis strategies and helpers shared by the test files."""
 
 import numpy as np
+import pytest
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -37,3 +38,15 @@ def assert_gradients(report):
     """Fail with the checker's own explanation (which entry, both values, the error)."""
     assert report.passed, str(report)
     assert report.entries, "the check compared nothing"
+
+
+def assert_explained(call, exc, fragments):
+    """``call()`` raises ``exc`` from the library's own checks, and its message holds every fragment
+    (the argument's name, what was expected, what came)."""
+    with pytest.raises(exc) as info:
+        call()
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+    # raised by the library's own checks, not by numpy deep inside
+    assert info.traceback[-1].path.parts[-2] == "backprop", f"raised in {info.traceback[-1].path}"

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 import backprop as bp
 from backprop.descent import SURFACES
-from test_bad_input import test_bad_input_is_explained as assert_explained  # the suite's one bad-input check
+from strategies import assert_explained  # the suite's one bad-input check
 
 pytestmark = pytest.mark.nb00
 

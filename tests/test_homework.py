@@ -91,7 +91,7 @@ def test_exercises_hold_no_solution_code_and_no_hidden_tests(path):
         for marker in LEAK_MARKERS:
             assert marker not in cell.source
         for line in cell.source.splitlines():
-            assert line.strip() not in solution_lines or line.strip() in {"return total", "for t in range(T):"}, line
+            assert line.strip() not in solution_lines, line
         assert not cell.get("outputs")
 
 
@@ -240,3 +240,13 @@ def test_check_rejects_the_wrong_number_of_functions():
         check("02_forward")
     with pytest.raises(KeyError, match="02_nothing"):
         check("02_nothing", print)
+
+
+def test_homework_01_shows_the_function_the_grader_grades():
+    from backprop.grading.ex01 import homework_diagram
+
+    nb = nbformat.read(ROOT / "solutions" / "01_calculus_refresher.ipynb", 4)
+    setup = next(c for c in nb.cells if _nbgrader(c).get("grade_id") == "setup")
+    namespace: dict = {}
+    exec("\n".join(l for l in setup.source.splitlines() if not l.startswith("%")), namespace)
+    assert namespace["definitions"] == homework_diagram().definitions

@@ -6,7 +6,8 @@ from matplotlib.figure import Figure
 
 import backprop as bp
 from backprop import netdraw as nd
-from nb02_examples import TINY_D, TINY_X, assert_explained, tiny_network
+from nb02_examples import TINY_D, TINY_X, tiny_network
+from strategies import assert_explained
 from nb02_examples import two_relu_example as _two_relu_example
 
 pytestmark = pytest.mark.nb02

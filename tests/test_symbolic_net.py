@@ -5,7 +5,8 @@ import pytest
 import sympy as sp
 
 from backprop.symbolic_net import SymbolicNetwork
-from nb02_examples import assert_explained, tiny_network, two_relu_example
+from nb02_examples import tiny_network, two_relu_example
+from strategies import assert_explained
 
 pytestmark = pytest.mark.nb02
 

@@ -13,6 +13,7 @@ status: 0 whenever grading ran, whatever the scores; 2 for a usage error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import multiprocessing
@@ -137,7 +138,7 @@ def _refuse_overwrite(path: Path, first_line: str, what: str) -> None:
             raise UsageError(f"argument {what} would overwrite {path}, which this command did not write; choose another name")
 
 
-def _feedback_text(result, notes_title="Notes on running your notebook") -> str:
+def _feedback_text(result) -> str:
     lines = [FEEDBACK_MARK, f"# Feedback: {result.submission}", ""]
     lines.append(f"Assignment: {result.assignment or 'not recognised'}  ")
     lines.append(f"**Score: {result.total:g} / {result.max:g}**")
@@ -148,7 +149,7 @@ def _feedback_text(result, notes_title="Notes on running your notebook") -> str:
         lines += [line + "  " for line in part.feedback.splitlines()]
         lines.append("")
     if result.notes:
-        lines.append(f"## {notes_title}")
+        lines.append("## Notes on running your notebook")
         lines.append("")
         lines += [f"- {n}" for n in result.notes]
         lines.append("")
@@ -186,21 +187,18 @@ def cmd_grade(args) -> int:
     if len(known) == 1:  # a batch of one homework: an unreadable file is that homework too
         found = [a or assignments[next(iter(known))] for a in found]
     jobs = [(p, a, str(p), opts) for p, a in zip(paths, found)]
-    if args.jobs == 1 or len(jobs) == 1:
-        results = map(grade_job, jobs)
-    else:
-        pool = ProcessPoolExecutor(max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn"))
-        results = pool.map(grade_job, jobs)
+    workers = min(args.jobs, len(jobs))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
     collected = []
-    for n, result in enumerate(results, 1):
-        collected.append(result)
-        if args.json:
-            print(json.dumps(result.as_json()), flush=True)
-        else:
-            print(f"{result.submission}\t{result.assignment or '?'}\t{result.total:g} / {result.max:g}", flush=True)
-        print(f"[{n}/{len(jobs)}] {result.submission}: {result.total:g} / {result.max:g} ({result.seconds:.1f} s)", file=sys.stderr)
-    if args.jobs > 1 and len(jobs) > 1:
-        pool.shutdown()
+    with pool or contextlib.nullcontext():
+        for n, result in enumerate(pool.map(grade_job, jobs) if pool else map(grade_job, jobs), 1):
+            collected.append(result)
+            if args.json:
+                print(json.dumps(result.as_json()), flush=True)
+            else:
+                print(f"{result.submission}\t{result.assignment or '?'}\t{result.total:g} / {result.max:g}", flush=True)
+            print(f"[{n}/{len(jobs)}] {result.submission}: {result.total:g} / {result.max:g} ({result.seconds:.1f} s)",
+                  file=sys.stderr)
     if args.csv:
         part_ids = [pid for a in assignments.values() for pid, _ in a.parts if any(r.assignment == a.name for r in collected)]
         args.csv.parent.mkdir(parents=True, exist_ok=True)

@@ -189,7 +189,7 @@ def execution_plan(assignment: Assignment, student: list[Cell]) -> tuple[list[Un
                 notes.append(f"the answer cell '{c.grade_id}' is missing from the submission (deleted, or its metadata lost)")
         else:
             units.append(Unit(f"the given cell '{c.grade_id}'", c.source, None))
-        for n, extra in enumerate(extras.pop(c.grade_id, []) + (extras.pop(None, []) if first else [])):
+        for extra in extras.pop(c.grade_id, []) + (extras.pop(None, []) if first else []):
             units.append(Unit(f"a cell you added after '{c.grade_id}'", extra.source, None))
         first = False
     return units, notes
@@ -219,8 +219,6 @@ def _problem(unit: Unit, run: Execution, timeout: float) -> str | None:
             return f"{unit.label} is not answered yet (raises NotImplementedError)"
         message = message if len(message) <= 200 else message[:200] + "..."
         return f"{unit.label} raised {name}: {message}"
-    if run.status == "output_limit":
-        return None
     return None
 
 
@@ -230,10 +228,14 @@ def grade_submission(
     *,
     seed: int = DEFAULT_SEED,
     timeout: float = 30.0,
-    output_limit: int = 100_000,
+    output_report: int = 100_000,
     label: str | None = None,
 ) -> SubmissionResult:
-    """Grade one submission against one assignment. Never raises for the submission's faults."""
+    """Grade one submission against one assignment. Never raises for the submission's faults.
+
+    ``timeout``: seconds per cell and per test case; a cell printing more than
+    ``output_report`` characters gets a note (output is never stored or graded).
+    """
     start = time.monotonic()
     label = label or str(path)
     try:
@@ -244,7 +246,7 @@ def grade_submission(
         return zero_result(label, assignment, f"could not read the submission: {exc.strerror}")
     units, notes = execution_plan(assignment, student)
     problems: dict[str, str] = {}
-    with KernelSession(timeout=timeout, output_limit=output_limit) as session:
+    with KernelSession(timeout=timeout) as session:
         survived: list[Unit] = []  # what to replay in a fresh kernel if a later cell kills this one
         for unit in units:
             run = session.execute(unit.source)
@@ -257,8 +259,8 @@ def grade_submission(
                 notes.append(problem)
                 if unit.grade_id:
                     problems[unit.grade_id] = problem
-            if run.stdout_chars > output_limit:
-                notes.append(f"{unit.label} printed {run.stdout_chars:,} characters; only the first {output_limit:,} were kept")
+            if run.output_chars > output_report:
+                notes.append(f"{unit.label} printed {run.output_chars:,} characters of output; grading ignores output")
         survived.append(Unit("the grader's harness", _HARNESS, None))
         setup = session.execute(_HARNESS)
         parts = []

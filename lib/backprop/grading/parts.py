@@ -239,10 +239,15 @@ def judge_case(part: Part, case: Case, outcome_json: str | None) -> Verdict:
         return Verdict.wrong(msg, f"{names} raised {err.get('type', 'an error')}")
     if "answer" not in outcome:
         return Verdict.wrong("the result could not be read", "the result could not be read")
+    expected = part.expected(case.payload)  # outside the try: a fault of the reference must surface
     try:
-        return part.judge(case.payload, outcome["answer"], part.expected(case.payload))
+        return part.judge(case.payload, outcome["answer"], expected)
     except AnswerError as exc:
         return Verdict.wrong(str(exc), str(exc))
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError):
+        # an answer shaped in a way no judge anticipated: wrong, not a reason to stop grading
+        msg = f"the result of {names} is not shaped as the exercise asks (see the function's docstring)"
+        return Verdict.wrong(msg, msg)
 
 
 # -- comparison helpers used by the parts ---------------------------------------------

@@ -3,8 +3,8 @@
 Each submission gets a fresh IPython kernel (this interpreter, so it imports the same
 library), started in a scratch directory with its own IPython profile directory. Code
 runs one request at a time under a time limit; a request over the limit is
-interrupted, and a kernel that does not come back is restarted. Output is kept up to
-a byte limit, the rest counted and dropped. A kernel that dies is restarted.
+interrupted, and a kernel that does not come back is restarted. Output is counted, not
+kept. A kernel that dies is restarted.
 
 Nothing here judges results: ``execute`` returns what came back, as data.
 """
@@ -35,18 +35,16 @@ RESULT_MIME = "application/vnd.backprop.result+json"
 
 @dataclass
 class Execution:
-    """What one request did: its status, kept output, error and harness results."""
+    """What one request did: its status, how much it printed, its error and harness results.
 
-    status: str = "ok"  # ok | error | timeout | died | output_limit
-    stdout_chars: int = 0
-    output: list[str] = field(default_factory=list)
+    Printed output is counted, never stored: grading does not read it, so a cell that
+    prints megabytes costs no memory here.
+    """
+
+    status: str = "ok"  # ok | error | timeout | died
+    output_chars: int = 0
     error: tuple[str, str] | None = None  # (name, message)
     results: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def text(self) -> str:
-        return "".join(self.output)
 
 
 class _CurrentPythonKernelManager(KernelManager):
@@ -77,13 +75,12 @@ def _limit_memory(max_bytes: int):
 class KernelSession:
     """One kernel for one submission; use as a context manager.
 
-    ``timeout``: seconds per request; ``output_limit``: characters of output kept per
-    request; ``memory_limit``: bytes of address space for the kernel process.
+    ``timeout``: seconds per request; ``memory_limit``: bytes of address space for the
+    kernel process.
     """
 
-    def __init__(self, timeout: float = 30.0, output_limit: int = 100_000, memory_limit: int = 4 << 30):
+    def __init__(self, timeout: float = 30.0, memory_limit: int = 4 << 30):
         self.timeout = timeout
-        self.output_limit = output_limit
         self.memory_limit = memory_limit
         self._dir = tempfile.TemporaryDirectory(prefix="backprop-grade-")
         self.km = None
@@ -138,9 +135,8 @@ class KernelSession:
         """Run ``code``; wait at most ``timeout`` seconds (default: the session's)."""
         limit = self.timeout if timeout is None else timeout
         result = Execution()
-        start = time.monotonic()
         msg_id = self.kc.execute(code, silent=False, store_history=False, allow_stdin=False, stop_on_error=False)
-        deadline = start + limit
+        deadline = time.monotonic() + limit
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -161,27 +157,18 @@ class KernelSession:
             if kind == "status" and content.get("execution_state") == "idle":
                 break
             if kind == "stream":
-                self._keep(result, content.get("text", ""))
+                result.output_chars += len(content.get("text", ""))
             elif kind in ("execute_result", "display_data"):
                 data = content.get("data", {})
                 if RESULT_MIME in data:
                     result.results.append(str(data[RESULT_MIME]))
                 else:
-                    self._keep(result, str(data.get("text/plain", "")) + "\n")
+                    result.output_chars += len(str(data.get("text/plain", "")))
             elif kind == "error":
                 result.error = (content.get("ename", "Error"), content.get("evalue", ""))
                 if result.status == "ok":
                     result.status = "error"
-        result.seconds = time.monotonic() - start
-        if result.status == "ok" and result.stdout_chars > self.output_limit:
-            result.status = "output_limit"
         return result
-
-    def _keep(self, result: Execution, text: str) -> None:
-        room = self.output_limit - result.stdout_chars
-        if room > 0:
-            result.output.append(text[:room])
-        result.stdout_chars += len(text)
 
     def _recover(self, msg_id: str) -> None:
         """After a timeout: interrupt, wait for the kernel to go idle; restart it if it will not."""
