@@ -13,7 +13,8 @@ from backprop import bench
 pytestmark = pytest.mark.nb06
 
 REQUIRED = ["digits_test_accuracy", "digits_train_seconds", "scalar_vs_vector_speedup", "mnist_epoch_seconds",
-            "gemm_floor_seconds", "mnist_epoch_over_floor", "mnist_epoch_in_order_over_floor"]
+            "gemm_floor_seconds", "mnist_epoch_over_floor", "mnist_epoch_in_order_over_floor", "mnist_gather_seconds",
+            "mnist_gather_over_floor", "numpy_fused_epoch_seconds", "numpy_fused_epoch_over_floor"]
 PEER_KEYS = ["sklearn_digits_accuracy", "sklearn_digits_seconds", "torch_epoch_seconds"]
 
 
@@ -61,7 +62,9 @@ def test_check_fails_when_a_target_is_missed(monkeypatch, capsys):
                    "digits_test_accuracy": 0.9, "digits_train_seconds": 0.1, "scalar_seconds": 1.0,
                    "vector_seconds": 0.001, "scalar_vs_vector_speedup": 1000.0, "mnist_epoch_seconds": 1.0,
                    "gemm_floor_seconds": 1.0, "mnist_epoch_over_floor": 1.0, "mnist_epoch_in_order_seconds": 0.9,
-                   "mnist_epoch_in_order_over_floor": 0.9,
+                   "mnist_epoch_in_order_over_floor": 0.9, "mnist_gather_seconds": 0.1,
+                   "mnist_gather_over_floor": 0.1, "numpy_fused_epoch_seconds": 0.95,
+                   "numpy_fused_epoch_over_floor": 0.95,
                    "peers": {"sklearn": "not installed", "torch": "not installed"}}
         results["targets_met"] = {key: bench._meets(results[key], *bound) for key, bound in bench.TARGETS.items()}
         return results
@@ -85,3 +88,38 @@ def test_targets_compare_in_the_stated_direction():
 def test_scalar_and_vector_runs_agree_before_they_are_compared():
     results = bench.bench_scalar_vs_vector(instances=3, repeats=1)
     assert results["scalar_instances"] == 3 and results["scalar_seconds"] > results["vector_seconds"] > 0
+
+
+@pytest.mark.parametrize("T, batch_size", [(300, 64), (257, 32), (40, 40)])
+def test_the_fused_reference_epoch_does_what_train_does(T, batch_size):
+    """numpy's hand-fused epoch is only a fair yardstick if it computes the same updates, loss and accuracy."""
+    rng = np.random.default_rng(5)
+    X, labels = rng.random((T, 12)), rng.integers(0, 4, size=T)
+    net = bp.initialise(bp.mlp([12, 7, 4], ["relu", "identity"], rng=rng, divergence="softmax_cross_entropy"),
+                        "he", rng=rng)
+    params = {name: p.copy() for name, p in net.parameters().items()}
+    before = {name: p.copy() for name, p in params.items()}
+    history = bp.train(net, X, labels, lr=0.3, epochs=1, batch_size=batch_size, rng=np.random.default_rng(9),
+                       progress=False)
+    order = np.random.default_rng(9).permutation(T) if batch_size < T else np.arange(T)
+    seconds, loss, accuracy = bench.fused_epoch(params, X, labels, lr=0.3, batch_size=batch_size, order=order)
+    assert seconds > 0
+    assert loss == pytest.approx(history.train_loss[0], rel=1e-12)
+    assert accuracy == history.train_accuracy[0]
+    for name, p in net.parameters().items():
+        np.testing.assert_allclose(params[name], p, rtol=1e-12, atol=1e-14, err_msg=name)
+    assert not np.array_equal(params["W(1)"], before["W(1)"])  # it did train
+
+
+def test_the_fused_reference_epoch_reports_divergence():
+    rng = np.random.default_rng(0)
+    X, labels = rng.random((64, 5)) * 1e200, rng.integers(0, 3, size=64)
+    params = {"W(1)": rng.normal(size=(4, 5)) * 1e200, "b(1)": np.zeros(4), "W(2)": rng.normal(size=(3, 4)),
+              "b(2)": np.zeros(3)}
+    with pytest.raises(ArithmeticError, match="norm"), np.errstate(all="ignore"):
+        bench.fused_epoch(params, X, labels, lr=0.1, batch_size=16, order=np.arange(64))
+
+
+def test_gathering_times_the_epochs_row_copies():
+    X = np.random.default_rng(0).random((1000, 30))
+    assert bench.gather_seconds(X, np.random.default_rng(1).permutation(1000), 128) > 0

@@ -23,7 +23,11 @@ One run measures (times with ``time.perf_counter``, the median of a few repeats)
    passes need for each batch (X_b (128, 784), H (128, 128), dZ2 (128, 10)):
    forward X_b W(1)^T and H W(2)^T, backward dZ2^T H, dZ2 W(2) and dZ1^T X_b
    (no d loss / dX: nothing needs it), into preallocated outputs, batches taken
-   in order from the same array.
+   in order from the same array.  Beside it, two yardsticks from the same run:
+   the time to gather one epoch's shuffled rows alone (what the shuffle adds),
+   and :func:`fused_epoch`, the same epoch written directly in numpy by hand
+   (same order, updates, loss and accuracy; no checks, no history, no
+   per-step allocation): how fast plain numpy gets on this machine.
 4. **Peers, when installed (never required)**: scikit-learn's ``MLPClassifier``
    on the same digits split (its defaults but 64 hidden units, and the same SGD
    settings as ours); PyTorch on the CPU for the same MNIST-shaped epoch
@@ -40,6 +44,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import os
 import platform
 import statistics
@@ -55,7 +60,8 @@ from .network import mlp
 from .scalar_net import ScalarNetwork
 from .training import evaluate, train
 
-__all__ = ["DIGITS", "TARGETS", "bench_digits", "bench_scalar_vs_vector", "matmul_floor", "bench_mnist_epoch",
+__all__ = ["DIGITS", "TARGETS", "bench_digits", "bench_scalar_vs_vector", "matmul_floor", "gather_seconds",
+           "fused_epoch", "bench_mnist_epoch",
            "bench_sklearn", "bench_torch", "run", "report", "main"]
 
 #: the digits task: one hidden layer of 64 ReLU units, mini-batch SGD
@@ -171,6 +177,72 @@ def matmul_floor(X, W1, W2, batch_size) -> float:
     return time.perf_counter() - start
 
 
+def gather_seconds(X, order, batch_size) -> float:
+    """Seconds to copy the rows of every mini-batch of one epoch, in ``order``, into one (B, width_0) buffer.
+
+    Exactly the gathering :func:`backprop.train` does per epoch when it
+    shuffles, and nothing else: what the shuffle alone adds to an epoch.
+    """
+    buffer = np.empty((batch_size, X.shape[1]))
+    start = time.perf_counter()
+    for s in range(0, len(X), batch_size):
+        idx = order[s:s + batch_size]
+        X.take(idx, axis=0, out=buffer[:len(idx)], mode="clip")
+    return time.perf_counter() - start
+
+
+def fused_epoch(params, X, labels, *, lr, batch_size, order) -> tuple[float, float, float]:
+    """One epoch of the bench's 2-layer network written directly in numpy: ``(seconds, mean loss, accuracy)``.
+
+    params: {"W(1)": (width_1, width_0), "b(1)": (width_1,), "W(2)": (width_2,
+    width_1), "b(2)": (width_2,)}, updated in place; X: (T, width_0); labels:
+    (T,) classes; ``order``: the rows' order (as ``train`` draws it).  ReLU
+    hidden layer, softmax cross-entropy on the logits, SGD on the batch mean:
+    the same updates, loss and accuracy as :func:`backprop.train`, and each
+    step's gradient norm computed as it does, but with no checks, no history,
+    no per-step allocation and every elementwise step fused by hand.  It says
+    how close to plain numpy the library's epoch runs: not a training API.
+    """
+    W1, b1, W2, b2 = (params[k] for k in ("W(1)", "b(1)", "W(2)", "b(2)"))
+    B = batch_size
+    Xb_buf, Z1, Z2 = np.empty((B, X.shape[1])), np.empty((B, W1.shape[0])), np.empty((B, W2.shape[0]))
+    dW1, dW2, dH = np.empty_like(W1), np.empty_like(W2), np.empty((B, W1.shape[0]))
+    mask, rows = np.empty((B, W1.shape[0]), dtype=bool), np.arange(B)
+    loss_sum, correct = 0.0, 0
+    start = time.perf_counter()
+    for s in range(0, len(X), B):
+        idx = order[s:s + B]
+        b, lab, r = len(idx), labels[idx], rows[:len(idx)]
+        Xb = X.take(idx, axis=0, out=Xb_buf[:b], mode="clip")
+        z1, z2, dh, m = Z1[:b], Z2[:b], dH[:b], mask[:b]
+        np.matmul(Xb, W1.T, out=z1)
+        z1 += b1
+        np.greater(z1, 0, out=m)
+        z1 *= m  # H = relu(Z1), in place
+        np.matmul(z1, W2.T, out=z2)
+        z2 += b2
+        correct += np.count_nonzero(z2.argmax(axis=1) == lab)
+        z2 -= z2.max(axis=1, keepdims=True)
+        np.exp(z2, out=z2)
+        z2 /= z2.sum(axis=1, keepdims=True)  # softmax
+        loss_sum -= np.log(z2[r, lab]).sum()
+        z2[r, lab] -= 1.0  # dZ2 = Y - D
+        z2 *= lr / b  # lr times the batch mean's gradient
+        np.matmul(z2.T, z1, out=dW2)
+        np.matmul(z2, W2, out=dh)
+        dh *= m
+        np.matmul(dh.T, Xb, out=dW1)
+        db1, db2 = dh.sum(axis=0), z2.sum(axis=0)
+        norm = math.sqrt(np.vdot(dW1, dW1) + np.vdot(db1, db1) + np.vdot(dW2, dW2) + np.vdot(db2, db2)) / lr
+        if not math.isfinite(norm):
+            raise ArithmeticError(f"the fused epoch diverged: the gradient's norm is {norm}")
+        W1 -= dW1
+        b1 -= db1
+        W2 -= dW2
+        b2 -= db2
+    return time.perf_counter() - start, loss_sum / len(X), correct / len(X)
+
+
 def bench_mnist_epoch(*, rows=MNIST["rows"], repeats=5) -> dict:
     """One epoch of :func:`train` on MNIST-shaped data against the matrix-multiply floor, interleaved.
 
@@ -184,7 +256,8 @@ def bench_mnist_epoch(*, rows=MNIST["rows"], repeats=5) -> dict:
     W1, W2 = net.parameters()["W(1)"].copy(), net.parameters()["W(2)"].copy()
     B = MNIST["batch_size"]
     matmul_floor(X[:8 * B], W1, W2, B)  # warm up
-    floors, epochs, in_order, calls = [], [], [], []
+    fused_params = {name: p.copy() for name, p in net.parameters().items()}
+    floors, epochs, in_order, calls, gathers, fused = [], [], [], [], [], []
     for _ in range(repeats):
         floors.append(matmul_floor(X, W1, W2, B))
         start = time.perf_counter()
@@ -193,10 +266,19 @@ def bench_mnist_epoch(*, rows=MNIST["rows"], repeats=5) -> dict:
         epochs.append(history.seconds[-1])
         in_order.append(train(net, X, labels, lr=MNIST["lr"], epochs=1, batch_size=B, shuffle=False,
                               progress=False).seconds[-1])
+        order = rng.permutation(rows)
+        gathers.append(gather_seconds(X, order, B))
+        fused.append(fused_epoch(fused_params, X, labels, lr=MNIST["lr"], batch_size=B, order=order)[0])
+
+    def ratio(times):
+        return statistics.median(t / f for t, f in zip(times, floors))
+
     return {"mnist_epoch_seconds": statistics.median(epochs), "gemm_floor_seconds": statistics.median(floors),
-            "mnist_epoch_over_floor": statistics.median(e / f for e, f in zip(epochs, floors)),
+            "mnist_epoch_over_floor": ratio(epochs),
             "mnist_epoch_in_order_seconds": statistics.median(in_order),
-            "mnist_epoch_in_order_over_floor": statistics.median(e / f for e, f in zip(in_order, floors)),
+            "mnist_epoch_in_order_over_floor": ratio(in_order),
+            "mnist_gather_seconds": statistics.median(gathers), "mnist_gather_over_floor": ratio(gathers),
+            "numpy_fused_epoch_seconds": statistics.median(fused), "numpy_fused_epoch_over_floor": ratio(fused),
             "mnist_train_call_seconds": statistics.median(calls), "mnist_rows": rows}
 
 
@@ -323,6 +405,10 @@ def report(results: dict) -> str:
         ("epoch / floor", f"{results['mnist_epoch_over_floor']:.2f}x", target("mnist_epoch_over_floor")),
         ("same, rows in their own order", f"{results['mnist_epoch_in_order_over_floor']:.2f}x "
          f"({results['mnist_epoch_in_order_seconds']:.3f} s)", "shuffle=False: no rows gathered"),
+        ("gathering the shuffled rows alone", f"{results['mnist_gather_over_floor']:.2f}x "
+         f"({results['mnist_gather_seconds']:.3f} s)", "what shuffling adds to an epoch"),
+        ("hand-fused numpy epoch / floor", f"{results['numpy_fused_epoch_over_floor']:.2f}x "
+         f"({results['numpy_fused_epoch_seconds']:.3f} s)", "same shuffle, no checks or history: numpy's best"),
     ]
     if "digits_accuracy_mean" in results:
         rows.append(("digits accuracy, 10 seeds", f"mean {100 * results['digits_accuracy_mean']:.2f} %, "
