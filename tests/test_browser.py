@@ -1,0 +1,293 @@
+"""The widgets as a student meets them: JupyterLab in a real (headless) Chromium.
+
+The other tests call each widget's callback headless; these open the lecture
+notebooks in JupyterLab, run every cell, and then use the widgets with the mouse:
+every widget cell must show a widget (no "Error displaying widget"), a slider or
+dropdown must redraw its figure, and a quiz must show, for each option picked, the
+feedback ``Quiz.check`` gives for it.
+
+JupyterLab runs on 127.0.0.1 on copies of the notebooks in a temporary folder,
+with its own settings, workspace, data and runtime folders: nothing of the
+checkout or of the user's Jupyter set-up is touched.  Needs Debian's ``chromium``
+(``apt-get install chromium``; set ``BACKPROP_CHROMIUM`` for another path) and
+``playwright`` (in requirements.txt); ``.ci/run`` installs Chromium, so CI always
+runs them.  Without Chromium they are skipped, with that reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import backprop as bp
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("BACKPROP_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 120_000
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (in requirements.txt)")
+if CHROMIUM is None and os.environ.get("BACKPROP_REQUIRE_BROWSER"):  # CI: never skip silently
+    raise RuntimeError("BACKPROP_REQUIRE_BROWSER is set but no Chromium was found (.ci/install-chromium installs it)")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium: apt-get install chromium (.ci/run installs it)"),
+]
+
+
+def widget_cells(name):
+    """Indices and sources of the cells that display a widget (tagged nbval-ignore-output)."""
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    return {i: c.source for i, c in enumerate(nb.cells) if "nbval-ignore-output" in c.metadata.get("tags", [])}
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on copies of the notebooks: ``(base_url, token)``."""
+    home = tmp_path_factory.mktemp("lab")
+    shutil.copytree(ROOT / "notebooks", home / "notebooks")
+    settings = home / "settings"
+    for plugin, values in {"@jupyterlab/apputils-extension/notification": {"fetchNews": "false"},
+                           # every cell in the page, so that any cell can be found and scrolled to
+                           "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"}}.items():
+        path = settings / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+               JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_DATA_DIR=str(home / "data"),
+               JUPYTER_RUNTIME_DIR=str(home / "runtime"), IPYTHONDIR=str(home / "ipython"))
+    port, token = _free_port(), secrets.token_hex(16)
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+               f"--ServerApp.root_dir={home}", "--LabApp.expose_app_in_browser=True"]
+    if hasattr(os, "getuid") and os.getuid() == 0:
+        command.append("--allow-root")
+    log = open(home / "server.log", "w")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"JupyterLab did not start; its log:\n{(home / 'server.log').read_text()[-3000:]}")
+                time.sleep(0.3)
+        yield base, token
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Notebook:
+    """One notebook open in its own page, every cell run."""
+
+    def __init__(self, page, name):
+        self.page, self.name = page, name
+        self.panel = page.locator(f"#{page.evaluate('window.jupyterapp.shell.currentWidget.id')}")
+
+    def cells(self):
+        return self.panel.locator(".jp-Notebook .jp-Cell")
+
+    def cell(self, index):
+        return self.cells().nth(index)
+
+    def widget_cell(self, index):
+        """The index-th cell, scrolled into view."""
+        cell = self.cell(index)
+        cell.scroll_into_view_if_needed()
+        return cell
+
+    def image_source(self, cell):
+        return cell.locator("img").first.get_attribute("src")
+
+    def wait_for_change(self, read, old, what):
+        """Wait until ``read()`` no longer returns ``old`` (the kernel has answered a change), at most 30 s."""
+        deadline = time.monotonic() + 30
+        while read() == old:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name}: {what} did not change")
+            self.page.wait_for_timeout(100)
+
+    def wait_for_new_image(self, cell, old):
+        """Wait until the cell's first image shows other bytes than ``old`` (a new figure from the kernel)."""
+        self.wait_for_change(lambda: self.image_source(cell), old, "the figure")
+
+    def drag_slider(self, cell, index=0, fraction=0.8):
+        """Drag the index-th slider's handle to ``fraction`` of its track, as a student would."""
+        track = cell.locator(".widget-slider .noUi-target").nth(index)
+        handle = track.locator(".noUi-handle").first
+        track.scroll_into_view_if_needed()
+        box, grip = track.bounding_box(), handle.bounding_box()
+        self.page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
+        self.page.mouse.down()
+        self.page.mouse.move(box["x"] + fraction * box["width"], grip["y"] + grip["height"] / 2, steps=8)
+        self.page.mouse.up()
+
+
+@pytest.fixture
+def open_notebook(lab, browser, tmp_path):
+    base, token = lab
+    pages = []
+
+    def open_(name):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.set_default_timeout(TIMEOUT_MS)
+        pages.append((page, name, errors))
+        # a workspace of its own (reset): only this notebook open, none restored from an earlier page
+        page.goto(f"{base}/lab/workspaces/{name.split('_')[0]}/tree/notebooks/{name}?reset&token={token}")
+        # JupyterLab replaces its first kernel just after opening: wait for one that is idle
+        page.wait_for_function("""() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+            const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+            return k && k.status === 'idle' && w.content && w.content.widgets.length > 0; }""")
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
+            const code = w.content.widgets.filter(c => c.model.type === 'code');
+            return code.every(c => c.model.executionCount !== null)
+                && w.sessionContext.session.kernel.status === 'idle'; }""")
+        notebook = Notebook(page, name)
+        cells = notebook.cells()
+        expected = len(nbformat.read(ROOT / "notebooks" / name, as_version=4).cells)
+        assert cells.count() == expected, f"{name}: {cells.count()} cells in the page, {expected} in the file"
+        errors_shown = notebook.panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        assert errors_shown.count() == 0, f"{name}: an error or warning output: {errors_shown.first.inner_text()}"
+        return notebook
+
+    yield open_
+    for page, name, errors in pages:
+        page.screenshot(path=str(tmp_path / f"{name}.png"))  # for a failing run: pytest keeps tmp_path
+        page.close()
+        assert errors == [], f"{name}: JavaScript errors in the page: {errors}"
+
+
+def check_widget_cells_render(notebook):
+    for index in widget_cells(notebook.name):
+        cell = notebook.widget_cell(index)
+        views = cell.locator(".jp-OutputArea-output .jupyter-widgets")
+        views.first.wait_for(state="visible")
+        text = cell.locator(".jp-OutputArea").inner_text()
+        assert "Error displaying widget" not in text and "Loading widget" not in text, f"cell {index}: {text[:200]}"
+
+
+def quiz_of(source):
+    namespace = {"bp": bp}
+    exec(source, namespace)
+    quizzes = [v for v in namespace.values() if isinstance(v, bp.Quiz)]
+    assert len(quizzes) == 1, source[:80]
+    return quizzes[0]
+
+
+def feedback_text(quiz, choice):
+    result = quiz.check(choice)
+    return ("\u2714 " if result.correct else "\u2718 ") + result.message
+
+
+def check_quiz(notebook, index):
+    """Pick every option in turn (radio buttons) or each box alone (checkboxes), press Check, read the feedback."""
+    quiz = quiz_of(widget_cells(notebook.name)[index])
+    cell = notebook.widget_cell(index)
+    button = cell.get_by_role("button", name="Check")
+    feedback = cell.locator(".widget-htmlmath").last
+    button.click()  # nothing picked yet: a radio quiz asks for a pick, a checkbox quiz judges the empty set
+    expect_feedback(feedback, feedback_text(quiz, []) if quiz.multiple else "Pick an option first.")
+    inputs = cell.locator("input[type=checkbox]" if quiz.multiple else "input[type=radio]")
+    assert inputs.count() == len(quiz.options)
+    for i in range(len(quiz.options)):
+        if quiz.multiple and i > 0:
+            inputs.nth(i - 1).click()  # untick the previous box: one box at a time
+        inputs.nth(i).click()
+        playwright_api.expect(feedback).to_have_text("")  # a new choice clears the old feedback
+        button.click()
+        expect_feedback(feedback, feedback_text(quiz, [i] if quiz.multiple else i))
+    return quiz
+
+
+def expect_feedback(feedback, expected):
+    if "$" in expected:  # typeset by MathJax: compare the mark only
+        playwright_api.expect(feedback).to_contain_text(expected[0])
+    else:
+        playwright_api.expect(feedback).to_have_text(expected)
+
+
+def test_notebook_00_explorer_and_quiz(open_notebook):
+    nb = open_notebook("00_problem_setup.ipynb")
+    check_widget_cells_render(nb)
+    explorer, quiz = sorted(widget_cells(nb.name))
+    cell = nb.widget_cell(explorer)
+    before = nb.image_source(cell)
+    assert before, "the explorer shows no figure"
+    cell.locator("select").first.select_option(index=1)  # another surface
+    nb.wait_for_new_image(cell, before)
+    before = nb.image_source(cell)
+    readout = cell.locator(".widget-readout").first
+    eta = readout.inner_text()
+    nb.drag_slider(cell, 0, fraction=0.9)  # a larger learning rate
+    nb.wait_for_new_image(cell, before)
+    assert readout.inner_text() != eta
+    check_quiz(nb, quiz)
+
+
+def test_notebook_01_path_sum_explorer_and_polls(open_notebook):
+    nb = open_notebook("01_calculus_refresher.ipynb")
+    check_widget_cells_render(nb)
+    explorer, *polls = sorted(widget_cells(nb.name))
+    cell = nb.widget_cell(explorer)
+    table = cell.locator(".widget-htmlmath").last
+    before, text = nb.image_source(cell), table.inner_text()
+    assert before and re.search(r"\d", text), "the explorer shows no diagram or no numbers"
+    cell.locator("select").first.select_option(index=1)  # another function
+    nb.wait_for_new_image(cell, before)
+    text = table.inner_text()
+    nb.drag_slider(cell, 0, fraction=0.9)  # move an input
+    nb.wait_for_change(table.inner_text, text, "the path sums (an input moved)")
+    kinds = {check_quiz(nb, index).multiple for index in polls}
+    assert kinds == {True, False}  # one radio-button poll, one checkbox poll
+
+
+def test_notebook_02_pass_stepper_and_poll(open_notebook):
+    nb = open_notebook("02_scalar_backprop.ipynb")
+    check_widget_cells_render(nb)
+    stepper, poll = sorted(widget_cells(nb.name))
+    cell = nb.widget_cell(stepper)
+    readout = cell.locator(".widget-readout").first
+    assert readout.inner_text().strip() == "0"
+    before = nb.image_source(cell)
+    nb.drag_slider(cell, 0, fraction=0.5)
+    nb.wait_for_new_image(cell, before)
+    assert int(readout.inner_text()) > 0
+    check_quiz(nb, poll)
