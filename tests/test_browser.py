@@ -183,6 +183,10 @@ def open_notebook(lab, browser, tmp_path):
             return code.every(c => c.model.executionCount !== null)
                 && w.sessionContext.session.kernel.status === 'idle'; }""")
         notebook = Notebook(page, name)
+        # make install turns nbgrader's menus and buttons off in the course's JupyterLab
+        menus = page.locator("#jp-menu-panel .lm-MenuBar-itemLabel").all_inner_texts()
+        assert "File" in menus and "Nbgrader" not in menus, menus
+        assert page.get_by_text("Create Assignment").count() == 0
         cells = notebook.cells()
         expected = len(nbformat.read(ROOT / "notebooks" / name, as_version=4).cells)
         assert cells.count() == expected, f"{name}: {cells.count()} cells in the page, {expected} in the file"
