@@ -16,6 +16,7 @@ runs them.  Without Chromium they are skipped, with that reason.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -219,8 +220,8 @@ def quiz_of(source):
 
 
 def feedback_text(quiz, choice):
-    result = quiz.check(choice)
-    return ("\u2714 " if result.correct else "\u2718 ") + result.message
+    """The text a browser shows for the widget's feedback, ``Quiz.feedback_html``, on ``choice``."""
+    return html.unescape(re.sub(r"<[^>]*>", "", bp.Quiz.feedback_html(quiz.check(choice))))
 
 
 def check_quiz(notebook, index):
