@@ -1,14 +1,15 @@
-"""Hypothesis strategies and helpers shared by the test files."""
+"""Hypothesis strategies and assertions shared by the test files: the suite's one helper module."""
 
 import numpy as np
 import pytest
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import backprop as bp
+from backprop.core.tolerance import RTOL  # the finite-difference witness's tolerance: the library's one
+
 #: every finite-difference witness runs at least this many examples per rule
 FD_EXAMPLES = 200
-#: the finite-difference witness: float64 relative error at most this
-RTOL = 1e-7
 
 
 def floats(low=-3.0, high=3.0):
@@ -49,4 +50,55 @@ def assert_explained(call, exc, fragments):
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} not in {message!r}"
     # raised by the library's own checks, not by numpy deep inside
-    assert info.traceback[-1].path.parts[-2] == "backprop", f"raised in {info.traceback[-1].path}"
+    assert "backprop" in info.traceback[-1].path.parts, f"raised in {info.traceback[-1].path}"
+
+
+# -- random networks with every divergence ------------------------------------------------------
+HIDDEN = ["identity", "sigmoid", "tanh", "relu", "leaky_relu"]
+#: divergence -> (output activation, kind of target)
+OUTPUTS = {
+    "half_squared_error": ("identity", "real"),
+    "squared_error": ("tanh", "real"),
+    "binary_cross_entropy": ("sigmoid", "binary"),
+    "sigmoid_binary_cross_entropy": ("identity", "binary"),
+    "cross_entropy": ("softmax", "label"),
+    "kl_divergence": ("softmax", "onehot"),
+    "softmax_cross_entropy": ("identity", "label"),
+}
+
+
+def random_network(rng, depth, divergence):
+    """A random mlp of ``depth`` layers ending in the divergence's output, a batch X and its targets."""
+    out_act, target = OUTPUTS[divergence]
+    widths = [int(w) for w in rng.integers(1, 5, size=depth + 1)]
+    if target in ("label", "onehot"):
+        widths[-1] = max(widths[-1], 2)
+    acts = [HIDDEN[i] for i in rng.integers(0, len(HIDDEN), size=depth - 1)] + [out_act]
+    net = bp.mlp(widths, acts, rng=rng, divergence=divergence)
+    T, K = int(rng.integers(1, 5)), widths[-1]
+    X = rng.normal(size=(T, widths[0]))
+    d = {"real": lambda: rng.normal(size=(T, K)),
+         "binary": lambda: rng.integers(0, 2, size=(T, K)).astype(float),
+         "label": lambda: rng.integers(0, K, size=T),
+         "onehot": lambda: bp.one_hot(rng.integers(0, K, size=T), K)}[target]()
+    return net, X, d
+
+
+# -- small influence diagrams, each with its outcome and a point ----------------------------------
+def influence_examples():
+    """``{name: (definitions, outcome, point)}`` over the symbols x, y, u, v, w, z (SymPy, imported here)."""
+    import sympy as sp
+
+    x, y, u, v, w, z = sp.symbols("x y u v w z")
+    return {
+        "chain": ({u: x**2, z: sp.sin(u)}, z, {x: 0.7}),
+        "product": ({u: x**3, v: sp.cos(x), z: u * v}, z, {x: 1.0}),
+        "two inputs": ({u: x * y, z: x * u + y}, z, {x: 0.5, y: -1.3}),
+        "skip arrow": ({u: sp.tanh(w * x), v: u + w * x, z: (v - y) ** 2}, z, {x: 0.8, w: -0.6, y: 0.3}),
+    }
+
+
+def influence_example(name):
+    """``(diagram, outcome, point)`` for one of :func:`influence_examples`."""
+    definitions, target, at = influence_examples()[name]
+    return bp.influence_diagram(definitions), target, at

@@ -1,6 +1,7 @@
 """The benchmark's command line and JSON, in its tiny mode (the figures are not judged here: no timing assertions)."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -9,12 +10,11 @@ import pytest
 
 import backprop as bp
 from backprop import bench
-
-pytestmark = pytest.mark.nb06
+from strategies import assert_explained
 
 REQUIRED = ["digits_test_accuracy", "digits_train_seconds", "scalar_vs_vector_speedup", "mnist_epoch_seconds",
             "gemm_floor_seconds", "mnist_epoch_over_floor", "mnist_epoch_in_order_over_floor", "mnist_gather_seconds",
-            "mnist_gather_over_floor", "numpy_fused_epoch_seconds", "numpy_fused_epoch_over_floor"]
+            "mnist_gather_over_floor", "numpy_fused_epoch_seconds", "numpy_fused_epoch_over_floor", "mnist_epoch_over_fused"]
 PEER_KEYS = ["sklearn_digits_accuracy", "sklearn_digits_seconds", "torch_epoch_seconds"]
 
 
@@ -26,12 +26,18 @@ def test_the_command_writes_every_figure_as_json(tmp_path):
     results = json.loads(out.read_text())
     for key in REQUIRED:
         assert isinstance(results[key], float) and results[key] > 0, key
+    # tiny mode times one repeat: each ratio is the ratio of its two figures
     assert results["mnist_epoch_over_floor"] == pytest.approx(results["mnist_epoch_seconds"] / results["gemm_floor_seconds"])
+    assert results["mnist_epoch_over_fused"] == pytest.approx(
+        results["mnist_epoch_seconds"] / results["numpy_fused_epoch_seconds"])
     assert results["mode"] == "tiny"
     assert results["peers"] == {"sklearn": "skipped (--no-peers)", "torch": "skipped (--no-peers)"}
     assert not any(key in results for key in PEER_KEYS)
     assert set(results["targets_met"]) == set(bench.TARGETS)
     assert "epoch / floor" in done.stdout and "skipped (--no-peers)" in done.stdout
+    line = next(l for l in done.stdout.splitlines() if "library epoch / hand-fused epoch" in l)
+    comparison, bound = bench.TARGETS["mnist_epoch_over_fused"]
+    assert f"target {comparison} {bound:g}:" in line
 
 
 def test_missing_peers_are_skipped_and_said_so(monkeypatch):
@@ -56,22 +62,35 @@ def test_bad_command_lines_are_explained(argv, fragment, capsys):
     assert fragment in capsys.readouterr().err
 
 
-def test_check_fails_when_a_target_is_missed(monkeypatch, capsys):
-    def fake_run(**kwargs):  # every figure present, one target missed
-        results = {"mode": "tiny", "python": "3", "numpy": "2", "cpu_count": 2, "machine": "x",
-                   "digits_test_accuracy": 0.9, "digits_train_seconds": 0.1, "scalar_seconds": 1.0,
-                   "vector_seconds": 0.001, "scalar_vs_vector_speedup": 1000.0, "mnist_epoch_seconds": 1.0,
-                   "gemm_floor_seconds": 1.0, "mnist_epoch_over_floor": 1.0, "mnist_epoch_in_order_seconds": 0.9,
-                   "mnist_epoch_in_order_over_floor": 0.9, "mnist_gather_seconds": 0.1,
-                   "mnist_gather_over_floor": 0.1, "numpy_fused_epoch_seconds": 0.95,
-                   "numpy_fused_epoch_over_floor": 0.95,
-                   "peers": {"sklearn": "not installed", "torch": "not installed"}}
-        results["targets_met"] = {key: bench._meets(results[key], *bound) for key, bound in bench.TARGETS.items()}
-        return results
-    monkeypatch.setattr(bench, "run", fake_run)
-    assert bench.main(["--check"]) == 1
+def _fake_results(**changes):
+    """Every figure present, every target met, but for ``changes``."""
+    results = {"mode": "tiny", "python": "3", "numpy": "2", "cpu_count": 2, "machine": "x",
+               "digits_test_accuracy": 0.98, "digits_train_seconds": 0.1, "scalar_seconds": 1.0,
+               "vector_seconds": 0.001, "scalar_vs_vector_speedup": 1000.0, "mnist_epoch_seconds": 1.0,
+               "gemm_floor_seconds": 1.0, "mnist_epoch_over_floor": 1.0, "mnist_epoch_in_order_seconds": 0.9,
+               "mnist_epoch_in_order_over_floor": 0.9, "mnist_gather_seconds": 0.1,
+               "mnist_gather_over_floor": 0.1, "numpy_fused_epoch_seconds": 0.96,
+               "numpy_fused_epoch_over_floor": 0.96, "mnist_epoch_over_fused": 1.0 / 0.96,
+               "peers": {"sklearn": "not installed", "torch": "not installed"}}
+    results.update(changes)
+    results["targets_met"] = {key: bench._meets(results[key], *bound) for key, bound in bench.TARGETS.items()}
+    return results
+
+
+@pytest.mark.parametrize("changes, line", [
+    ({}, r"library epoch / hand-fused epoch +1\.042x +target <= 1\.05: met"),
+    ({"digits_test_accuracy": 0.9}, r"digits test accuracy +90\.00 % +target >= 97\.5 %: MISSED"),
+    ({"numpy_fused_epoch_seconds": 0.9, "mnist_epoch_over_fused": 1.0 / 0.9},
+     r"library epoch / hand-fused epoch +1\.111x +target <= 1\.05: MISSED"),
+])
+def test_check_fails_when_a_target_is_missed(changes, line, monkeypatch, capsys):
+    missed = "MISSED" in line
+    monkeypatch.setattr(bench, "run", lambda **kwargs: _fake_results(**changes))
+    assert bench.main(["--check"]) == (1 if missed else 0)
     assert bench.main([]) == 0
-    assert "target >= 97.5 %: MISSED" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.count("MISSED") == (2 if missed else 0)  # once per run, only the target changed
+    assert len(re.findall(line, out)) == 2
 
 
 def test_the_floor_times_the_five_products_of_a_batch():
@@ -99,10 +118,9 @@ def test_the_fused_reference_epoch_does_what_train_does(T, batch_size):
                         "he", rng=rng)
     params = {name: p.copy() for name, p in net.parameters().items()}
     before = {name: p.copy() for name, p in params.items()}
-    history = bp.train(net, X, labels, lr=0.3, epochs=1, batch_size=batch_size, rng=np.random.default_rng(9),
-                       progress=False)
+    history = bp.train(net, X, labels, eta=0.3, epochs=1, batch_size=batch_size, rng=np.random.default_rng(9))
     order = np.random.default_rng(9).permutation(T) if batch_size < T else np.arange(T)
-    seconds, loss, accuracy = bench.fused_epoch(params, X, labels, lr=0.3, batch_size=batch_size, order=order)
+    seconds, loss, accuracy = bench.fused_epoch(params, X, labels, eta=0.3, batch_size=batch_size, order=order)
     assert seconds > 0
     assert loss == pytest.approx(history.train_loss[0], rel=1e-12)
     assert accuracy == history.train_accuracy[0]
@@ -117,9 +135,45 @@ def test_the_fused_reference_epoch_reports_divergence():
     params = {"W(1)": rng.normal(size=(4, 5)) * 1e200, "b(1)": np.zeros(4), "W(2)": rng.normal(size=(3, 4)),
               "b(2)": np.zeros(3)}
     with pytest.raises(ArithmeticError, match="norm"), np.errstate(all="ignore"):
-        bench.fused_epoch(params, X, labels, lr=0.1, batch_size=16, order=np.arange(64))
+        bench.fused_epoch(params, X, labels, eta=0.1, batch_size=16, order=np.arange(64))
 
 
 def test_gathering_times_the_epochs_row_copies():
     X = np.random.default_rng(0).random((1000, 30))
     assert bench.gather_seconds(X, np.random.default_rng(1).permutation(1000), 128) > 0
+
+
+def _small_problem(T=70, seed=3):
+    rng = np.random.default_rng(seed)
+    X, labels = rng.random((T, 6)), rng.integers(0, 3, size=T)
+    params = {"W(1)": rng.normal(size=(5, 6)), "b(1)": np.zeros(5), "W(2)": rng.normal(size=(3, 5)), "b(2)": np.zeros(3)}
+    return X, labels, params
+
+
+def test_the_fused_epoch_updates_through_the_librarys_sgd_update(monkeypatch):
+    X, labels, params = _small_problem()
+    calls = []
+
+    def recording(p, grads, eta, **kwargs):
+        calls.append((p, sorted(grads), eta))
+        return bp.sgd_update(p, grads, eta, **kwargs)
+
+    monkeypatch.setattr(bench, "sgd_update", recording)
+    bench.fused_epoch(params, X, labels, eta=0.05, batch_size=32, order=np.arange(70))
+    assert len(calls) == 3  # 32 + 32 + 6 rows: one update per mini-batch
+    assert all(p is params and names == sorted(params) and eta == 0.05 for p, names, eta in calls)
+
+
+@pytest.mark.parametrize("eta, got", [(0.0, "got 0"), (-0.1, "got -0.1")])
+def test_the_fused_epoch_explains_a_bad_learning_rate(eta, got):
+    X, labels, params = _small_problem()
+    assert_explained(lambda: bench.fused_epoch(params, X, labels, eta=eta, batch_size=32, order=np.arange(70)),
+                     ValueError, ["argument 'eta'", "a learning rate", "> 0", got])
+
+
+def test_importing_backprop_does_not_import_the_bench():
+    code = ("import sys, backprop as bp; bp.Network; bp.train; bp.grading; "
+            "print(sorted(m for m in sys.modules if m.startswith('backprop.bench')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -2,73 +2,98 @@
 
     import backprop as bp
 
-Modules, one per concept (lecture notation throughout):
+The library is built in four folders, one per kind of code, each depending only on
+the ones before it:
 
-* :mod:`backprop.descent`     -- loss surfaces, gradient descent and the learning rate, saddle points
-* :mod:`backprop.influence`   -- influence diagrams and the chain rule as a sum over paths
-* :mod:`backprop.explore`     -- first-order errors, path sums checked three ways, the path-sum explorer
-* :mod:`backprop.graph`       -- the scalar computational graph: values, gates, backward
-* :mod:`backprop.activations` -- identity, sigmoid, tanh, ReLU, leaky ReLU, softmax
-* :mod:`backprop.divergences` -- squared error, cross-entropies, KL, fused softmax/sigmoid forms
-* :mod:`backprop.scalar_net`  -- the network in scalar notation, loops over neurons
-* :mod:`backprop.netdraw`     -- the scalar network drawn, tabulated and stepped through, neuron by neuron
-* :mod:`backprop.symbolic_net` -- the scalar network in SymPy symbols: every backward rule derived
-* :mod:`backprop.layers`, :mod:`backprop.network` -- the vectorised network for a mini-batch
-* :mod:`backprop.gradcheck`   -- central differences, relative error, explained reports
-* :mod:`backprop.data`        -- the 8x8 digits shipped with the library, real MNIST from IDX files
-* :mod:`backprop.initialisation` -- scaled normal, Xavier and He initialisation; activations per layer
-* :mod:`backprop.training`    -- the lecture's training loop, SGD, clipping, the history to plot
-* :mod:`backprop.progress`    -- progress of long runs (a widget in JupyterLab, text in a terminal)
-* :mod:`backprop.bench`       -- ``python -m backprop.bench``: speed and accuracy against the alternatives
-* :mod:`backprop.symbolic`    -- every derivative rule checked against SymPy
-* :mod:`backprop.quiz`        -- self-check quizzes (the lecture's polls) with immediate feedback
+* :mod:`backprop.core`     -- the math, numpy only: activations, divergences, layers,
+  the vectorised and the scalar network, the computational graph, gradient checks,
+  initialisation, training, data, loss surfaces, the worked examples;
+* :mod:`backprop.symbolic` -- the SymPy witnesses: every rule of the math run on
+  symbols and compared with ``sympy.diff``; the symbolic network; influence diagrams;
+* :mod:`backprop.views`    -- what a student sees: figures, tables, widgets,
+  quizzes, progress bars (matplotlib, ipywidgets, tqdm);
+* :mod:`backprop.grading`  -- the homework's self-checks and the instructor's grader;
+
+and ``python -m backprop.bench``, which measures speed and accuracy.  The math never
+imports the views or SymPy.
+
+Every public name is also here, at the top: ``bp.Network``, ``bp.draw_network``...
+They are looked up on first use (:data:`EXPORTS` says where each lives), so
+``import backprop`` itself loads numpy alone: no SymPy, matplotlib or ipywidgets
+until a name that needs them is used.
 """
 
-from .activations import (
-    ACTIVATIONS, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, get_activation,
-)
-from .divergences import (
-    DIVERGENCES, BinaryCrossEntropy, CrossEntropy, Divergence, HalfSquaredError, KLDivergence,
-    SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, SquaredError, get_divergence, log_sum_exp, one_hot,
-)
-from .descent import (
-    SURFACES, CriticalPoint, DescentPath, Surface, classify_critical_point, compare_learning_rates,
-    elongated_bowl, explorer_figure, extended_input, extended_weights, get_surface, gradient_descent,
-    learning_rate_explorer, learning_rate_regime, plot_curves, plot_descent_1d, plot_descent_2d,
-    plot_loss_curves, quadratic_1d, quadratic_step_factor, saddle, saddle_between_minima, steps_to_converge,
-    two_minima_1d,
-)
-from .drawing import draw_dag
-from .explore import (
-    PathSumCheck, check_path_sum, first_order_errors, loglog_slope, numerical_total_derivative, path_sum_explorer,
-    path_sum_table_html, path_sum_view, plot_first_order_errors,
-)
-from .graph import GATES, GateRecord, Value, draw_graph, maximum, sigmoid_neuron_example, trace, trace_table
-from .influence import InfluenceDiagram, PathContribution, influence_diagram
-from .gradcheck import (
-    EntryCheck, GradientReport, check_derivative, check_gradients, numerical_gradient, relative_error,
-)
-from .layers import (
-    ActivationLayer, Affine, Layer, Multiplicative, Residual, activation_backward, activation_forward,
-    affine_backward, affine_forward, multiplicative_backward, multiplicative_forward,
-)
-from .network import Network, mlp
-from .data import (
-    Dataset, Scaling, digits_dataset, load_digits, load_idx_pair, mnist_dataset, read_idx, stratified_split,
-    two_or_not_two,
-)
-from .initialisation import INITIALISATIONS, init_std, initialise, layer_outputs
-from .progress import Progress
-from .training import (
-    History, TrainingDiverged, clip_by_global_norm, dead_relu_fraction, descent_variant, evaluate, global_norm,
-    gradient_norms, lecture_gradients, lecture_step, predict_labels, sgd_update, train,
-)
-from .quiz import Quiz, QuizFeedback
-from .scalar_net import ScalarNetwork
-from .netdraw import (
-    PassStep, backward_table, draw_forward_backward, draw_network, forward_table, pass_step_figure, pass_steps,
-    pass_stepper, weight_gradient_table,
-)
-from .symbolic_net import SymbolicNetwork
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
+
+#: where each top-level name lives: {module under backprop: names}
+EXPORTS: dict[str, tuple[str, ...]] = {
+    # the math
+    "core.activations": ("Activation", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax",
+                         "ACTIVATIONS", "get_activation"),
+    "core.divergences": ("Divergence", "SquaredError", "HalfSquaredError", "BinaryCrossEntropy", "CrossEntropy",
+                         "KLDivergence", "SoftmaxCrossEntropy", "SigmoidBinaryCrossEntropy", "DIVERGENCES",
+                         "get_divergence", "one_hot", "log_sum_exp"),
+    "core.layers": ("affine_forward", "affine_backward", "activation_forward", "activation_backward",
+                    "multiplicative_forward", "multiplicative_backward", "extended_input", "extended_weights",
+                    "Layer", "Affine", "ActivationLayer", "Multiplicative", "Residual"),
+    "core.network": ("Network", "mlp"),
+    "core.scalar_net": ("ScalarNetwork",),
+    "core.graph": ("GateRule", "GATES", "Value", "maximum", "GateRecord", "topological_order", "trace",
+                   "value_names", "gate_symbol"),
+    "core.tolerance": ("RTOL", "ATOL", "relative_error", "agree"),
+    "core.gradcheck": ("numerical_gradient", "EntryCheck", "GradientReport", "check_gradients", "check_derivative",
+                       "first_order_errors", "loglog_slope"),
+    "core.initialisation": ("INITIALISATIONS", "init_std", "initialise", "layer_outputs"),
+    "core.training": ("sgd_update", "global_norm", "clip_by_global_norm", "lecture_gradients", "lecture_step",
+                      "descent_variant", "History", "TrainingDiverged", "train", "evaluate", "predict_labels",
+                      "gradient_norms", "dead_relu_fraction"),
+    "core.data": ("Dataset", "Scaling", "load_digits", "stratified_split", "digits_dataset", "two_or_not_two",
+                  "read_idx", "load_idx_pair", "mnist_dataset", "MNIST_FILES"),
+    "core.descent": ("Surface", "quadratic_1d", "two_minima_1d", "elongated_bowl", "saddle", "saddle_between_minima",
+                     "SURFACES", "get_surface", "DescentPath", "gradient_descent", "steps_to_converge",
+                     "quadratic_step_factor", "learning_rate_regime"),
+    "core.examples": ("TWO_RELU", "TWO_RELU_RESIDUAL", "SIGMOID_NEURON", "TINY", "scalar_network", "vector_network",
+                      "two_relu_network", "two_relu_residual_networks", "tiny_network", "sigmoid_neuron_example"),
+    # the witnesses
+    "symbolic.network": ("SymbolicNetwork",),
+    "symbolic.influence": ("InfluenceDiagram", "PathContribution", "influence_diagram"),
+    "symbolic.paths": ("numerical_total_derivative", "PathSumCheck", "check_path_sum"),
+    "symbolic.surfaces": ("surface_symbols", "surface_expression", "verify_surface", "critical_points",
+                          "CriticalPoint", "classify_critical_point"),
+    # the views
+    "views.dag": ("layered_layout", "draw_dag", "draw_graph", "draw_influence_diagram"),
+    "views.network": ("draw_network", "draw_forward_backward"),
+    "views.plots": ("plot_curves", "plot_descent_1d", "plot_descent_2d", "plot_loss_curves", "compare_learning_rates",
+                    "plot_first_order_errors"),
+    "views.tables": ("forward_table", "backward_table", "weight_gradient_table", "PassStep", "pass_steps",
+                     "trace_table", "path_table", "path_sum_table_html"),
+    "views.widgets": ("explorer_figure", "learning_rate_explorer", "path_sum_view", "path_sum_explorer",
+                      "pass_step_figure", "pass_stepper"),
+    "views.quiz": ("Quiz", "QuizFeedback"),
+    "views.progress": ("progress_bar",),
+}
+
+#: modules reachable as attributes: ``bp.symbolic.verify(...)``, ``bp.examples.TWO_RELU``
+MODULES = {"core": "core", "symbolic": "symbolic", "views": "views", "grading": "grading", "examples": "core.examples"}
+
+_WHERE = {name: module for module, names in EXPORTS.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    elif name in MODULES:
+        value = importlib.import_module(f"{__name__}.{MODULES[name]}")
+    else:
+        raise AttributeError(f"module 'backprop' has no attribute {name!r}")
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__) | set(MODULES))

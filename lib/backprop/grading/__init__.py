@@ -20,7 +20,8 @@ from typing import Callable
 
 import numpy as np
 
-from .parts import PARTS, Case, Part, Verdict, get_part, judge_case, run_case
+from .parts import Case, Part, Verdict, judge_case, run_case
+from .registry import PARTS, get_part
 
 __all__ = ["check", "CheckFailed", "get_part", "PARTS", "Part", "Case", "Verdict", "DEFAULT_SEED", "hidden_rng"]
 

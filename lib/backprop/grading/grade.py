@@ -28,7 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import DEFAULT_SEED, hidden_rng
-from .parts import get_part, judge_case
+from .parts import judge_case
+from .registry import get_part
 from .runner import RESULT_MIME, Execution, KernelSession
 
 __all__ = ["Assignment", "PartResult", "SubmissionResult", "load_assignment", "grade_submission", "read_notebook", "grade_job"]
@@ -200,7 +201,8 @@ def __backprop_harness(part_id, payload_json):
     import json
     from IPython import get_ipython
     from IPython.display import display
-    from backprop.grading.parts import get_part, run_case
+    from backprop.grading.parts import run_case
+    from backprop.grading.registry import get_part
     part = get_part(part_id)
     namespace = get_ipython().user_ns
     functions = {{name: namespace.get(name) for name in part.names}}

@@ -26,13 +26,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..core.tolerance import agree
+
 __all__ = [
     "Case",
     "Verdict",
     "Part",
-    "PARTS",
-    "register",
-    "get_part",
     "run_case",
     "judge_case",
     "AnswerError",
@@ -81,20 +80,35 @@ class AnswerError(Exception):
 
 
 class Part:
-    """Base class of a graded part; subclasses fill in the class attributes and four methods."""
+    """Base class of a graded part; a subclass says what it is in its header and defines the methods below.
+
+        class InputStep(Part, id="02_input_step", names=("input_step",), title="back to the previous layer"):
+
+    ``id``: the nbgrader grade_id of the part's check cell; ``names``: the student's
+    functions this part calls, in the order ``check`` receives them; ``title``: what
+    the feedback calls it; ``hidden_count``: the number of hidden cases drawn at
+    grading time (default 12).
+    """
 
     id: str = ""
     title: str = ""
-    #: the student's functions this part calls, in the order ``check`` receives them
     names: tuple[str, ...] = ()
-    #: number of hidden cases drawn at grading time
     hidden_count: int = 12
+
+    def __init_subclass__(cls, *, id: str, names: tuple[str, ...], title: str, hidden_count: int = 12, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.id, cls.names, cls.title, cls.hidden_count = id, tuple(names), title, hidden_count
 
     def public_cases(self) -> list[Case]:
         raise NotImplementedError
 
-    def hidden_cases(self, rng: np.random.Generator) -> list[Case]:
+    def hidden_case(self, rng: np.random.Generator, n: int) -> Case:
+        """The n-th hidden case (n = 0 .. hidden_count - 1), drawn from ``rng``."""
         raise NotImplementedError
+
+    def hidden_cases(self, rng: np.random.Generator) -> list[Case]:
+        """``hidden_count`` hidden cases, drawn in order from ``rng``."""
+        return [self.hidden_case(rng, n) for n in range(self.hidden_count)]
 
     def run(self, functions: dict[str, Callable], payload: dict) -> Any:
         """Call the student's functions on one case; return JSON-compatible data."""
@@ -114,27 +128,6 @@ class Part:
         if rng is not None:
             out += [Case(c.label, c.payload, True) for c in self.hidden_cases(rng)]
         return out
-
-
-PARTS: dict[str, Part] = {}
-
-
-def register(part_class: type[Part]) -> type[Part]:
-    """Class decorator: add one instance of the part to ``PARTS`` under its id."""
-    part = part_class()
-    if not part.id or part.id in PARTS:
-        raise ValueError(f"part id {part.id!r} is empty or already registered")
-    PARTS[part.id] = part
-    return part_class
-
-
-def get_part(part_id: str) -> Part:
-    """The registered part with this id (the nbgrader grade_id of its check cell)."""
-    from . import ex01, ex02  # noqa: F401  (registers the parts)
-
-    if not isinstance(part_id, str) or part_id not in PARTS:
-        raise KeyError(f"argument 'part_id' expected one of {sorted(PARTS)}, got {part_id!r}")
-    return PARTS[part_id]
 
 
 # -- running and judging one case -------------------------------------------------------
@@ -251,10 +244,6 @@ def judge_case(part: Part, case: Case, outcome_json: str | None) -> Verdict:
 
 
 # -- comparison helpers used by the parts ---------------------------------------------
-RTOL = 1e-7
-ATOL = 1e-9
-
-
 def fmt(value) -> str:
     """A number as a student reads it: 6 significant digits."""
     if isinstance(value, (list, tuple, np.ndarray)):
@@ -293,16 +282,9 @@ def _short(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def close(a, b, rtol=RTOL, atol=ATOL) -> np.ndarray:
-    """Entrywise agreement; NaN never agrees."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    with np.errstate(invalid="ignore", over="ignore"):
-        return np.isfinite(a) & np.isfinite(b) & (np.abs(a - b) <= atol + rtol * np.abs(b))
-
-
 def compare_numbers(got: np.ndarray, want: np.ndarray, name: Callable[[tuple], str], limit: int = 3) -> list[str]:
     """Messages for the entries that disagree: which entry, expected versus got (at most ``limit``)."""
-    bad = np.argwhere(~close(got, want))
+    bad = np.argwhere(~agree(got, want))
     out = []
     for idx in bad[:limit]:
         idx = tuple(int(i) for i in idx)

@@ -1,0 +1,10 @@
+"""The math of the course, numpy only.
+
+Every module here imports numpy and the modules beside it, nothing else: no
+matplotlib, no ipywidgets, no SymPy, nothing from :mod:`backprop.views` (a test
+walks the imports).  Each rule is written once, with arithmetic, comparisons and
+an ``xp`` namespace, so :mod:`backprop.symbolic` can run the same lines on
+symbols.  Arguments are checked where they enter (:mod:`.checks`); the
+tolerance for "these numbers agree" is :mod:`.tolerance`; the worked examples of
+the lecture are :mod:`.examples`.
+"""

@@ -1,0 +1,267 @@
+"""Activations f_k: y(k) = f_k(z(k)), each rule written once, beside its derivative.
+
+Two kinds, as in the lecture:
+
+* **scalar** activations act on each unit alone, y_j = f(z_j); their Jacobian
+  dy/dz is diagonal, so the backward step is an elementwise product
+  ``dDiv/dz = dDiv/dy * f'(z)``;
+* **vector** activations (softmax) let every z_i influence every y_j; the
+  backward step is the row vector times the Jacobian, ``dDiv/dz = dDiv/dy @ J``
+  with ``J[i, j] = dy_i/dz_j``.
+
+The contract, the same for every activation (arrays ``(..., width)``: one
+instance is a vector, a mini-batch stacks instances as rows ``(B, width)``;
+derivatives of the divergence are row vectors, so they share that layout):
+
+* ``forward(z) -> y``;
+* ``derivative(z, y=None) -> f'(z)`` elementwise (scalar activations only);
+* ``jacobian(z, y=None) -> J``, shape ``(..., width, width)``, ``J[..., i, j] = dy_i/dz_j``;
+* ``backward(dy, z, y=None) -> dz``, the chain rule for row vectors.
+
+Each method checks the types and shapes it is given (free for arrays) and then
+applies its rule; values are not scanned for NaN or infinities: the network and
+the training loop check their data once, where it enters.  Every rule is
+written with arithmetic, comparisons and ``xp`` functions only (``xp`` is numpy
+by default), so :mod:`backprop.symbolic` runs the *same lines* on SymPy symbols
+and proves them equal to ``sympy.diff``; a comparison such as ``z > 0`` is the
+indicator 1 or 0 in both worlds.
+
+Kinks.  ReLU and leaky ReLU are not differentiable at 0.  The slope the library
+uses there is a stated convention, ``subgradient_at_zero``: any value in
+[negative slope, 1] is a valid subgradient; the default is the negative-side
+slope (0 for ReLU, alpha for leaky ReLU), as in most frameworks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .checks import as_array, check_choice, check_in_interval, check_same_shape, describe
+
+__all__ = [
+    "Activation",
+    "Identity",
+    "Sigmoid",
+    "Tanh",
+    "ReLU",
+    "LeakyReLU",
+    "Softmax",
+    "ACTIVATIONS",
+    "get_activation",
+]
+
+
+def _input(value, name: str, xp):
+    """A float64 array (types and shape checked, values not scanned); symbolic input passes untouched."""
+    if xp is not np:
+        return value
+    if type(value) is np.ndarray and value.dtype == np.float64:
+        return value  # the common case, at no cost
+    return as_array(value, name, meaning="(..., width)", finite=False)
+
+
+class Activation:
+    """The contract every activation follows; see the module's docstring."""
+
+    name: str = ""
+    is_vector: bool = False
+    #: points where the scalar function has a kink (gradient checks flag them)
+    kinks: tuple[float, ...] = ()
+
+    def forward(self, z, xp=np):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def derivative(self, z, y=None, xp=np):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def jacobian(self, z, y=None):
+        """Diagonal Jacobian ``(..., width, width)`` of a scalar activation: f'(z_i) on the diagonal."""
+        z = _input(z, "z", np)
+        fprime = self.derivative(z, y)
+        return fprime[..., :, None] * np.eye(z.shape[-1]) if z.ndim else fprime
+
+    def backward(self, dy, z, y=None, xp=np):
+        """``dDiv/dz = dDiv/dy * f'(z)`` (the Jacobian is diagonal): shapes ``(..., width)`` in and out.
+
+        ``y = f(z)`` from the forward pass, when given, saves recomputing it.
+        """
+        z, dy = _input(z, "z", xp), _input(dy, "dy", xp)
+        if xp is np:
+            check_same_shape(z, "z", dy, "dy")
+        return dy * self.derivative(z, y, xp)
+
+    def __call__(self, z):
+        return self.forward(z)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(sorted(vars(self).items()))))
+
+
+class Identity(Activation):
+    """y = z (a linear output, as in regression); f'(z) = 1."""
+
+    name = "identity"
+
+    def forward(self, z, xp=np):
+        return _input(z, "z", xp)
+
+    def derivative(self, z, y=None, xp=np):
+        return _input(z, "z", xp) * 0 + 1  # ones shaped like z, for arrays and symbols alike
+
+
+class Sigmoid(Activation):
+    """y = sigma(z) = 1 / (1 + exp(-z)); f'(z) = y (1 - y).
+
+    Computed from exp(-|z|), which never overflows: 1 / (1 + e) for z >= 0 and
+    e / (1 + e) for z < 0, the same function on each side (a witness checks both).
+    """
+
+    name = "sigmoid"
+
+    def forward(self, z, xp=np):
+        z = _input(z, "z", xp)
+        e = xp.exp(-abs(z))
+        return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+    def derivative(self, z, y=None, xp=np):
+        y = self.forward(z, xp) if y is None else y
+        return y * (1 - y)
+
+
+class Tanh(Activation):
+    """y = tanh(z); f'(z) = 1 - y^2."""
+
+    name = "tanh"
+
+    def forward(self, z, xp=np):
+        return xp.tanh(_input(z, "z", xp))
+
+    def derivative(self, z, y=None, xp=np):
+        y = self.forward(z, xp) if y is None else y
+        return 1 - y**2
+
+
+class LeakyReLU(Activation):
+    """y = z for z > 0, alpha z otherwise; f'(z) = 1 for z > 0, alpha for z < 0.
+
+    At the kink z = 0 the derivative does not exist; the library returns
+    ``subgradient_at_zero``, which must lie in [alpha, 1] (every such slope is a
+    subgradient).  Default: alpha.
+    """
+
+    name = "leaky_relu"
+    kinks = (0.0,)
+
+    def __init__(self, alpha: float = 0.01, subgradient_at_zero: float | None = None):
+        self.alpha = check_in_interval(alpha, "alpha", 0.0, 1.0, "the slope for z < 0")
+        if subgradient_at_zero is None:
+            subgradient_at_zero = self.alpha
+        self.subgradient_at_zero = check_in_interval(
+            subgradient_at_zero, "subgradient_at_zero", self.alpha, 1.0,
+            "a subgradient at the kink lies between the two slopes",
+        )
+
+    def forward(self, z, xp=np):
+        z = _input(z, "z", xp)
+        return xp.where(z > 0, z, self.alpha * z)
+
+    def derivative(self, z, y=None, xp=np):
+        """1 where z > 0, alpha where z < 0, ``subgradient_at_zero`` where z = 0 (a float array)."""
+        z = _input(z, "z", xp)
+        slope = (z > 0).astype(z.dtype)  # the indicator of z > 0, as numbers
+        if self.alpha:
+            slope = slope + self.alpha * (z < 0)
+        if self.subgradient_at_zero:
+            slope = slope + self.subgradient_at_zero * (z == 0)
+        return slope
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(alpha={self.alpha:g}, subgradient_at_zero={self.subgradient_at_zero:g})"
+
+
+class ReLU(LeakyReLU):
+    """y = max(0, z); f'(z) = 1 for z > 0, 0 for z < 0.
+
+    At z = 0 any slope in [0, 1] is a subgradient; the library uses
+    ``subgradient_at_zero`` (default 0).  The derivative is leaky ReLU's with alpha = 0.
+    """
+
+    name = "relu"
+
+    def __init__(self, subgradient_at_zero: float = 0.0):
+        super().__init__(alpha=0.0, subgradient_at_zero=subgradient_at_zero)
+
+    def forward(self, z, xp=np):
+        return xp.maximum(_input(z, "z", xp), 0)
+
+    def __repr__(self) -> str:
+        return f"ReLU(subgradient_at_zero={self.subgradient_at_zero:g})"
+
+
+class Softmax(Activation):
+    """Vector activation y_i = exp(z_i) / sum_j exp(z_j), over the last axis.
+
+    Computed as exp(z_i - max_j z_j) / sum_j exp(z_j - max_j z_j): the same
+    function (the shift cancels), and exp never overflows.  Jacobian
+    ``dy_i/dz_j = y_i (delta_ij - y_j)`` (delta: Kronecker); it is symmetric, so it
+    is also the lecture's ``dy_j/dz_i = y_j (delta_ij - y_i)``.
+    """
+
+    name = "softmax"
+    is_vector = True
+
+    def forward(self, z, xp=np):
+        z = _input(z, "z", xp)
+        if xp is np and z.ndim == 0:
+            raise ValueError("argument 'z' expected a vector (..., width) for softmax, got a scalar")
+        e = xp.exp(z - z.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def jacobian(self, z, y=None, xp=np):
+        """``J[..., i, j] = dy_i/dz_j = y_i (delta_ij - y_j)``, shape ``(..., width, width)``."""
+        y = self.forward(z, xp) if y is None else y
+        return y[..., :, None] * (np.eye(y.shape[-1], dtype=int) - y[..., None, :])
+
+    def backward(self, dy, z, y=None, xp=np):
+        """``dDiv/dz = dDiv/dy @ J``, i.e. ``y_i (dy_i - sum_j dy_j y_j)``, without forming J."""
+        z, dy = _input(z, "z", xp), _input(dy, "dy", xp)
+        if xp is np:
+            check_same_shape(z, "z", dy, "dy")
+        y = self.forward(z, xp) if y is None else y
+        return y * (dy - (dy * y).sum(axis=-1, keepdims=True))
+
+    def derivative(self, z, y=None, xp=np):
+        raise TypeError(
+            "softmax is a vector activation: every z_i influences every y_j, so it has no "
+            "elementwise derivative; use jacobian(z) or backward(dy, z)"
+        )
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    cls.name: cls for cls in (Identity, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax)
+}
+
+
+def get_activation(spec="relu", **options) -> Activation:
+    """An activation from its name (``"relu"``, ``"softmax"``...) or an instance.
+
+    ``options`` go to the constructor, e.g. ``get_activation("leaky_relu", alpha=0.1)``.
+    """
+    if isinstance(spec, Activation):
+        if options:
+            raise TypeError(f"options {sorted(options)} given together with an Activation instance {spec!r}")
+        return spec
+    if isinstance(spec, type) and issubclass(spec, Activation):
+        return spec(**options)
+    if not isinstance(spec, str):
+        raise TypeError(
+            f"argument 'activation' expected a name in {sorted(ACTIVATIONS)} or an Activation, got {describe(spec)}"
+        )
+    check_choice(spec, "activation", ACTIVATIONS)
+    return ACTIVATIONS[spec](**options)

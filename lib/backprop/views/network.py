@@ -1,0 +1,256 @@
+"""The scalar network drawn neuron by neuron, and each step of its passes (notebook 02).
+
+Everything here *shows* a :class:`~backprop.core.scalar_net.ScalarNetwork`; nothing
+computes a derivative of its own.  The values come from the network's last
+``forward`` (z, y) and ``backward`` (dy, dz, dw, db).
+
+Drawing.  Each neuron is split, as in the lecture, into its affine part z(k)_j
+and its activation y(k)_j = f_k(z(k)_j).  Columns run left to right: the inputs
+y(0), then z(1), y(1), z(2), ... y(N), then the divergence Div.  A node "1"
+under each column stands for the constant input that carries the biases b(k)_j.
+In the backward view the arrows turn round and each node shows the derivative
+of Div with respect to it, written with the lecture's overdot:
+ż = dDiv/dz, ẏ = dDiv/dy, ẇ = dDiv/dw.
+
+Keys name the parts of a drawing: nodes ``("y", k, j)`` (k = 0 is the input),
+``("z", k, j)``, ``("1", k)`` (the bias input of layer k) and ``("Div",)``;
+edges ``("w", k, i, j)``, ``("b", k, j)``, ``("f", k, j)`` (z -> y) and
+``("Y", i)`` (y(N)_i -> Div).  Unit indices count from 0 as in
+``ScalarNetwork.w[k][i][j]``; printed names count from 1 as in the lecture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Collection
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+
+from ..core.checks import check_choice, describe
+from ..core.scalar_net import ScalarNetwork
+from .notation import lecture_name as _name
+from .notation import num as _num
+from .tables import check_net as _check_net
+from .tables import check_scalar_net as _check_scalar_net
+
+__all__ = [
+    "draw_network",
+    "draw_forward_backward",
+]
+
+def _keys(value, name: str) -> set:
+    if value is None:
+        return set()
+    if isinstance(value, (str, bytes)) or not isinstance(value, Collection):
+        raise TypeError(f"argument '{name}' expected a collection of keys such as ('z', 1, 0), got {describe(value)}")
+    for key in value:
+        if not isinstance(key, tuple):
+            raise TypeError(f"argument '{name}' expected keys that are tuples such as ('z', 1, 0), got {key!r}")
+    return set(value)
+
+
+# -- layout ----------------------------------------------------------------------------------
+_R = 0.46  # node radius, in layout units
+_UNIT = 0.62  # inches per layout unit
+_GAP_W = 3.7  # between y(k-1) and z(k): the weights' column
+_GAP_F = 1.35  # between z(k) and y(k): inside a neuron
+_ROW = 1.6  # between units of a layer
+_LABEL_AT = 0.36  # where a weight's label sits along its arrow (from the y(k-1) end)
+
+
+def _positions(widths, biases: bool) -> dict:
+    N = len(widths) - 1
+    pos, x = {}, 0.0
+    rows = lambda n: [((n - 1) / 2 - j) * _ROW for j in range(n)]
+    low = min(min(rows(n)) for n in widths)
+    for j, yv in enumerate(rows(widths[0])):
+        pos[("y", 0, j)] = (x, yv)
+    for k in range(1, N + 1):
+        if biases:
+            pos[("1", k)] = (x, low - 1.15 * _ROW)
+        x += _GAP_W
+        for j, yv in enumerate(rows(widths[k])):
+            pos[("z", k, j)] = (x, yv)
+            pos[("y", k, j)] = (x + _GAP_F, yv)
+        x += _GAP_F
+    pos[("Div",)] = (x + 2.2, 0.0)
+    return pos
+
+
+def _edges(widths, biases: bool) -> list:
+    """(key, source node, target node) in the forward direction."""
+    out = []
+    for k in range(1, len(widths)):
+        for j in range(widths[k]):
+            out += [(("w", k, i, j), ("y", k - 1, i), ("z", k, j)) for i in range(widths[k - 1])]
+            if biases:
+                out.append((("b", k, j), ("1", k), ("z", k, j)))
+            out.append((("f", k, j), ("z", k, j), ("y", k, j)))
+    N = len(widths) - 1
+    out += [(("Y", i), ("y", N, i), ("Div",)) for i in range(widths[N])]
+    return out
+
+
+_FILL, _EDGE, _TEXT = "#eef3fb", "#34495e", "#1b2631"
+_HOT, _WARM, _MUTE = "#f5b041", "#fcf3cf", "#d5d8dc"
+
+
+def _node_text(net, key, mode, d, shown) -> str:
+    if key[0] == "1":
+        return "1"
+    if key[0] == "Div":
+        text = "$Div$"
+        if mode == "forward" and d is not None and shown(key):
+            text += "\n" + _num(net.divergence.value(np.array(net.y[net.N]), d))
+        if mode == "backward" and shown(key):
+            text += "\n1"
+        return text
+    kind, k, j = key
+    back = mode == "backward" and k > 0  # no derivative is computed for the inputs
+    text = f"${_name(kind, k, j, dot=back)}$"
+    if mode == "forward" and shown(key):
+        text += "\n" + _num((net.y if kind == "y" else net.z)[k][j])
+    elif back and shown(key):
+        text += "\n" + _num((net.dy if kind == "y" else net.dz)[k][j])
+    return text
+
+
+def _edge_text(net, key, labels, shown) -> str:
+    kind = key[0]
+    if kind == "f":
+        return f"$f_{{{key[1]}}}$"
+    if kind == "Y" or labels is None:
+        return ""
+    if kind == "w":
+        _, k, i, j = key
+        name, value, grad = _name("w", k, i, j), net.w[k][i][j], net.dw[k][i][j] if net.dw else None
+    else:
+        _, k, j = key
+        name, value, grad = _name("b", k, j), net.b[k][j], net.db[k][j] if net.db else None
+    if labels == "symbols":
+        return f"${name}$"
+    if labels == "weights":
+        return f"${name}$={_num(value, 2)}"
+    dotted = r"\dot{" + name[0] + "}" + name[1:]
+    return f"${dotted}$" + (f"={_num(grad)}" if shown(key) else "")
+
+
+def draw_network(net, mode: str = "symbols", *, d=None, edge_labels: str | None = None, biases: bool = True,
+                 shown=None, highlight=(), reads=(), muted=(), ax=None, title: str | None = None):
+    """Draw a ScalarNetwork with every z(k)_j, y(k)_j, w(k)_ij and b(k)_j labelled; returns the Figure.
+
+    ``mode``: ``"symbols"`` (names only), ``"forward"`` (each node's value from the
+    last forward pass; Div's value when the target ``d`` is given) or
+    ``"backward"`` (arrows reversed, each node's dDiv/d(node) from the last
+    backward pass).  ``edge_labels``: ``"symbols"``, ``"weights"`` (name = value)
+    or ``"gradients"`` (dDiv/dw); default symbols in the symbols mode, weights
+    otherwise.  ``biases``: draw the constant-1 inputs and the b(k)_j arrows.
+    ``shown``: keys whose values are shown (default all); ``highlight``,
+    ``reads``, ``muted``: keys drawn hot (being computed), warm (read by that
+    computation) or grey (e.g. a dead neuron).
+    """
+    check_choice(mode, "mode", ("symbols", "forward", "backward"))
+    if mode != "symbols":
+        _check_net(net, mode)
+    else:
+        _check_scalar_net(net)
+    if edge_labels is None:
+        edge_labels = "symbols" if mode == "symbols" else "weights"
+    check_choice(edge_labels, "edge_labels", ("symbols", "weights", "gradients"))
+    if edge_labels == "gradients" and not net.dw:
+        raise ValueError("edge_labels='gradients' needs a backward pass: call net.backward(d) first")
+    if d is not None:
+        d = np.asarray(d, dtype=float)
+    if not isinstance(biases, bool):
+        raise TypeError(f"argument 'biases' expected True or False, got {describe(biases)}")
+    visible = None if shown is None else _keys(shown, "shown")
+    is_shown = (lambda key: True) if visible is None else (lambda key: key in visible)
+    hot, warm, mute = _keys(highlight, "highlight"), _keys(reads, "reads"), _keys(muted, "muted")
+
+    pos = _positions(net.widths, biases)
+    xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
+    x_lo, x_hi = min(xs) - 1.0, max(xs) + 1.2
+    y_lo, y_hi = min(ys) - 0.9, max(ys) + 1.0 + (0.5 if title else 0.0)
+    if ax is None:
+        fig = Figure(figsize=((x_hi - x_lo) * _UNIT, (y_hi - y_lo) * _UNIT))
+        ax = fig.add_axes((0, 0, 1, 1))
+        scale = 1.0
+    else:
+        fig = ax.get_figure(root=True)
+        box = ax.get_window_extent()
+        scale = min(1.0, box.width / fig.dpi / ((x_hi - x_lo) * _UNIT), box.height / fig.dpi / ((y_hi - y_lo) * _UNIT))
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_ylim(y_lo, y_hi)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_axis_off()
+    if title:
+        ax.text((x_lo + x_hi) / 2, y_hi - 0.1, title, ha="center", va="top", fontsize=11 * scale)
+
+    # the neurons: a pale box around each z(k)_j, y(k)_j pair
+    for k in range(1, net.N + 1):
+        for j in range(net.widths[k]):
+            (xz, yz), (xy, _) = pos[("z", k, j)], pos[("y", k, j)]
+            ax.add_patch(FancyBboxPatch((xz - _R - 0.18, yz - _R - 0.2), xy - xz + 2 * _R + 0.36, 2 * _R + 0.4,
+                                        boxstyle="round,pad=0,rounding_size=0.35", fc="#f8f9f9", ec="#aab7b8",
+                                        lw=0.8, ls="--", zorder=0))
+    patch = {}
+    for key, (x, y) in pos.items():
+        fc = _HOT if key in hot else _WARM if key in warm else _MUTE if key in mute else _FILL
+        if key[0] == "Div":
+            w, h = 1.5, 1.2
+            patch[key] = FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.2",
+                                        fc=fc, ec=_EDGE, lw=1.0, zorder=2)
+        elif key[0] == "1":
+            patch[key] = Circle((x, y), 0.6 * _R, fc="white" if fc == _FILL else fc, ec=_EDGE, lw=0.8, ls=":", zorder=2)
+        else:
+            patch[key] = Circle((x, y), _R, fc=fc, ec=_EDGE, lw=1.0, zorder=2)
+        ax.add_patch(patch[key])
+        ax.text(x, y, _node_text(net, key, mode, d, is_shown), ha="center", va="center", multialignment="center",
+                fontsize=(8.5 if key[0] != "1" else 8) * scale, color="#7f8c8d" if key in mute else _TEXT, zorder=3)
+    if mode == "forward" and d is not None:
+        x, y = pos[("Div",)]
+        target = ", ".join(_num(v, 2) for v in np.ravel(d))
+        ax.text(x, y - 0.95, f"d = ({target})" if np.size(d) > 1 else f"d = {target}", ha="center", va="center",
+                fontsize=8 * scale, color=_TEXT)
+
+    back = mode == "backward"
+    for key, src, dst in _edges(net.widths, biases):
+        a, b = (dst, src) if back else (src, dst)
+        if back and key[0] == "b":
+            a, b = src, dst  # nothing flows back into the constant 1: keep the arrow, grey it
+        color = _HOT if key in hot else "#e59866" if key in warm else "#b3b6b7" if key in mute else _EDGE
+        if back and (key[0] == "b" or key[:2] == ("w", 1)) and key not in hot and key not in warm:
+            color = "#b3b6b7"  # no derivative flows into the constant 1 or the inputs
+        ax.add_patch(FancyArrowPatch(pos[a], pos[b], patchA=patch[a], patchB=patch[b], arrowstyle="-|>",
+                                     mutation_scale=11 * scale, shrinkA=1, shrinkB=1, color=color,
+                                     lw=2.0 if key in hot else 1.0, zorder=1))
+        text = _edge_text(net, key, edge_labels, is_shown)
+        if not text:
+            continue
+        (x0, y0), (x1, y1) = pos[src], pos[dst]
+        t = 0.5 if key[0] == "f" else _LABEL_AT
+        lx, ly = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+        if key[0] == "f":
+            ly += _R + 0.32
+        ax.text(lx, ly, text, ha="center", va="center", fontsize=7.5 * scale, color="#8e2c1f", zorder=4,
+                bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none"))
+    return fig
+
+
+def draw_forward_backward(net, d, *, biases: bool = True):
+    """The forward pass (values) above the backward pass (derivatives), same weights; returns the Figure.
+
+    Top: z and y values flow right, combined with the weights w(k)_ij.  Bottom:
+    dDiv/dy and dDiv/dz values flow left, combined with the *same* weights.
+    """
+    _check_net(net, "backward")
+    probe = draw_network(net, "forward", d=d, biases=biases, title="probe")
+    w, h = probe.get_size_inches()
+    fig = Figure(figsize=(w, 2 * h))
+    top, bottom = fig.add_axes((0, 0.5, 1, 0.5)), fig.add_axes((0, 0, 1, 0.5))
+    draw_network(net, "forward", d=d, biases=biases, ax=top, title="forward pass: values flow left to right")
+    draw_network(net, "backward", biases=biases, ax=bottom,
+                 title="backward pass: derivatives of Div flow right to left, through the same weights")
+    return fig

@@ -1,0 +1,314 @@
+"""Plots: loss surfaces with descent paths, loss curves, and error curves (matplotlib, no pyplot).
+
+Every function returns a ``matplotlib.figure.Figure`` (or draws on the ``ax``
+it is given), so nothing here touches pyplot's global state: a notebook shows
+the returned figure, a test inspects it.
+
+* gradient descent on a surface: :func:`plot_descent_1d`, :func:`plot_descent_2d`,
+  :func:`plot_loss_curves`, and :func:`compare_learning_rates` (a panel per
+  learning rate, then the loss curves);
+* any curves over one x: :func:`plot_curves`;
+* the first-order error of dy ~ f'(x) dx on log-log axes: :func:`plot_first_order_errors`.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+
+from ..core.checks import as_array, check_positive_int, check_real, describe
+from ..core.descent import (DescentPath, Surface, get_surface, gradient_descent, learning_rate_regime,
+                            quadratic_step_factor)
+from ..core.gradcheck import loglog_slope
+
+__all__ = [
+    "plot_curves",
+    "plot_descent_1d",
+    "plot_descent_2d",
+    "plot_loss_curves",
+    "compare_learning_rates",
+    "plot_first_order_errors",
+]
+
+_FLOOR = 1e-16  # log-scale loss curves: a gap of exactly 0 (reached in one step) is drawn here
+_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+_MARKERS = {"local minimum": ("*", 13), "local maximum": ("^", 8), "saddle point": ("X", 9)}
+
+
+def _colour(i: int) -> str:
+    return _COLOURS[i % len(_COLOURS)]
+
+
+def _colours(colours, n) -> list[str]:
+    if colours is None:
+        return [_colour(i) for i in range(n)]
+    if isinstance(colours, (str, bytes)) or not isinstance(colours, Sequence) or len(colours) != n:
+        raise ValueError(f"argument 'colours' expected one matplotlib colour per path ({n}), got {describe(colours)}")
+    return list(colours)
+
+
+def _marker_size(i: int, n: int) -> float:
+    """Earlier paths get bigger markers, so a path that retraces another stays visible beneath it."""
+    return 3.5 + 2.5 * (n - 1 - i)
+
+
+def _new_axes(ax, figsize):
+    if ax is None:
+        fig = Figure(figsize=figsize, layout="constrained")
+        return fig, fig.add_subplot()
+    return ax.get_figure(root=True), ax
+
+
+def _check_paths(paths, dim=None) -> list[DescentPath]:
+    if isinstance(paths, DescentPath):
+        paths = [paths]
+    if isinstance(paths, (str, bytes)) or not isinstance(paths, Sequence) or not paths:
+        raise TypeError(f"argument 'paths' expected a DescentPath or a non-empty list of them, got {describe(paths)}")
+    for i, p in enumerate(paths):
+        if not isinstance(p, DescentPath):
+            raise TypeError(f"argument 'paths' expected DescentPath entries, got {describe(p)} at index {i}")
+        if dim is not None and p.points.shape[1] != dim:
+            raise ValueError(f"argument 'paths' expected paths in {dim}-D (the surface's dimension), "
+                             f"got one in {p.points.shape[1]}-D at index {i}")
+    return list(paths)
+
+
+def _labels(labels, paths) -> list[str]:
+    if labels is None:
+        return [f"eta = {p.eta:g}" for p in paths]
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence) or len(labels) != len(paths):
+        raise ValueError(f"argument 'labels' expected one label per path ({len(paths)}), got {describe(labels)}")
+    return [str(s) for s in labels]
+
+
+def _check_dim(surface, dim, what):
+    if surface.dim != dim:
+        raise ValueError(f"argument 'surface' expected a {dim}-D surface for {what}, got '{surface.name}' in "
+                         f"{surface.dim}-D")
+
+
+def plot_curves(x, curves: Mapping, *, xlabel: str = "", ylabel: str = "", title: str | None = None,
+                logy: bool = False, vlines: Mapping | None = None, ax=None) -> Figure:
+    """Line plot of several curves over one x: ``curves`` maps a label to y values shaped like ``x``.
+
+    ``vlines`` maps a label to an x position drawn as a dotted vertical line
+    (e.g. eta = 1/c).  ``logy`` uses a logarithmic y axis.  Returns the Figure.
+    """
+    x = as_array(x, "x", ndim=1, meaning="(n,)")
+    if not isinstance(curves, Mapping) or not curves:
+        raise TypeError(f"argument 'curves' expected a non-empty mapping label -> y values, got {describe(curves)}")
+    fig, ax = _new_axes(ax, (6.4, 3.6))
+    for i, (label, y) in enumerate(curves.items()):
+        y = as_array(y, f"curves[{label!r}]", ndim=1, meaning=f"shaped like x ({x.size},)", finite=False)
+        if y.shape != x.shape:
+            raise ValueError(f"argument 'curves[{label!r}]' expected shape {x.shape} (like x), got {y.shape}")
+        ax.plot(x, y, color=_colour(i), lw=1.8, label=str(label))
+    for j, (label, at) in enumerate((vlines or {}).items()):
+        ax.axvline(check_real(at, f"vlines[{label!r}]"), color="0.35", ls=(0, (1 + j, 2)), lw=1.2, label=str(label))
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def _mark_critical_points(ax, surface, with_labels=True):
+    for point, kind in surface.critical_points:
+        marker, size = _MARKERS.get(kind, ("o", 7))
+        xy = (point[0], surface.f(point)) if surface.dim == 1 else point
+        ax.plot(*xy, ls="none", marker=marker, ms=size, color="black", mfc="white" if kind != "local minimum"
+                else "gold", zorder=5, label=kind if with_labels else None)
+
+
+def _dedupe_legend(ax, **kwargs):
+    handles, labels = ax.get_legend_handles_labels()
+    seen = {}
+    for h, lab in zip(handles, labels):
+        seen.setdefault(lab, h)
+    ax.legend(list(seen.values()), list(seen), **kwargs)
+
+
+def plot_descent_1d(surface, paths, labels: Sequence[str] | None = None, *, ax=None, title: str | None = None,
+                    colours: Sequence[str] | None = None) -> Figure:
+    """A 1-D loss curve with descent paths drawn on it: each iterate (w(t), f(w(t))) joined in order.
+
+    The start is an open circle.  The axes show the surface's window; iterates
+    that ran off it are clipped.  ``labels`` and ``colours``: one per path.
+    """
+    surface = get_surface(surface)
+    _check_dim(surface, 1, "plot_descent_1d")
+    paths = _check_paths(paths, 1)
+    labels, colours = _labels(labels, paths), _colours(colours, len(paths))
+    fig, ax = _new_axes(ax, (6.0, 3.8))
+    (w,), f = surface.grid(401)
+    ax.plot(w, f, color="0.25", lw=2, zorder=1)
+    for i, (p, lab, c) in enumerate(zip(paths, labels, colours)):
+        ys = surface.values(p.points)
+        ax.plot(p.points[:, 0], ys, "-o", color=c, ms=_marker_size(i, len(paths)), lw=1, alpha=0.85, label=lab,
+                zorder=3)
+        ax.plot(p.points[0, 0], ys[0], "o", color=c, ms=8, mfc="white", mew=2, zorder=4)
+    _mark_critical_points(ax, surface, with_labels=False)
+    span = f.max() - f.min()
+    ax.set_xlim(*surface.window[0])
+    ax.set_ylim(f.min() - 0.08 * span, f.max() + 0.08 * span)
+    ax.set_xlabel("$w$")
+    ax.set_ylabel("Loss$(w)$")
+    ax.set_title(title if title is not None else f"${surface.formula}$")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper center")
+    return fig
+
+
+def plot_descent_2d(surface, paths, labels: Sequence[str] | None = None, *, ax=None, title: str | None = None,
+                    colours: Sequence[str] | None = None, levels: int = 18) -> Figure:
+    """Contours of a 2-D loss with descent paths on top (start: open circle) and its critical points.
+
+    Contour levels are spaced more densely near the lowest value, where the
+    paths end.  The axes show the surface's window, with equal scales.
+    ``labels`` and ``colours``: one per path.
+    """
+    surface = get_surface(surface)
+    _check_dim(surface, 2, "plot_descent_2d")
+    paths = _check_paths(paths, 2)
+    labels, colours = _labels(labels, paths), _colours(colours, len(paths))
+    levels = check_positive_int(levels, "levels")
+    fig, ax = _new_axes(ax, (6.0, 4.2))
+    (W1, W2), F = surface.grid(201)
+    lo, hi = F.min(), F.max()
+    ticks = lo + (hi - lo) * np.linspace(0, 1, levels + 2)[1:-1] ** 2
+    # filled bands only, from mid blue (low) to near white (high): contour lines would triple the PNG's size
+    shades = colormaps["Blues"](np.linspace(0.6, 0.03, levels + 1))
+    ax.contourf(W1, W2, F, levels=np.concatenate([[lo], ticks, [hi]]), colors=shades)
+    for i, (p, lab, c) in enumerate(zip(paths, labels, colours)):
+        ax.plot(p.points[:, 0], p.points[:, 1], "-o", color=c, ms=_marker_size(i, len(paths)), lw=1.2, label=lab,
+                zorder=3)
+        ax.plot(*p.points[0], "o", color=c, ms=8, mfc="white", mew=2, zorder=4)
+    _mark_critical_points(ax, surface)
+    ax.set_xlim(*surface.window[0])
+    ax.set_ylim(*surface.window[1])
+    ax.set_aspect("equal")
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+    ax.set_title(title if title is not None else f"${surface.formula}$")
+    _dedupe_legend(ax, fontsize=8, loc="upper left", framealpha=0.9)
+    return fig
+
+
+def plot_loss_curves(surface, paths, labels: Sequence[str] | None = None, *, ax=None,
+                     title: str | None = None, colours: Sequence[str] | None = None) -> Figure:
+    """Loss against the step t for each path.
+
+    If the surface has a known minimum value f*, the gap f(w(t)) - f* is drawn on
+    a log scale (a gap of exactly 0 at 1e-16, the bottom of the scale then);
+    otherwise f(w(t)) itself.  The y
+    axis spans the values the loss takes over the surface's window, so a
+    diverging path leaves the plot through the top (or bottom).
+    """
+    surface = get_surface(surface)
+    paths = _check_paths(paths, surface.dim)
+    labels, colours = _labels(labels, paths), _colours(colours, len(paths))
+    fig, ax = _new_axes(ax, (6.0, 3.6))
+    _, F = surface.grid(101)
+    fstar = surface.minimum_value
+    lowest = np.inf
+    for p, lab, c in zip(paths, labels, colours):
+        v = surface.values(p.points)
+        v = np.maximum(v - fstar, _FLOOR) if fstar is not None else v
+        lowest = min(lowest, v.min())
+        ax.plot(np.arange(v.size), v, "-o", color=c, ms=2.5, lw=1.3, label=lab)
+    if fstar is not None:
+        ax.set_yscale("log")
+        top = 3 * (F.max() - fstar)
+        ax.set_ylim(max(_FLOOR / 3, min(lowest, top) / 10), top)
+        ax.set_ylabel("Loss$(w(t))$ (its minimum is 0)" if fstar == 0 else f"Loss$(w(t))$ - min Loss (min = {fstar:.4g})")
+    else:
+        span = F.max() - F.min()
+        ax.set_ylim(F.min() - 0.05 * span, F.max() + 0.05 * span)
+        ax.set_ylabel("Loss$(w(t))$")
+    ax.set_xlabel("step $t$")
+    ax.set_xlim(left=0)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def _describe_run(surface: Surface, path: DescentPath) -> str:
+    """Two lines: the learning rate with its regime (per direction for quadratics), and how the run ended."""
+    first = f"eta = {path.eta:.3g}"
+    if surface.curvatures is not None:
+        regimes = [learning_rate_regime(path.eta, c) for c in surface.curvatures]
+        if surface.dim == 1:
+            factor = quadratic_step_factor(path.eta, surface.curvatures[0])
+            first += f": {regimes[0]} (1 - eta f'' = {factor:.3g})"
+        else:
+            first += ": " + ", ".join(f"$w_{i + 1}$ {r}" for i, r in enumerate(regimes))
+    if path.diverged:
+        second = f"diverged: left |w| < 1e6 after {path.steps_taken} steps"
+    else:
+        end = ", ".join(f"{v:.3g}" for v in path.final)
+        second = f"after {path.steps_taken} steps: w = ({end})"
+    return f"{first}\n{second}"
+
+
+def compare_learning_rates(surface, etas: Sequence[float], steps: int, w0=None) -> Figure:
+    """One panel per learning rate (the path on the surface) and a last panel of loss curves.
+
+    Every run starts at ``w0`` (default: the surface's start) and takes ``steps``
+    updates; each panel's title says the regime and how the run ended.
+    """
+    surface = get_surface(surface)
+    if isinstance(etas, (str, bytes)) or not isinstance(etas, Sequence) or not etas:
+        raise TypeError(f"argument 'etas' expected a non-empty list of learning rates, got {describe(etas)}")
+    w0 = surface.start if w0 is None else w0
+    paths = [gradient_descent(surface, w0, eta, steps) for eta in etas]
+    n = len(paths) + 1
+    cols = min(n, 3)
+    rows = -(-n // cols)
+    fig = Figure(figsize=(4.6 * cols, 3.7 * rows), dpi=72, layout="constrained")  # ~1000 px wide
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    plot = plot_descent_1d if surface.dim == 1 else plot_descent_2d
+    for i, (ax, p) in enumerate(zip(axes, paths)):
+        plot(surface, [p], ax=ax, title=_describe_run(surface, p), colours=[_colour(i)])
+    plot_loss_curves(surface, paths, ax=axes[len(paths)], title="loss against the step")
+    for ax in axes[n:]:
+        ax.set_axis_off()
+    fig.suptitle(f"Gradient descent on ${surface.formula}$ from w(0) = "
+                 f"({', '.join(f'{v:g}' for v in surface.point(w0, 'w0'))}), {steps} steps")
+    return fig
+
+
+def plot_first_order_errors(steps, errors: Mapping[str, np.ndarray], reference_slope: float = 2.0) -> Figure:
+    """Log-log plot of first-order errors against the step, with a reference line of slope 2.
+
+    ``steps``: shape (S,); ``errors``: ``{label: errors of shape (S,)}``, each curve
+    labelled with its fitted slope.  The reference line (slope ``reference_slope``)
+    runs just below all curves.  Returns a new Figure.
+    """
+    steps = as_array(steps, "steps", ndim=1, meaning="(S,)")
+    if not isinstance(errors, Mapping) or not errors:
+        raise TypeError(f"argument 'errors' expected a non-empty dict label -> errors (S,), got {describe(errors)}")
+    reference_slope = check_real(reference_slope, "reference_slope")
+    fig = Figure(figsize=(5.6, 3.8))
+    ax = fig.add_subplot()
+    for label, err in errors.items():
+        err = as_array(err, f"errors[{label!r}]", ndim=1, meaning="(S,)")
+        ax.loglog(steps, err, "o-", ms=4, label=f"{label}: slope {loglog_slope(steps, err):.2f}")
+    # the reference line runs just below every curve, so it never hides one
+    lowest = min(float(np.min(as_array(err, "errors") / steps**reference_slope)) for err in errors.values())
+    ax.loglog(steps, 0.3 * lowest * steps**reference_slope, "k--", lw=1,
+              label=f"reference: slope {reference_slope:g}")
+    ax.set_xlabel("size of the step")
+    ax.set_ylabel("first-order error (what the derivative misses)")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,189 @@
+"""Tests backprop.core.activations: every rule with three witnesses (SymPy, finite differences, worked numbers)."""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import backprop as bp
+import backprop.symbolic as sym
+from strategies import FD_EXAMPLES, RTOL, arrays, assert_gradients, away_from, batches
+
+SCALAR = {
+    "identity": bp.Identity(),
+    "sigmoid": bp.Sigmoid(),
+    "tanh": bp.Tanh(),
+    "relu": bp.ReLU(),
+    "leaky_relu": bp.LeakyReLU(alpha=0.1),
+}
+
+
+# -- witness 1: SymPy ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "rule", ["identity", "sigmoid", "tanh", "relu", "relu_subgradient", "relu_other_subgradient", "leaky_relu",
+             "leaky_relu_subgradient", "softmax", "softmax_jacobian", "softmax_backward"],
+)
+def test_rule_equals_sympy(rule):
+    check = sym.verify(rule)
+    assert check.ok, str(check)
+
+
+# -- witness 2: central differences, float64, hypothesis ------------------------------------
+@pytest.mark.parametrize("name", sorted(SCALAR))
+@settings(max_examples=FD_EXAMPLES)
+@given(z=batches(-6.0, 6.0))
+def test_scalar_derivative_matches_finite_differences(name, z):
+    act = SCALAR[name]
+    assume(away_from(z, act.kinks, 1e-3))
+    report = bp.check_derivative(act.forward, act.derivative, z, rtol=RTOL, kinks=act.kinks)
+    assert_gradients(report)
+    assert not report.kinks
+
+
+@pytest.mark.parametrize("name", sorted(SCALAR))
+@settings(max_examples=FD_EXAMPLES)
+@given(z=batches(-6.0, 6.0), seed=st.integers(0, 2**32 - 1))
+def test_scalar_backward_matches_finite_differences(name, z, seed):
+    act = SCALAR[name]
+    assume(away_from(z, act.kinks, 1e-3))
+    dy = np.random.default_rng(seed).normal(size=z.shape)
+    x = z.copy()
+    report = bp.check_gradients(lambda: float((dy * act.forward(x)).sum()), {"z": x}, {"z": act.backward(dy, z)},
+                                rtol=RTOL)
+    assert_gradients(report)
+
+
+@settings(max_examples=FD_EXAMPLES)
+@given(z=arrays(st.integers(1, 6).map(lambda n: (n,)), -5.0, 5.0))
+def test_softmax_jacobian_matches_finite_differences(z):
+    x = z.copy()
+    J = bp.Softmax().jacobian(z)
+    for i in range(len(z)):  # row i of J is the gradient of y_i
+        report = bp.check_gradients(lambda: bp.Softmax().forward(x)[i], {"z": x}, {"z": J[i]}, rtol=RTOL)
+        assert_gradients(report)
+
+
+@settings(max_examples=FD_EXAMPLES)
+@given(z=batches(-5.0, 5.0), seed=st.integers(0, 2**32 - 1))
+def test_softmax_backward_matches_finite_differences(z, seed):
+    dy = np.random.default_rng(seed).normal(size=z.shape)
+    x = z.copy()
+    report = bp.check_gradients(lambda: float((dy * bp.Softmax().forward(x)).sum()), {"z": x},
+                                {"z": bp.Softmax().backward(dy, z)}, rtol=RTOL)
+    assert_gradients(report)
+
+
+@settings(max_examples=FD_EXAMPLES)
+@given(z=batches(-5.0, 5.0), seed=st.integers(0, 2**32 - 1))
+def test_softmax_backward_is_row_vector_times_jacobian(z, seed):
+    dy = np.random.default_rng(seed).normal(size=z.shape)
+    J = bp.Softmax().jacobian(z)
+    np.testing.assert_allclose(bp.Softmax().backward(dy, z), np.einsum("bi,bij->bj", dy, J), rtol=1e-12, atol=1e-15)
+
+
+# -- witness 3: worked numbers and stated conventions -----------------------------------------
+def test_worked_values():
+    z = np.array([-2.0, 0.0, 1.0])
+    np.testing.assert_allclose(bp.Sigmoid().forward(z), 1 / (1 + np.exp(-z)), rtol=1e-15)
+    # sigma(1)(1 - sigma(1)): notebook 02's shortcut through the sigmoid gate
+    assert round(float(bp.Sigmoid().derivative(1.0)), 2) == bp.examples.SIGMOID_NEURON["numbers"]["shortcut"]
+    assert float(bp.Sigmoid().derivative(1.0)) == pytest.approx(np.exp(-1) / (1 + np.exp(-1)) ** 2, rel=1e-14)
+    np.testing.assert_array_equal(bp.ReLU().forward(z), [0.0, 0.0, 1.0])
+    np.testing.assert_allclose(bp.LeakyReLU(alpha=0.1).forward(z), [-0.2, 0.0, 1.0])
+    np.testing.assert_allclose(bp.Tanh().derivative(0.0), 1.0)
+    np.testing.assert_allclose(bp.Softmax().forward(np.log([1.0, 2.0, 5.0])), [0.125, 0.25, 0.625], rtol=1e-15)
+
+
+def test_relu_subgradient_convention_is_configurable():
+    assert float(bp.ReLU().derivative(0.0)) == 0.0
+    assert float(bp.ReLU(subgradient_at_zero=0.5).derivative(0.0)) == 0.5
+    assert float(bp.ReLU(subgradient_at_zero=1.0).derivative(0.0)) == 1.0
+    assert float(bp.LeakyReLU(alpha=0.1).derivative(0.0)) == pytest.approx(0.1)
+    np.testing.assert_array_equal(bp.ReLU().derivative(np.array([-1e-300, 1e-300])), [0.0, 1.0])
+    assert bp.ReLU(subgradient_at_zero=0.3) != bp.ReLU()
+
+
+def test_finite_difference_at_the_relu_kink_is_one_half_and_flagged():
+    report = bp.check_derivative(bp.ReLU().forward, bp.ReLU().derivative, np.array([0.0, 2.0]), kinks=(0.0,))
+    kink, smooth = report.entries
+    assert kink.status == "kink" and kink.numeric == pytest.approx(0.5) and kink.analytic == 0.0
+    assert smooth.status == "ok"
+    assert report.passed  # a kink is reported, not failed
+
+
+def test_scalar_jacobian_is_diagonal():
+    z = np.array([[-1.0, 0.5, 2.0]])
+    J = bp.Tanh().jacobian(z)
+    assert J.shape == (1, 3, 3)
+    np.testing.assert_allclose(J[0], np.diag(1 / np.cosh(z[0]) ** 2), rtol=1e-14)  # tanh' = sech^2
+
+
+def test_softmax_jacobian_rows_sum_to_zero_and_is_symmetric():
+    z = np.linspace(-1.0, 2.0, 4)
+    J = bp.Softmax().jacobian(z)
+    np.testing.assert_allclose(J.sum(axis=0), 0.0, atol=1e-15)
+    np.testing.assert_allclose(J, J.T)
+
+
+def test_stable_at_extreme_inputs():
+    z = np.array([-800.0, 800.0])
+    np.testing.assert_array_equal(bp.Sigmoid().forward(z), [0.0, 1.0])  # no overflow warning (warnings are errors)
+    np.testing.assert_allclose(bp.Softmax().forward(np.array([1000.0, 1000.0])), [0.5, 0.5])
+    np.testing.assert_allclose(bp.Softmax().forward(np.array([1000.0, 0.0])), [1.0, 0.0])
+
+
+@settings(max_examples=50)
+@given(z=batches(-5.0, 5.0), shift=st.floats(-50, 50))
+def test_softmax_is_shift_invariant_and_a_distribution(z, shift):
+    y = bp.Softmax().forward(z)
+    np.testing.assert_allclose(y.sum(axis=-1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(bp.Softmax().forward(z + shift), y, rtol=1e-9, atol=1e-15)
+
+
+def test_registry_and_options():
+    assert sorted(bp.ACTIVATIONS) == ["identity", "leaky_relu", "relu", "sigmoid", "softmax", "tanh"]
+    assert bp.get_activation("leaky_relu", alpha=0.2).alpha == 0.2
+    act = bp.Tanh()
+    assert bp.get_activation(act) is act
+    with pytest.raises(TypeError, match="elementwise"):
+        bp.Softmax().derivative(np.zeros(3))
+
+
+def test_symbolic_check_catches_a_wrong_rule(monkeypatch):
+    def wrong(self, z, y=None, xp=np):  # y (1 + y) instead of y (1 - y)
+        y = self.forward(z, xp) if y is None else y
+        return y * (1 + y)
+
+    monkeypatch.setattr(bp.Sigmoid, "derivative", wrong)
+    check = sym.verify("sigmoid")
+    assert not check.ok and "FAILS" in str(check)
+
+
+def test_relu_derivative_is_a_float_array():
+    """The derivative is a number per entry (1, alpha or the stated subgradient), never a boolean mask."""
+    for act, expected in ((bp.ReLU(), [0.0, 0.0, 1.0]), (bp.LeakyReLU(alpha=0.1), [0.1, 0.1, 1.0]),
+                          (bp.ReLU(subgradient_at_zero=0.5), [0.0, 0.5, 1.0])):
+        slope = act.derivative(np.array([-2.0, 0.0, 3.0]))
+        assert slope.dtype == np.float64
+        np.testing.assert_allclose(slope, expected, rtol=1e-15)
+    assert bp.ReLU().derivative(np.array([1, 0, -2])).dtype == np.float64  # integer input, float slopes
+
+
+def test_values_are_not_scanned_nan_in_gives_nan_out():
+    """Types and shapes are checked; values are not (the network checks its data once, where it enters)."""
+    z = np.array([np.nan, 1.0])
+    for act in (bp.Sigmoid(), bp.Tanh(), bp.ReLU(), bp.LeakyReLU(alpha=0.1), bp.Identity()):
+        assert np.isnan(act.forward(z)[0]) and np.isfinite(act.forward(z)[1])
+    for act in (bp.Sigmoid(), bp.Tanh()):  # derivatives computed from y carry the NaN on
+        assert np.isnan(act.derivative(z)[0]) and np.isnan(act.backward(np.ones(2), z)[0])
+    assert np.isnan(bp.Softmax().forward(z)).all()  # one NaN reaches every output of a vector activation
+
+
+def test_activations_take_the_numpy_namespace_explicitly():
+    z = np.array([[-1.0, 2.0]])
+    for act in (bp.Sigmoid(), bp.Tanh(), bp.ReLU(), bp.LeakyReLU(alpha=0.2), bp.Identity()):
+        np.testing.assert_array_equal(act.forward(z, xp=np), act.forward(z))
+        np.testing.assert_array_equal(act.derivative(z, xp=np), act.derivative(z))
+        np.testing.assert_array_equal(act.backward(z, z, xp=np), act.backward(z, z))
+    y = bp.Sigmoid().forward(z)
+    np.testing.assert_array_equal(bp.Sigmoid().derivative(z, y), bp.Sigmoid().derivative(z))  # y given: not recomputed

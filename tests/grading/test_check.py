@@ -1,0 +1,45 @@
+"""Tests backprop.grading's self-check (check, CheckFailed): one line when right, the entry and the rule when wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from backprop.grading import PARTS, CheckFailed, check, get_part
+
+
+def _message(part_id, fn):
+    with pytest.raises(CheckFailed) as info:
+        check(part_id, fn)
+    return str(info.value)
+
+
+def test_a_passing_check_prints_one_line(capsys):
+    check("02_input_step", lambda dz, w: w @ dz)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.startswith("✓ 02_input_step")
+
+
+def test_the_check_names_the_entry_and_expected_versus_got():
+    msg = _message("02_input_step", lambda dz, w: w @ dz + 1)
+    assert "dy_prev[0]: expected -2, got -1" in msg and "layer 2 of the two-ReLU example" in msg
+
+
+def test_every_part_has_public_cases_and_deterministic_hidden_ones():
+    from backprop.grading import hidden_rng
+
+    get_part("01_local_derivatives")
+    assert len(PARTS) == 11
+    for part in PARTS.values():
+        assert part.public_cases()
+        first = [c.payload for c in part.hidden_cases(hidden_rng(part.id, 1))]
+        again = [c.payload for c in part.hidden_cases(hidden_rng(part.id, 1))]
+        other = [c.payload for c in part.hidden_cases(hidden_rng(part.id, 2))]
+        assert first == again
+        assert part.hidden_count == 0 or first != other
+
+
+def test_check_rejects_the_wrong_number_of_functions():
+    with pytest.raises(TypeError, match="expected 1 function"):
+        check("02_forward")
+    with pytest.raises(KeyError, match="02_nothing"):
+        check("02_nothing", print)

@@ -1,0 +1,163 @@
+"""The scalar network drawn neuron by neuron (views/network.py): symbols, values, derivatives, both passes."""
+
+import io
+
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
+
+import backprop as bp
+from backprop.views import network as views_network
+from backprop.views.network import draw_forward_backward, draw_network
+from strategies import assert_explained
+
+examples = bp.examples
+TINY_X, TINY_D = np.array(examples.TINY["x"]), np.array(examples.TINY["d"])
+
+
+def texts(fig):
+    return [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for t in fig.texts]
+
+
+def arrows(ax):
+    return [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+
+
+def tiny_network_ran():
+    net = examples.tiny_network()
+    net.forward(TINY_X)
+    net.backward(TINY_D)
+    return net
+
+
+def forward_only():
+    net = examples.two_relu_network()
+    net.forward(examples.TWO_RELU["x"])
+    return net
+
+
+def test_reexported():
+    for name in views_network.__all__:
+        assert getattr(bp, name) is getattr(views_network, name)
+
+
+def test_symbols_mode_labels_every_variable_and_weight():
+    fig = draw_network(examples.tiny_network())
+    assert isinstance(fig, Figure)
+    shown = texts(fig)
+    for k, width_prev, width in [(1, 2, 2), (2, 2, 2), (3, 2, 1)]:
+        for j in range(width):
+            assert f"$z^{{({k})}}_{{{j + 1}}}$" in shown and f"$y^{{({k})}}_{{{j + 1}}}$" in shown
+            assert f"$b^{{({k})}}_{{{j + 1}}}$" in shown
+            for i in range(width_prev):
+                assert f"$w^{{({k})}}_{{{i + 1}{j + 1}}}$" in shown
+    assert "$y^{(0)}_{1}$" in shown and "$Div$" in shown and shown.count("1") == 3  # three bias inputs
+    assert "$f_{2}$" in shown
+
+
+def test_arrows_one_per_weight_bias_activation_and_output():
+    net = examples.tiny_network()  # widths (2, 2, 2, 1)
+    weights, biases, units = 2 * 2 + 2 * 2 + 2 * 1, 2 + 2 + 1, 2 + 2 + 1
+    assert len(arrows(draw_network(net).axes[0])) == weights + biases + units + 1
+    assert len(arrows(draw_network(net, biases=False).axes[0])) == weights + units + 1
+
+
+def test_forward_mode_shows_the_worked_numbers():
+    numbers = examples.TWO_RELU["numbers"]
+    shown = texts(draw_network(examples.two_relu_network(ran=True), "forward", d=examples.TWO_RELU["d"],
+                               biases=False))
+    for text in ["$z^{(1)}_{1}$\n2.000", "$z^{(1)}_{2}$\n-1.000", "$y^{(1)}_{2}$\n0.000", "$y^{(2)}_{1}$\n2.000",
+                 "$Div$\n1.000", "$w^{(1)}_{12}$=-1.00", "d = 3.00"]:
+        assert text in shown
+    for j, (zj, yj) in enumerate(zip(numbers["z(1)"], numbers["y(1)"])):  # against the example's own numbers
+        assert f"$z^{{(1)}}_{{{j + 1}}}$\n{zj:.3f}" in shown and f"$y^{{(1)}}_{{{j + 1}}}$\n{yj:.3f}" in shown
+    assert not any(t.startswith("$b") for t in shown)
+
+
+def test_backward_mode_shows_the_derivatives_with_overdots():
+    shown = texts(draw_network(examples.two_relu_network(ran=True), "backward", biases=False,
+                               edge_labels="gradients"))
+    for text in [r"$\dot{y}^{(2)}_{1}$" + "\n-2.000", r"$\dot{y}^{(1)}_{2}$" + "\n-4.000",
+                 r"$\dot{z}^{(1)}_{2}$" + "\n0.000", r"$\dot{w}^{(2)}_{11}$=-4.000", r"$\dot{w}^{(1)}_{11}$=-2.000",
+                 "$y^{(0)}_{1}$", "$Div$\n1"]:
+        assert text in shown
+    numbers = examples.TWO_RELU["numbers"]
+    assert f"$\\dot{{y}}^{{(2)}}_{{1}}$\n{numbers['dDiv/dY'][0]:.3f}" in shown
+    assert f"$\\dot{{w}}^{{(1)}}_{{11}}$={numbers['dDiv/dw(1)'][0][0]:.3f}" in shown
+
+
+def test_edge_labels_as_symbols_weights_or_gradients():
+    net = examples.two_relu_network(ran=True)
+    assert "$w^{(2)}_{21}$" in texts(draw_network(net, "forward", edge_labels="symbols"))
+    assert "$w^{(2)}_{21}$=2.00" in texts(draw_network(net, "backward"))  # weights: the default after a pass
+    assert r"$\dot{w}^{(2)}_{21}$=0.000" in texts(draw_network(net, "forward", edge_labels="gradients"))
+
+
+def test_shown_hides_values_and_highlight_colours_nodes():
+    net = examples.two_relu_network(ran=True)
+    fig = draw_network(net, "forward", shown={("z", 1, 0)}, highlight={("z", 1, 0)}, reads=[("y", 0, 0)],
+                       muted=[("y", 1, 1)])
+    shown = texts(fig)
+    assert "$z^{(1)}_{1}$\n2.000" in shown and "$z^{(1)}_{2}$" in shown and "$y^{(1)}_{1}$" in shown
+    colours = {matplotlib.colors.to_hex(p.get_facecolor()) for p in fig.axes[0].patches}
+    assert {views_network._HOT, views_network._WARM, views_network._MUTE} <= colours
+
+
+def test_backward_arrows_point_back():
+    net = examples.two_relu_network(ran=True)
+    def runs(mode):  # +1 for an arrow from a node to a node on its right, -1 for one pointing left
+        return [np.sign(np.mean(a.patchB.get_extents().intervalx) - np.mean(a.patchA.get_extents().intervalx))
+                for a in arrows(draw_network(net, mode, biases=False).axes[0])]
+
+    assert runs("forward") == [1] * 8 and runs("backward") == [-1] * 8  # 2 + 2 weights, 3 units, 1 output
+
+
+def test_forward_backward_figure_has_both_views():
+    fig = draw_forward_backward(tiny_network_ran(), TINY_D)
+    assert len(fig.axes) == 2
+    shown = texts(fig)
+    assert any(t.startswith("forward pass") for t in shown) and any(t.startswith("backward pass") for t in shown)
+    assert len(arrows(fig.axes[0])) == len(arrows(fig.axes[1]))  # the same weights, both ways
+    fig.savefig(io.BytesIO(), format="png")
+
+
+def test_draws_on_a_given_axes():
+    fig = Figure(figsize=(6, 3))
+    ax = fig.add_subplot()
+    assert draw_network(examples.two_relu_network(ran=True), "forward", ax=ax, biases=False, title="t") is fig
+    assert "t" in texts(fig)
+
+
+def _softmax_net():
+    return bp.ScalarNetwork(weights=[[[1.0, 2.0]]], biases=[[0.0, 0.0]], activations=["softmax"],
+                            divergence="cross_entropy")
+
+
+BAD = [
+    ("not a network", lambda: draw_network("net"), TypeError, ["'net'", "ScalarNetwork"]),
+    ("no forward pass", lambda: draw_network(examples.two_relu_network(), "forward"),
+     ValueError, ["'net'", "forward(x)"]),
+    ("no backward pass", lambda: draw_network(forward_only(), "backward"), ValueError, ["'net'", "backward(d)"]),
+    ("gradients before backward", lambda: draw_network(forward_only(), "forward", edge_labels="gradients"),
+     ValueError, ["'gradients'", "backward"]),
+    ("unknown mode", lambda: draw_network(examples.two_relu_network(ran=True), "sideways"),
+     ValueError, ["'mode'", "'forward'"]),
+    ("unknown edge labels", lambda: draw_network(examples.two_relu_network(ran=True), edge_labels="both"),
+     ValueError, ["'edge_labels'"]),
+    ("highlight as text", lambda: draw_network(examples.two_relu_network(ran=True), highlight="z"),
+     TypeError, ["'highlight'", "collection"]),
+    ("reads not tuples", lambda: draw_network(examples.two_relu_network(ran=True), reads=["z"]),
+     TypeError, ["'reads'", "tuples"]),
+    ("biases as a number", lambda: draw_network(examples.two_relu_network(ran=True), biases=1),
+     TypeError, ["'biases'", "True or False"]),
+    ("a vector activation", lambda: draw_network(_softmax_net()), ValueError, ["scalar activations", "softmax"]),
+    ("both passes before backward", lambda: draw_forward_backward(forward_only(), [3.0]),
+     ValueError, ["'net'", "backward(d)"]),
+]
+
+
+@pytest.mark.parametrize("call, exc, fragments", [c[1:] for c in BAD], ids=[c[0] for c in BAD])
+def test_bad_input_is_explained(call, exc, fragments):
+    assert_explained(call, exc, fragments)

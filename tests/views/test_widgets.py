@@ -1,0 +1,278 @@
+"""The explorers and the stepper (views/widgets.py): each pure callback over a grid of values, each widget headless."""
+
+import io
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
+
+import backprop as bp
+from backprop.core.descent import SURFACES
+from backprop.views import widgets as views_widgets
+from backprop.views.widgets import (explorer_figure, learning_rate_explorer, pass_step_figure, pass_stepper,
+                                    path_sum_explorer, path_sum_view)
+from strategies import assert_explained, influence_example, influence_examples
+
+NAMES = sorted(SURFACES)
+examples = bp.examples
+TINY_X, TINY_D = np.array(examples.TINY["x"]), np.array(examples.TINY["d"])
+RELU = examples.TWO_RELU
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def png(fig):
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=40)
+    return buffer.getvalue()
+
+
+def texts(fig):
+    return [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for t in fig.texts]
+
+
+def test_reexported():
+    for name in views_widgets.__all__:
+        assert getattr(bp, name) is getattr(views_widgets, name)
+
+
+# -- notebook 00: the learning rate -------------------------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("eta", [1e-3, 0.2, 3.0])
+@pytest.mark.parametrize("steps", [1, 150])
+def test_explorer_callback_over_a_grid_of_controls(name, eta, steps):
+    fig = explorer_figure(name, eta, steps)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    path_ax, loss_ax = fig.axes
+    assert f"eta = {eta:.3g}" in path_ax.get_title()
+    surface = bp.get_surface(name)
+    path = bp.gradient_descent(surface, surface.start, eta, steps)
+    ends = f"diverged: left |w| < 1e6 after {path.steps_taken} steps" if path.diverged else \
+        f"after {path.steps_taken} steps: w = ("
+    assert ends in path_ax.get_title()
+    assert len(loss_ax.get_lines()) == 1 and len(loss_ax.get_lines()[0].get_xdata()) == path.steps_taken + 1
+    if steps == 150:  # drawing is where log scales and contours could warn: render the longer runs
+        assert png(fig).startswith(PNG)
+
+
+def test_explorer_titles_state_the_regime_and_the_outcome():
+    title = explorer_figure("quadratic_1d", 0.45, 12).axes[0].get_title()
+    assert title == "eta = 0.45: oscillating (1 - eta f'' = -0.8)\nafter 12 steps: w = (0.828)"
+    title = explorer_figure("elongated_bowl", 0.18, 5).axes[0].get_title()
+    assert title.startswith("eta = 0.18: $w_1$ monotone, $w_2$ oscillating")
+    assert "diverged" in explorer_figure("quadratic_1d", 3.0, 150).axes[0].get_title()
+    assert explorer_figure().axes[0].get_title().startswith("eta = 0.1: monotone")  # the defaults
+
+
+def test_the_explorer_widget_redraws_when_a_control_moves():
+    box = learning_rate_explorer(eta=0.1, steps=5)
+    controls, image = box.children
+    surface, eta, steps = controls.children
+    assert set(surface.options) == set(NAMES)
+    first = bytes(image.value)
+    assert first.startswith(PNG)
+    eta.value = 0.45
+    second = bytes(image.value)
+    assert second != first
+    surface.value = "saddle_between_minima"
+    third = bytes(image.value)
+    assert third not in (first, second)
+    steps.value = 40
+    assert bytes(image.value) not in (first, second, third)
+    assert eta.value == pytest.approx(0.45, rel=0.03)  # the log slider rounds to its step
+
+
+def test_the_explorer_widget_keeps_its_settings_in_range():
+    box = learning_rate_explorer(["saddle", "quadratic_1d"], eta=10.0, steps=500, eta_range=(0.01, 1.0),
+                                 max_steps=50)
+    surface, eta, steps = box.children[0].children
+    assert list(surface.options) == ["saddle", "quadratic_1d"] and surface.value == "saddle"
+    assert eta.value == pytest.approx(1.0) and steps.value == 50 and steps.max == 50
+
+
+# -- notebook 01: path sums --------------------------------------------------------------------------
+x, y, u, v, w, z = sp.symbols("x y u v w z")
+
+
+@pytest.mark.parametrize("name", influence_examples())
+def test_path_sum_view_draws_the_point(name):
+    diagram, target, at = influence_example(name)
+    for value in (-1.5, 0.25, 2.0):
+        point = {s: value for s in diagram.inputs}
+        fig, table = path_sum_view(diagram, diagram.inputs[0], target, point)
+        assert table == bp.path_sum_table_html(diagram, diagram.inputs[0], target, point)
+        (ax,) = fig.axes
+        assert len([p for p in ax.patches if isinstance(p, FancyArrowPatch)]) == len(diagram.edges)
+        shown = [t.get_text() for t in ax.texts]
+        assert shown[0] == "at " + ", ".join(f"{s} = {value:.2f}" for s in diagram.inputs)
+        for s_, t_ in diagram.edges:  # every arrow is labelled with its local derivative's value here
+            assert any(t.endswith(f" = {diagram.evaluate(diagram.weight(s_, t_), point):.2f}") for t in shown)
+        for n in diagram.nodes:  # every variable with its value
+            assert any(t.endswith(f"\n{diagram.evaluate(n, point):.2f}") for t in shown)
+
+
+def test_path_sum_view_when_there_is_no_path():
+    diagram = bp.influence_diagram({u: x**2, v: y + 1, z: u * v})
+    fig, table = path_sum_view(diagram, x, v, {x: 1.0, y: 2.0})  # x does not influence v
+    assert "no path" in table and isinstance(fig, Figure)
+
+
+def test_path_sum_view_values_are_the_path_products():
+    diagram, target, at = influence_example("product")
+    _, table = path_sum_view(diagram, x, target, at)
+    assert f"{3 * math.cos(1.0):.4f}" in table and f"{-math.sin(1.0):.4f}" in table  # 3 x^2 cos x, -x^3 sin x
+
+
+def explorer():
+    named = {name: influence_example(name) for name in ("product", "two inputs")}
+    named["log"] = (bp.influence_diagram({u: sp.log(x), z: u * x}), z, {x: 1.0})
+    return path_sum_explorer(named), named
+
+
+def parts(box):
+    (controls, results) = box.children
+    pick, source, sliders = controls.children
+    image, table = results.children
+    return pick, source, sliders, image, table
+
+
+def test_explorer_follows_the_sliders():
+    box, named = explorer()
+    pick, source, sliders, image, table = parts(box)
+    assert list(pick.options) == list(named) and pick.value == "product"
+    assert [s.description for s in sliders.children] == ["x"]
+    assert image.value[:8] == PNG
+    diagram, target, _ = named["product"]
+    assert table.value == path_sum_view(diagram, x, target, {x: 1.0})[1]
+    seen = {bytes(image.value)}
+    for value in (-2.0, -0.35, 0.0, 1.6):
+        sliders.children[0].value = value
+        assert table.value == path_sum_view(diagram, x, target, {x: value})[1]
+        assert bytes(image.value) not in seen  # the drawing follows the slider too
+        seen.add(bytes(image.value))
+    source.value = u
+    assert table.value == path_sum_view(diagram, u, target, {x: 1.6})[1]
+
+
+def test_explorer_switches_example_and_source():
+    box, named = explorer()
+    pick, source, sliders, image, table = parts(box)
+    before = bytes(image.value)
+    pick.value = "two inputs"
+    assert bytes(image.value) != before
+    diagram, target, at = named["two inputs"]
+    assert [s.description for s in sliders.children] == ["x", "y"]
+    assert [label for label, _ in source.options] == ["x", "y", "u"]
+    sliders.children[1].value = 0.75
+    assert table.value == path_sum_view(diagram, x, target, {x: at[x], y: 0.75})[1]
+    source.value = y
+    assert table.value == path_sum_view(diagram, y, target, {x: at[x], y: 0.75})[1]
+
+
+def test_explorer_explains_an_undefined_point():
+    box, _ = explorer()
+    pick, source, sliders, image, table = parts(box)
+    pick.value = "log"
+    before = image.value
+    sliders.children[0].value = -1.0  # log of a negative number
+    assert "not a finite real number" in table.value
+    assert image.value == before  # the last good drawing stays
+
+
+@pytest.mark.parametrize("named, error, words", [
+    ({}, TypeError, ["'examples'", "a non-empty dict name -> (diagram, target, at)"]),
+    ({"a": (bp.influence_diagram({z: x}), z)}, TypeError, ["'examples['a']'", "(diagram, target, at)"]),
+    ({"a": (bp.influence_diagram({z: x * y}), z, {x: 1.0})}, ValueError, ["'at'", "missing"]),
+    ({"a": (bp.influence_diagram({u: x, z: sp.Integer(3)}), z, {x: 1.0})}, ValueError,
+     ["'examples['a']'", "depends on an input"]),
+    ({"a": (bp.influence_diagram({u: x}), x, {x: 1.0})}, ValueError, ["'target'", "input"]),
+    ({"a": (bp.InfluenceDiagram().add_edge(x, z, 2 * x), z, {x: 1.0})}, ValueError, ["'diagram'", "hand-built"]),
+])
+def test_bad_explorer_examples(named, error, words):
+    assert_explained(lambda: path_sum_explorer(named), error, words)
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    (dict(value_range=(1.0, -1.0)), ValueError, ["'value_range'", "low < high", "got (1.0, -1.0)"]),
+    (dict(value_range=(0.0, "1")), TypeError, ["'value_range'", "expected a real number"]),
+    (dict(step="fine"), TypeError, ["'step'", "expected a real number"]),
+])
+def test_bad_explorer_settings(kwargs, error, words):
+    assert_explained(lambda: path_sum_explorer({"a": influence_example("chain")}, **kwargs), error, words)
+
+
+def test_path_sum_view_refuses_a_stranger():
+    diagram, target, at = influence_example("product")
+    assert_explained(lambda: path_sum_view(diagram, y, z, at), ValueError, ["'source'", "diagram", "got y"])
+
+
+# -- notebook 02: the passes, step by step -----------------------------------------------------------
+@pytest.mark.parametrize("step", range(26))
+def test_pass_step_figure_for_every_slider_value(step):
+    steps = bp.pass_steps(examples.tiny_network(), TINY_X, TINY_D)
+    fig = pass_step_figure(examples.tiny_network(), TINY_X, TINY_D, step)
+    assert isinstance(fig, Figure)
+    shown = texts(fig)
+    (title,) = [t for t in shown if t.startswith(("forward pass, step", "backward pass, step"))]
+    assert title.startswith(f"{steps[step].phase} pass, step {step + 1} of 26")
+    assert all(f"${line}$" in title for line in steps[step].lines)  # the step's formulas, as the title
+    fig.canvas.draw()  # the mathtext of every formula renders
+
+
+def test_pass_step_figure_hides_what_is_not_computed_yet():
+    first = texts(pass_step_figure(examples.two_relu_network(), RELU["x"], RELU["d"], 0))
+    assert "$z^{(1)}_{1}$\n2.000" in first and "$z^{(1)}_{2}$" in first  # only z(1)_1 is known after step 1
+    assert "$y^{(2)}_{1}$" in first and not any(t.startswith("$y^{(2)}_{1}$\n") for t in first)
+    last = texts(pass_step_figure(examples.two_relu_network(), RELU["x"], RELU["d"], 15))
+    assert r"$\dot{w}^{(1)}_{11}$=-2.000" in last  # the last backward step: every gradient shown
+
+
+def test_pass_stepper_runs_its_callback():
+    net = examples.two_relu_network()
+    ui = pass_stepper(net, RELU["x"], RELU["d"], biases=False)
+    slider, image = ui.children
+    assert slider.min == 0 and slider.max == len(bp.pass_steps(examples.two_relu_network(), RELU["x"], RELU["d"])) - 1
+    seen = {bytes(image.value)}
+    assert bytes(image.value).startswith(PNG)
+    for value in (1, 7, slider.max):
+        slider.value = value  # fires the callback
+        assert bytes(image.value).startswith(PNG) and bytes(image.value) not in seen
+        seen.add(bytes(image.value))
+
+
+# -- bad input ----------------------------------------------------------------------------------------
+CASES = [
+    ("surface is not a name", lambda: explorer_figure(3, 0.1, 5),
+     TypeError, ["'surface'", "expected a name", "got int"]),
+    ("explorer with a negative learning rate", lambda: explorer_figure("saddle", -1.0, 5),
+     ValueError, ["'eta'", "expected a learning rate (the step size) > 0", "got -1"]),
+    ("explorer with a fractional step count", lambda: explorer_figure("saddle", 0.1, 4.5),
+     TypeError, ["'steps'", "expected a positive integer"]),
+    ("explorer with an unknown surface", lambda: learning_rate_explorer(surfaces=["bowl"]),
+     ValueError, ["'surfaces'", "expected one of", "got 'bowl'"]),
+    ("explorer with no surfaces", lambda: learning_rate_explorer(surfaces=[]),
+     ValueError, ["'surfaces'", "at least one surface name"]),
+    ("explorer with an upside-down range", lambda: learning_rate_explorer(eta_range=(1.0, 0.1)),
+     ValueError, ["'eta_range'", "low < high"]),
+    ("explorer with a zero in its range", lambda: learning_rate_explorer(eta_range=(0.0, 1.0)),
+     ValueError, ["'eta_range'", "a learning rate > 0", "got 0"]),
+    ("explorer with a range that is not a pair", lambda: learning_rate_explorer(eta_range=(0.1, 0.5, 1.0)),
+     TypeError, ["'eta_range'", "expected a pair (low, high)", "got tuple of shape (3,)"]),
+    ("explorer with one number for its range", lambda: learning_rate_explorer(eta_range=0.5),
+     TypeError, ["'eta_range'", "expected a pair (low, high)", "got float 0.5"]),
+    ("explorer starting at a negative rate", lambda: learning_rate_explorer(eta=-0.1),
+     ValueError, ["'eta'", "expected a learning rate (the step size) > 0", "got -0.1"]),
+    ("stepper past the last step", lambda: pass_step_figure(examples.two_relu_network(), RELU["x"], RELU["d"], 99),
+     ValueError, ["'step'", "0..15", "99"]),
+    ("stepper at a fractional step", lambda: pass_step_figure(examples.two_relu_network(), RELU["x"], RELU["d"], 1.5),
+     ValueError, ["'step'", "an integer in 0..15", "1.5"]),
+    ("stepper of no network", lambda: pass_stepper("net", RELU["x"], RELU["d"]),
+     TypeError, ["'net'", "ScalarNetwork"]),
+]
+
+
+@pytest.mark.parametrize("call, exc, fragments", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_is_explained(call, exc, fragments):
+    assert_explained(call, exc, fragments)
