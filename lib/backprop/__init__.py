@@ -56,7 +56,8 @@ EXPORTS: dict[str, tuple[str, ...]] = {
     "core.descent": ("Surface", "quadratic_1d", "two_minima_1d", "elongated_bowl", "saddle", "saddle_between_minima",
                      "SURFACES", "get_surface", "DescentPath", "gradient_descent", "steps_to_converge",
                      "quadratic_step_factor", "learning_rate_regime"),
-    "core.examples": ("TWO_RELU", "TWO_RELU_RESIDUAL", "SIGMOID_NEURON", "TINY", "scalar_network", "vector_network",
+    "core.examples": ("TWO_RELU", "TWO_RELU_RESIDUAL", "SIGMOID_NEURON", "TINY", "HOMEWORK_01", "scalar_network",
+                      "vector_network",
                       "two_relu_network", "two_relu_residual_networks", "tiny_network", "sigmoid_neuron_example"),
     # the witnesses
     "symbolic.network": ("SymbolicNetwork",),

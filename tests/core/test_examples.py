@@ -154,3 +154,11 @@ def test_tiny_forward_by_hand():
     net.forward(TINY["x"])
     assert net.z[1] == pytest.approx([-0.15, -1.325], rel=1e-15)
     assert net.y[1] == pytest.approx([1 / (1 + np.exp(0.15)), 1 / (1 + np.exp(1.325))], rel=1e-15)
+
+
+def test_homework_01_function_has_three_paths_from_x_to_f():
+    # a = x^2, b = sin x, c = a b, F = c + exp(a): x -> a -> c -> F, x -> b -> c -> F and x -> a -> F
+    definitions = bp.examples.HOMEWORK_01
+    assert list(definitions) == ["a", "b", "c", "F"]
+    uses = {v: {s for s in ("x", "a", "b", "c") if s in e.replace("exp", "")} for v, e in definitions.items()}
+    assert uses == {"a": {"x"}, "b": {"x"}, "c": {"a", "b"}, "F": {"a", "c"}}

@@ -18,6 +18,8 @@ backward pass must reproduce.
   (from the other introduction's notes, 003 in the lecture folder).
 * :data:`TINY`: the two-input network of notebook 02, widths (2, 2, 2, 1),
   sigmoid, tanh and identity, half squared error, one instance.
+* :data:`HOMEWORK_01`: homework 01's function F(x), variable by variable, as text
+  for SymPy: a = x^2, b = sin x, c = a b, F = c + exp(a) (three paths from x to F).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ __all__ = [
     "TWO_RELU_RESIDUAL",
     "SIGMOID_NEURON",
     "TINY",
+    "HOMEWORK_01",
     "scalar_network",
     "vector_network",
     "two_relu_network",
@@ -97,6 +100,10 @@ TINY = {
     "activations": ["sigmoid", "tanh", "identity"],
     "divergence": "half_squared_error",
 }
+
+
+#: homework 01's function, in the order its variables are computed (each definition as SymPy reads it)
+HOMEWORK_01 = {"a": "x**2", "b": "sin(x)", "c": "a*b", "F": "c + exp(a)"}
 
 
 def scalar_network(example: dict) -> ScalarNetwork:

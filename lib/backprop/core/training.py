@@ -75,7 +75,7 @@ EVAL_CHUNK = 4096
 
 # -- the update and clipping ------------------------------------------------------------------------
 def _check_pairs(params, grads):
-    if not isinstance(params, Mapping) or not isinstance(grads, Mapping):
+    if not (type(params) is dict or isinstance(params, Mapping)) or not (type(grads) is dict or isinstance(grads, Mapping)):
         raise TypeError(
             f"arguments 'params' and 'grads' expected mappings name -> array, got {describe(params)} and {describe(grads)}"
         )

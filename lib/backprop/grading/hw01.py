@@ -17,6 +17,7 @@ import math
 import numpy as np
 import sympy as sp
 
+from ..core.examples import HOMEWORK_01
 from ..core.tolerance import agree
 from ..symbolic.influence import InfluenceDiagram
 from .parts import AnswerError, Case, Part, Verdict, as_numbers, fmt
@@ -24,7 +25,7 @@ from .parts import AnswerError, Case, Part, Verdict, as_numbers, fmt
 __all__ = ["DEFINITIONS", "homework_diagram", "variable_values", "TEST_FUNCTIONS"]
 
 #: the homework's function, in the order the variables are computed
-DEFINITIONS = {"a": "x**2", "b": "sin(x)", "c": "a*b", "F": "c + exp(a)"}
+DEFINITIONS = HOMEWORK_01
 SOURCE, TARGET = "x", "F"
 
 
