@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import backprop as bp
-from strategies import FD_EXAMPLES, OUTPUTS, assert_gradients, random_network
+from strategies import FD_EXAMPLES, OUTPUTS, assert_explained, assert_gradients, random_network
 
 TWO_RELU = bp.examples.TWO_RELU
 
@@ -131,3 +131,17 @@ def test_loss_refuses_mismatched_targets():
         bp.two_relu_network().loss([[1.0], [2.0]], [[3.0]])
     with pytest.raises(ValueError, match="'D' expected 2 targets"):
         bp.two_relu_network().loss_and_gradients([[1.0], [2.0]], [[3.0]])
+
+
+def test_lists_indexed_by_the_layer_k_are_the_same_network():
+    ex = bp.examples.TWO_RELU
+    by_k = bp.ScalarNetwork([None] + ex["weights"], [None] + ex["biases"], [None] + ex["activations"], ex["divergence"])
+    plain = bp.two_relu_network()
+    assert by_k.w == plain.w and by_k.b == plain.b and by_k.f == plain.f
+    assert by_k.w[1][0][1] == -1.0  # w(1)_12, as the lecture numbers it: weights[k][i][j], i and j from 0
+    assert by_k.forward(ex["x"]) == ex["numbers"]["Y"]
+
+
+def test_lists_indexed_by_k_need_entry_0_none_in_every_list():
+    assert_explained(lambda: bp.ScalarNetwork([None, [[1.0]]], [[0.0]], [None, "relu"]), ValueError,
+                     ["'biases'", "expected entry 0 None like 'weights'", "got list of shape (1,)"])

@@ -31,11 +31,26 @@ __all__ = ["ScalarNetwork"]
 class ScalarNetwork:
     """A fully connected network evaluated one neuron at a time (Python floats, loops).
 
-    ``weights[k-1]`` has shape (width_(k-1), width_k) in the lecture's w(k)_ij
-    indexing; ``biases[k-1]`` has length width_k; ``activations[k-1]`` is f_k.
+    The lists are indexed by the layer k as in the lecture, exactly as the
+    attributes ``w``, ``b``, ``f`` and homework 02 index them: ``weights[k][i][j]``
+    is w(k)_ij (shape (width_(k-1), width_k)), ``biases[k][j]`` is b(k)_j,
+    ``activations[k]`` is f_k, for k = 1..N, and entry 0 of each list is None.
+    Lists of one entry per layer (``weights[k-1]``, no None) are accepted too.
     """
 
     def __init__(self, weights: Sequence, biases: Sequence, activations: Sequence, divergence="half_squared_error"):
+        lists = {"weights": weights, "biases": biases, "activations": activations}
+        for name, value in lists.items():
+            if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+                raise TypeError(f"argument '{name}' expected a list with one entry per layer, got {describe(value)}")
+        by_layer = len(weights) > 0 and weights[0] is None  # entry 0 None: indexed by k
+        if by_layer:
+            for name, value in lists.items():
+                if len(value) == 0 or value[0] is not None:
+                    raise ValueError(f"argument '{name}' expected entry 0 None like 'weights' (lists indexed by the "
+                                     f"layer k = 1..N), got {describe(value[0]) if len(value) else 'an empty list'}")
+            weights, biases, activations = weights[1:], biases[1:], activations[1:]
+        first = 1 if by_layer else 0  # the index the caller wrote for layer 1
         if len(weights) == 0 or len(weights) != len(biases) or len(weights) != len(activations):
             raise ValueError(
                 "arguments 'weights', 'biases' and 'activations' expected one entry per layer k = 1..N, got "
@@ -43,14 +58,15 @@ class ScalarNetwork:
             )
         self.w, self.b, self.f = [None], [None], [None]
         for k, (wk, bk, fk) in enumerate(zip(weights, biases, activations), start=1):
-            wk = as_array(wk, f"weights[{k - 1}]", ndim=2, meaning=f"(width_{k - 1}, width_{k}): w({k})_ij")
-            bk = as_array(bk, f"biases[{k - 1}]", ndim=1, meaning=f"(width_{k},)")
+            at = k - 1 + first
+            wk = as_array(wk, f"weights[{at}]", ndim=2, meaning=f"(width_{k - 1}, width_{k}): w({k})_ij")
+            bk = as_array(bk, f"biases[{at}]", ndim=1, meaning=f"(width_{k},)")
             if k > 1 and wk.shape[0] != len(self.b[k - 1]):
                 raise ValueError(
-                    f"argument 'weights[{k - 1}]' expected {len(self.b[k - 1])} rows (width_{k - 1}), got shape {wk.shape}"
+                    f"argument 'weights[{at}]' expected {len(self.b[k - 1])} rows (width_{k - 1}), got shape {wk.shape}"
                 )
             if bk.shape != (wk.shape[1],):
-                raise ValueError(f"argument 'biases[{k - 1}]' expected shape ({wk.shape[1]},) (width_{k}), got {bk.shape}")
+                raise ValueError(f"argument 'biases[{at}]' expected shape ({wk.shape[1]},) (width_{k}), got {bk.shape}")
             self.w.append(wk.tolist())
             self.b.append(bk.tolist())
             self.f.append(get_activation(fk))
