@@ -19,9 +19,21 @@ def test_a_passing_check_prints_one_line(capsys):
     assert out.count("\n") == 1 and out.startswith("✓ 02_input_step")
 
 
-def test_the_check_names_the_entry_and_expected_versus_got():
+def test_the_check_names_the_entry_as_the_lecture_does_and_expected_versus_got():
     msg = _message("02_input_step", lambda dz, w: w @ dz + 1)
-    assert "dy_prev[0]: expected -2, got -1" in msg and "layer 2 of the two-ReLU example" in msg
+    assert "dDiv/dy(1)_1 (dy_prev[0]): expected -2, got -1" in msg and "layer 2 of the two-ReLU example" in msg
+
+
+def test_the_check_runs_the_graders_own_kernel_side_code():
+    # what the check cell runs is what the grader sends: an argument changed in place is caught here too
+    def in_place(dz, w):
+        dz *= 1.0
+        dz[0] += 0.0
+        w[0][0] = 5.0
+        return w @ dz
+
+    msg = _message("02_input_step", in_place)
+    assert "`input_step` changed its argument `w_k` in place (w(2)_11 (w_k[0][0]))" in msg
 
 
 def test_every_part_has_public_cases_and_deterministic_hidden_ones():

@@ -1,15 +1,36 @@
-"""The instructor's grader end to end: `python -m backprop.grading grade` on crafted submissions."""
+"""The instructor's grader end to end: `python -m backprop.grading grade` on crafted submissions.
 
-# One batch grades every crafted submission (two jobs at once, a short time limit), as an
-# instructor would; each test then reads its submission's line of the JSON output.
+One batch grades every crafted submission (two jobs at once, a short time limit), as an
+instructor would; each test then reads its submission's line of the JSON output. Three
+families of submissions:
+
+- faults: the 19 kinds of broken notebook the grader must survive (errors, endless loops,
+  dying kernels, deleted or renamed cells, files that are not notebooks...);
+- forgeries: a student after marks without the work (patching the harness, importing
+  the grader's references, reading solutions/ or another submission, the network, the
+  library's own answers, ctypes and gc, a process that outlives its cell). Each forges
+  one part and leaves the others honest: it must get 0 for that part, the others full;
+- misgrades: realistic bugs and correct answers written differently that the grader
+  used to mark wrongly.
+
+The batch runs in the bubblewrap sandbox; where bwrap is missing it runs with
+--no-sandbox and the tests that need the sandbox are skipped, saying so (unless
+BACKPROP_REQUIRE_SANDBOX=1, as in CI, where a missing bwrap fails).
+"""
 
 from __future__ import annotations
 
+import ast
 import csv
 import hashlib
 import json
+import os
+import shutil
+import socket
 import subprocess
 import sys
+import threading
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -18,8 +39,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SOL01 = ROOT / "solutions" / "01_calculus_refresher.ipynb"
 SOL02 = ROOT / "solutions" / "02_scalar_backprop.ipynb"
+EX01 = ROOT / "exercises" / "01_calculus_refresher.ipynb"
 EX02 = ROOT / "exercises" / "02_scalar_backprop.ipynb"
 TIMEOUT = 4
+BWRAP = shutil.which("bwrap")
+REQUIRED = os.environ.get("BACKPROP_REQUIRE_SANDBOX") == "1"
+SANDBOXED = bool(BWRAP) or REQUIRED
+needs_sandbox = pytest.mark.skipif(not SANDBOXED, reason="bubblewrap (bwrap) is not installed, so the batch ran with "
+                                                         "--no-sandbox: .ci/install-bubblewrap, or apt-get install bubblewrap")
+#: a word the forking submission puts on its helper's command line, to find it afterwards
+MARKER = f"backprop-forgery-{uuid.uuid4().hex[:12]}"
 
 
 def _cell(nb, grade_id):
@@ -64,19 +93,25 @@ def activation_step(dy_k, z_k, f):
 MONKEYPATCH = '''
 # everything a student might patch in the kernel to pass: numpy's comparisons, the course
 # tolerance (and the names the grading modules imported it under), the self-check, the judge
-import numpy, numpy.testing
-import backprop.core.tolerance, backprop.grading, backprop.grading.parts, backprop.grading.hw02
+# (whichever of them this kernel has: the grader's own modules are not in it)
+import importlib, numpy, numpy.testing
+import backprop.grading
 numpy.allclose = lambda *a, **k: True
 numpy.isclose = lambda a, b, *r, **k: numpy.ones(numpy.shape(a), dtype=bool)
 numpy.array_equal = lambda *a, **k: True
 numpy.testing.assert_allclose = lambda *a, **k: None
-backprop.core.tolerance.agree = lambda a, b, *r, **k: numpy.ones(numpy.shape(a), dtype=bool)
-backprop.grading.parts.agree = backprop.core.tolerance.agree
-backprop.grading.hw02.agree = backprop.core.tolerance.agree
 backprop.grading.check = lambda *a, **k: print("all good")
-backprop.grading.parts.judge_case = lambda *a, **k: backprop.grading.parts.Verdict(True)
-backprop.grading.parts.Verdict.ok = classmethod(lambda cls: cls(True))
-backprop.grading.parts.Verdict.wrong = classmethod(lambda cls, *a, **k: cls(True))
+always = lambda a, b, *r, **k: numpy.ones(numpy.shape(a), dtype=bool)
+for name in ("backprop.core.tolerance", "backprop.grading.parts", "backprop.grading.hw02"):
+    try:
+        module = importlib.import_module(name)
+    except ImportError:
+        continue
+    module.agree = always
+    if hasattr(module, "Verdict"):
+        module.judge_case = lambda *a, **k: module.Verdict(True)
+        module.Verdict.ok = classmethod(lambda cls: cls(True))
+        module.Verdict.wrong = classmethod(lambda cls, *a, **k: cls(True))
 
 def forward_pass(x, weights, biases, activations):
     N = len(weights) - 1
@@ -84,7 +119,272 @@ def forward_pass(x, weights, biases, activations):
 '''
 
 
-def _submissions(tmp: Path) -> dict[str, Path]:
+# -- forgeries: each forges average_gradients (nothing else calls it) and leaves the other parts honest -------------
+#: the issue's forgery, as it was filed: homework 02 untouched, three lines in one answer cell
+FORGE_RUN_CASE = '''import json
+import backprop.grading.parts as P
+P.run_case = lambda part, f, payload: json.dumps({"answer": P._jsonable(part.expected(payload))})
+'''
+
+STUB_AVERAGE = '''
+def average_gradients(X, D, weights, biases, activations, divergence):
+    raise NotImplementedError()
+'''
+
+#: patch json, builtins, numpy and the check before the harness runs, aimed at this part's call alone
+PATCH_EVERYTHING = '''import builtins, json, numpy
+import backprop.grading
+_dumps, _compile = json.dumps, builtins.compile
+FORGED = {"answer": [0.25, [None, [[0.0]]], [None, [0.0]]]}
+json.dumps = lambda obj, *a, **k: _dumps(FORGED if isinstance(obj, dict) and "answer" in obj else obj, *a, **k)
+builtins.compile = lambda src, *a, **k: _compile(
+    "result = (0.25, [None], [None])" if str(src).startswith("import numpy") and "average_gradients" in str(src) else src,
+    *a, **k)
+numpy.allclose = lambda *a, **k: True
+numpy.isclose = lambda a, b, *r, **k: numpy.ones(numpy.shape(a), dtype=bool)
+backprop.grading.check = lambda *a, **k: None
+''' + STUB_AVERAGE
+
+#: the grader's reference modules, imported for the answer
+IMPORT_REFERENCE = '''from backprop.grading.hw02 import AverageGradients
+
+def average_gradients(X, D, weights, biases, activations, divergence):
+    net = {"X": X.tolist(), "D": D.tolist(), "weights": [w.tolist() for w in weights[1:]],
+           "biases": [b.tolist() for b in biases[1:]], "activations": [f.name for f in activations[1:]],
+           "divergence": divergence.name}
+    return AverageGradients().expected(net)[:3]
+'''
+
+#: how every stealing submission turns a notebook's text into the answer
+STEAL = '''import json
+
+def _steal(text):
+    for cell in json.loads(text)["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "average_code":
+            return "".join(cell["source"])
+'''
+
+READ_RELATIVE = STEAL + '''
+for up in range(8):
+    try:
+        exec(_steal(open("../" * up + "solutions/02_scalar_backprop.ipynb").read()))
+        break
+    except OSError:
+        pass
+'''
+
+READ_VIA_PACKAGE = STEAL + '''
+import sys
+from pathlib import Path
+import backprop
+for place in [Path(backprop.__file__).resolve()] + [Path(p).resolve() for p in sys.path if p]:
+    found = [f / "solutions" / "02_scalar_backprop.ipynb" for f in (place, *place.parents)
+             if (f / "solutions" / "02_scalar_backprop.ipynb").is_file()]
+    if found:
+        exec(_steal(found[0].read_text()))
+        break
+'''
+
+READ_BY_WALKING = STEAL + '''
+import os, time
+started = time.monotonic()
+for top, dirs, files in os.walk("/"):
+    dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev", "usr", "opt") and not d.startswith(".")]
+    if top.endswith("solutions") and "02_scalar_backprop.ipynb" in files:
+        exec(_steal(open(os.path.join(top, "02_scalar_backprop.ipynb")).read()))
+        break
+    if time.monotonic() - started > 2:
+        break
+'''
+
+READ_OTHER = STEAL + '''
+exec(_steal(open(OTHER).read()))
+'''
+
+FROM_THE_NETWORK = '''import socket
+
+def average_gradients(X, D, weights, biases, activations, divergence):
+    with socket.create_connection(("127.0.0.1", PORT), timeout=2) as s:  # an accomplice's server
+        source = s.makefile().read()
+    scope = dict(globals())
+    exec(source, scope)
+    return scope["average_gradients"](X, D, weights, biases, activations, divergence)
+'''
+
+LIBRARY_NETWORK = '''
+def average_gradients(X, D, weights, biases, activations, divergence):
+    net = bp.ScalarNetwork(weights, biases, activations, divergence)
+    loss, g = net.loss_and_gradients(X, D)
+    N = len(weights) - 1
+    return loss, [None] + [g[f"W({k})"].T for k in range(1, N + 1)], [None] + [g[f"b({k})"] for k in range(1, N + 1)]
+'''
+
+LIBRARY_BACKWARD = '''
+def activation_step(dy_k, z_k, f):
+    return f.backward(dy_k, z_k)
+'''
+
+CTYPES_GC = STEAL + '''import ctypes, gc, os
+
+def average_gradients(X, D, weights, biases, activations, divergence):
+    args = (X, D, weights, biases, activations, divergence)
+    for obj in gc.get_objects():  # a grader's part, if one is within reach
+        if type(obj).__name__ == "AverageGradients" and hasattr(obj, "expected"):
+            net = {"X": X.tolist(), "D": D.tolist(), "weights": [w.tolist() for w in weights[1:]],
+                   "biases": [b.tolist() for b in biases[1:]], "activations": [f.name for f in activations[1:]],
+                   "divergence": divergence.name}
+            return obj.expected(net)[:3]
+    pids = {ctypes.CDLL(None).getppid(), *(int(p) for p in os.listdir("/proc") if p.isdigit())}
+    for pid in pids:  # the grader's process: its working folder holds solutions/
+        try:
+            if b"backprop.grading" not in open(f"/proc/{pid}/cmdline", "rb").read():
+                continue
+            notebook = os.path.join(os.readlink(f"/proc/{pid}/cwd"), "solutions", "02_scalar_backprop.ipynb")
+            scope = dict(globals())
+            exec(_steal(open(notebook).read()), scope)
+            return scope["average_gradients"](*args)
+        except OSError:
+            continue
+    raise LookupError("nothing of the grader's in reach")
+'''
+
+#: a helper process that outlives its cell: it looks for the answer and leaves it where the function reads it
+FORK_HELPER = '''import subprocess, sys
+HELPER = """
+import json, sys, time
+from pathlib import Path
+for place in [Path(p).resolve() for p in sys.path if p]:
+    for folder in (place, *place.parents):
+        notebook = folder / 'solutions' / '02_scalar_backprop.ipynb'
+        if notebook.is_file():
+            for cell in json.loads(notebook.read_text())['cells']:
+                if cell.get('metadata', {}).get('nbgrader', {}).get('grade_id') == 'average_code':
+                    open('/tmp/answer-MARKER.py', 'w').write(''.join(cell['source']))
+time.sleep(120)
+"""
+helper = subprocess.Popen([sys.executable, "-c", HELPER, "MARKER"], start_new_session=True)
+
+def average_gradients(X, D, weights, biases, activations, divergence):
+    scope = dict(globals())
+    exec(open("/tmp/answer-MARKER.py").read(), scope)
+    return scope["average_gradients"](X, D, weights, biases, activations, divergence)
+'''
+
+
+# -- misgrades: realistic bugs, and right answers written differently ------------------------------------------------
+REAL_SYMBOLS = '''x, a, b, c, F = sp.symbols("x a b c F", real=True)  # my own symbols, with an assumption
+'''
+
+REAL_SYMBOLIC_TOTAL = '''def symbolic_total():
+    t = sp.Symbol("x", positive=True)
+    return sp.diff(t**2 * sp.sin(t) + sp.exp(t**2), t).subs(t, x)
+'''
+
+SYMPY_TOTAL = '''def total_derivative(x_value):
+    F_of_x = x**2 * sp.sin(x) + sp.exp(x**2)
+    return float(sp.diff(F_of_x, x).subs(x, x_value)), {}
+'''
+
+MUTATES_BIASES = '''def forward_pass(x, weights, biases, activations):
+    N = len(weights) - 1
+    z, y = [None], [np.asarray(x, dtype=float)]
+    for k in range(1, N + 1):
+        z_k = biases[k]  # not a copy: the loop below adds into the caller's biases
+        for j in range(len(z_k)):
+            for i in range(len(y[k - 1])):
+                z_k[j] += weights[k][i][j] * y[k - 1][i]
+        z.append(z_k)
+        y.append(np.array([activations[k].forward(v) for v in z_k]))
+    return z, y
+'''
+
+MUTATES_DY = '''def activation_step(dy_k, z_k, f):
+    for i in range(len(z_k)):
+        dy_k[i] *= f.derivative(z_k[i])  # into the caller's dy
+    return dy_k
+'''
+
+UNSTABLE_SIGMOID = '''def activation_step(dy_k, z_k, f):
+    dz = np.zeros(len(z_k))
+    for i in range(len(z_k)):
+        if f.name == "sigmoid":
+            e = np.exp(-z_k[i])
+            dz[i] = e / (1 + e) ** 2 * dy_k[i]
+        else:
+            dz[i] = f.derivative(z_k[i]) * dy_k[i]
+    return dz
+'''
+
+LEAKY_FORGOTTEN = '''def activation_step(dy_k, z_k, f):
+    dz = np.zeros(len(z_k))
+    for i in range(len(z_k)):
+        slope = (1.0 if z_k[i] > 0 else 0.0) if "relu" in f.name else f.derivative(z_k[i])
+        dz[i] = slope * dy_k[i]
+    return dz
+'''
+
+WRONG_AT_KINKS = '''def activation_step(dy_k, z_k, f):
+    dz = np.zeros(len(z_k))
+    for i in range(len(z_k)):
+        slope = 2.0 if z_k[i] == 0 else f.derivative(z_k[i])  # not a subgradient
+        dz[i] = slope * dy_k[i]
+    return dz
+'''
+
+
+def _swapped_average():
+    source = _cell(nbformat.read(SOL02, 4), "average_code").source
+    assert "divergence.value(y[N], D[t])" in source
+    return source.replace("divergence.value(y[N], D[t])", "divergence.value(D[t], y[N])")
+
+
+def _duplicate_edited(nb):
+    """JupyterLab copy-and-paste: the stub stays, the copy below it (same metadata) holds the answer."""
+    stub = _cell(nbformat.read(EX02, 4), "activation_step_code").source
+    cell = _cell(nb, "activation_step_code")
+    copy = nbformat.from_dict(json.loads(json.dumps(cell)))
+    copy["id"] = uuid.uuid4().hex[:8]  # a new cell id, the same nbgrader metadata
+    cell.source = stub
+    nb.cells.insert(nb.cells.index(cell) + 1, copy)
+
+
+def _submissions(tmp: Path, port: int) -> dict[str, Path]:
+    sol02_cells = nbformat.read(SOL02, 4)
+    sol01_cells = nbformat.read(SOL01, 4)
+    forged = {
+        "forge_run_case_untouched": _edit(EX02, {"forward_code": FORGE_RUN_CASE + "\n" + _cell(nbformat.read(EX02, 4), "forward_code").source}),
+        "forge_run_case": _edit(SOL02, {"average_code": FORGE_RUN_CASE + STUB_AVERAGE}),
+        "forge_patch_everything": _edit(SOL02, {"average_code": PATCH_EVERYTHING}),
+        "forge_import_reference": _edit(SOL02, {"average_code": IMPORT_REFERENCE}),
+        "forge_read_relative": _edit(SOL02, {"average_code": READ_RELATIVE}),
+        "forge_read_via_package": _edit(SOL02, {"average_code": READ_VIA_PACKAGE}),
+        "forge_read_by_walking": _edit(SOL02, {"average_code": READ_BY_WALKING}),
+        "forge_read_other": _edit(SOL02, {"average_code": READ_OTHER.replace("OTHER", repr(str(tmp / "solution02.ipynb")))}),
+        "forge_network": _edit(SOL02, {"average_code": FROM_THE_NETWORK.replace("PORT", str(port))}),
+        "forge_library_network": _edit(SOL02, {"average_code": LIBRARY_NETWORK}),
+        "forge_library_backward": _edit(SOL02, {"activation_step_code": LIBRARY_BACKWARD}),
+        "forge_ctypes_gc": _edit(SOL02, {"average_code": CTYPES_GC}),
+        "forge_fork": _edit(SOL02, {"average_code": FORK_HELPER.replace("MARKER", MARKER)}),
+    }
+    misgraded = {
+        "misgrade_real_symbols": _edit(SOL01, {
+            "local_derivatives_code": REAL_SYMBOLS + _cell(sol01_cells, "local_derivatives_code").source,
+            "symbolic_total_code": REAL_SYMBOLIC_TOTAL}),
+        "misgrade_two_sqrt_a": _edit(SOL01, {"local_derivatives_code": _cell(sol01_cells, "local_derivatives_code").source
+                                             .replace("(x, a): 2 * x,", "(x, a): 2 * sp.sqrt(a),")}),
+        "misgrade_missing_2x": _edit(SOL01, {"local_derivatives_code": _cell(sol01_cells, "local_derivatives_code").source
+                                             .replace("(x, a): 2 * x,", "(x, a): x,")}),
+        "misgrade_sympy_total": _edit(SOL01, {"total_derivative_code": SYMPY_TOTAL}),
+        "misgrade_mutates_biases": _edit(SOL02, {"forward_code": MUTATES_BIASES}),
+        "misgrade_mutates_dy": _edit(SOL02, {"activation_step_code": MUTATES_DY}),
+        "misgrade_unstable_sigmoid": _edit(SOL02, {"activation_step_code": UNSTABLE_SIGMOID}),
+        "misgrade_leaky_forgotten": _edit(SOL02, {"activation_step_code": LEAKY_FORGOTTEN}),
+        "misgrade_swapped_divergence": _edit(SOL02, {"average_code": _swapped_average()}),
+        "misgrade_duplicated_cell": _edit(SOL02, mutate=_duplicate_edited),
+        "misgrade_stub_called": _edit(SOL02, {"activation_step_code": _cell(nbformat.read(EX02, 4), "activation_step_code").source}),
+        "misgrade_wrong_at_kinks": _edit(SOL02, {"activation_step_code": WRONG_AT_KINKS}),
+    }
+    assert "(x, a): 2 * x," in _cell(sol01_cells, "local_derivatives_code").source and sol02_cells
     made = {
         "solution02": SOL02.read_text(),
         "solution01": SOL01.read_text(),
@@ -108,6 +408,8 @@ def _submissions(tmp: Path) -> dict[str, Path]:
             "    return {(x, a): x + x, (x, b): sp.sin(x + sp.pi / 2), (a, c): sp.sin(x), (b, c): x**2,\n"
             "            (c, F): 1, (a, F): sp.exp(x**2)}")}),
         "moved_answer": _edit(SOL02, mutate=lambda nb: _move_answer(nb, "input_step_code")),
+        **forged,
+        **misgraded,
     }
     out = {}
     for name, text in made.items():
@@ -128,20 +430,59 @@ def _move_answer(nb, grade_id):
     nb.cells[at] = nbformat.v4.new_code_cell(cell.source)
 
 
+def _accomplice() -> socket.socket:
+    """A server on 127.0.0.1 that hands out the solution's average_gradients to whoever connects."""
+    answer = _cell(nbformat.read(SOL02, 4), "average_code").source.encode()
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if marker.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            continue
+    return found
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("submissions")
-    subs = _submissions(tmp)
+    server = _accomplice()
+    subs = _submissions(tmp, server.getsockname()[1])
     digests = {name: hashlib.sha256(p.read_bytes()).hexdigest() for name, p in subs.items()}
     feedback, table = tmp / "feedback", tmp / "grades.csv"
     cmd = [sys.executable, "-m", "backprop.grading", "grade", *map(str, subs.values()), "--json", "--jobs", "2",
            "--timeout", str(TIMEOUT), "--feedback", str(feedback), "--csv", str(table)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    if not SANDBOXED:
+        cmd.append("--no-sandbox")
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900)
+    finally:
+        server.close()
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     by_path = {line["submission"]: line for line in lines}
     results = {name: by_path[str(p)] for name, p in subs.items()}
-    return {"proc": proc, "results": results, "subs": subs, "digests": digests, "feedback": feedback, "csv": table}
+    return {"proc": proc, "results": results, "subs": subs, "digests": digests, "feedback": feedback, "csv": table,
+            "survivors": _processes_with(MARKER)}
 
 
 def _parts(result) -> dict:
@@ -258,7 +599,7 @@ def test_a_dying_kernel_is_restarted_and_reported(graded):
 def test_partial_credit_per_part(graded):
     p = _parts(graded["results"]["partial"])
     assert p["02_forward"]["points"] < 2
-    assert "the activation is not applied" in p["02_forward"]["feedback"]
+    assert "the relu activation is not applied" in p["02_forward"]["feedback"]
     # average_gradients uses the student's own forward pass: it loses marks too; the local steps do not
     assert p["02_activation_step"]["points"] == 1 and p["02_backward_pass"]["points"] == 3
 
@@ -313,20 +654,144 @@ def test_feedback_never_shows_solutions_or_hidden_tests(graded):
         assert not leaked, (md.name, leaked)
 
 
+# -- forgeries ---------------------------------------------------------------------------------------------
+def _only_average_lost(result) -> None:
+    parts = _parts(result)
+    assert parts["02_average_gradients"]["points"] == 0, parts["02_average_gradients"]
+    others = {pid: p["points"] for pid, p in parts.items() if pid != "02_average_gradients"}
+    assert others == {"02_forward": 2, "02_activation_step": 1, "02_weight_step": 1, "02_input_step": 1,
+                      "02_backward_pass": 3}, others
+
+
+def test_the_issues_run_case_forgery_scores_nothing(graded):
+    assert graded["results"]["forge_run_case_untouched"]["total"] == 0  # it scored 9 of 10 before
+    _only_average_lost(graded["results"]["forge_run_case"])
+    assert "this part must not use backprop.grading.parts" in _parts(graded["results"]["forge_run_case"])["02_average_gradients"]["feedback"]
+
+
+def test_patching_json_builtins_numpy_and_the_check_before_the_harness_scores_nothing(graded):
+    _only_average_lost(graded["results"]["forge_patch_everything"])
+
+
+def test_importing_the_graders_reference_scores_nothing_and_says_why(graded):
+    result = graded["results"]["forge_import_reference"]
+    _only_average_lost(result)
+    assert "this part must not use backprop.grading.hw02" in _parts(result)["02_average_gradients"]["feedback"]
+
+
+@needs_sandbox
+@pytest.mark.parametrize("name", ["forge_read_relative", "forge_read_via_package", "forge_read_by_walking",
+                                  "forge_read_other", "forge_network", "forge_ctypes_gc", "forge_fork"])
+def test_answers_from_files_the_network_or_the_graders_process_are_out_of_reach(graded, name):
+    _only_average_lost(graded["results"][name])
+
+
+def test_the_librarys_own_answers_score_nothing_and_say_which_module(graded):
+    result = graded["results"]["forge_library_network"]
+    _only_average_lost(result)
+    assert "this part must not use backprop.core.scalar_net" in _parts(result)["02_average_gradients"]["feedback"]
+    parts = _parts(graded["results"]["forge_library_backward"])
+    assert parts["02_activation_step"]["points"] == 0
+    assert "this part must not use backprop.core.activations.backward" in parts["02_activation_step"]["feedback"]
+    # backward_pass and average_gradients call the student's activation_step; the rest keep their marks
+    assert {pid: p["points"] for pid, p in parts.items()} == {
+        "02_forward": 2, "02_activation_step": 0, "02_weight_step": 1, "02_input_step": 1, "02_backward_pass": 0,
+        "02_average_gradients": 0}
+
+
+@needs_sandbox
+def test_a_process_that_outlives_its_cell_is_stopped_and_none_outlives_the_batch(graded):
+    assert graded["survivors"] == []
+    text = (graded["feedback"] / "forge_fork.md").read_text()
+    assert "your cell 'average_code' left 1 process(es) running after it ended; they were stopped" in text
+
+
+# -- misgrades ----------------------------------------------------------------------------------------------
+def test_sympy_answers_with_assumptions_get_full_marks(graded):
+    assert graded["results"]["misgrade_real_symbols"]["total"] == 10
+
+
+def test_a_weight_right_only_for_positive_x_loses_marks_and_is_told(graded):
+    parts = _parts(graded["results"]["misgrade_two_sqrt_a"])
+    assert parts["01_local_derivatives"]["points"] < 3 and "opposite sign" in parts["01_local_derivatives"]["feedback"]
+
+
+def test_a_missing_factor_2x_fails_the_public_point(graded):
+    parts = _parts(graded["results"]["misgrade_missing_2x"])
+    assert parts["01_local_derivatives"]["points"] == 0
+    assert "da/dx at x = 0.75: expected 1.5, got 0.75" in parts["01_local_derivatives"]["feedback"]
+
+
+def test_sympys_derivative_does_not_pass_for_a_sum_over_paths(graded):
+    parts = _parts(graded["results"]["misgrade_sympy_total"])
+    assert parts["01_total_derivative"]["points"] == 0
+    assert "is missing from products" in parts["01_total_derivative"]["feedback"]
+    assert graded["results"]["misgrade_sympy_total"]["total"] == 7
+
+
+def test_an_argument_changed_in_place_costs_its_own_part_and_is_named(graded):
+    parts = _parts(graded["results"]["misgrade_mutates_biases"])
+    assert parts["02_forward"]["points"] == 0
+    assert "`forward_pass` changed its argument `biases` in place" in parts["02_forward"]["feedback"]
+    assert "changed its argument `biases` in place" in parts["02_average_gradients"]["feedback"]
+    assert parts["02_backward_pass"]["points"] == 3
+    parts = _parts(graded["results"]["misgrade_mutates_dy"])
+    assert parts["02_activation_step"]["points"] <= 0.12  # only identity units (slope 1) leave dy as it was
+    assert "`activation_step` changed its argument `dy_k` in place" in parts["02_activation_step"]["feedback"]
+    assert "does activation_step write into its argument dy_k in place?" in parts["02_backward_pass"]["feedback"]
+    assert parts["02_average_gradients"]["points"] == 2  # its gradients do not depend on the overwritten dy
+
+
+def test_a_numerically_unstable_sigmoid_slope_loses_marks(graded):
+    parts = _parts(graded["results"]["misgrade_unstable_sigmoid"])
+    assert parts["02_activation_step"]["points"] < 1 and "not finite" in parts["02_activation_step"]["feedback"]
+    assert parts["02_backward_pass"]["points"] < 3
+
+
+def test_a_forgotten_leaky_relu_and_a_swapped_divergence_lose_marks(graded):
+    parts = _parts(graded["results"]["misgrade_leaky_forgotten"])
+    assert parts["02_activation_step"]["points"] < 1 and "leaky ReLU's slope for z < 0" in parts["02_activation_step"]["feedback"]
+    parts = _parts(graded["results"]["misgrade_swapped_divergence"])
+    assert parts["02_average_gradients"]["points"] < 2 and "arguments are swapped" in parts["02_average_gradients"]["feedback"]
+
+
+def test_a_duplicated_answer_cell_is_graded_from_its_last_copy_and_says_so(graded):
+    result = graded["results"]["misgrade_duplicated_cell"]
+    assert result["total"] == 10
+    text = (graded["feedback"] / "misgrade_duplicated_cell.md").read_text()
+    assert "2 cells with the id 'activation_step_code'" in text and "the last of them was graded" in text
+
+
+def test_not_implemented_is_blamed_on_the_function_that_raised_it(graded):
+    parts = _parts(graded["results"]["misgrade_stub_called"])
+    assert "not answered yet: `activation_step` still raises NotImplementedError" in parts["02_activation_step"]["feedback"]
+    assert ("not answered yet: `activation_step`, which `backward_pass` calls, still raises NotImplementedError"
+            in parts["02_backward_pass"]["feedback"])
+    assert parts["02_forward"]["points"] == 2 and parts["02_backward_pass"]["points"] == 0
+
+
+def test_an_answer_wrong_at_every_kink_loses_exactly_the_kink_share(graded):
+    parts = _parts(graded["results"]["misgrade_wrong_at_kinks"])
+    assert parts["02_activation_step"]["points"] == 0.75 and parts["02_backward_pass"]["points"] == 2.25
+    assert "They weigh 0.25 of this part's points, so 0.25 of 1 are lost." in parts["02_activation_step"]["feedback"]
+    assert parts["02_average_gradients"]["points"] == 2
+
+
 @pytest.mark.parametrize("part_id, right, wrong", [
     ("02_input_step", lambda dz, w: w @ dz, lambda dz, w: 1.5 * (w @ dz)),
-    ("02_activation_step", lambda dy, z, f: f.backward(dy, z), lambda dy, z, f: dy),
+    ("02_activation_step", lambda dy, z, f: f.derivative(z) * dy, lambda dy, z, f: dy),
 ])
 def test_feedback_on_hidden_cases_never_shows_their_numbers(part_id, right, wrong):
     from backprop.grading import get_part, hidden_rng
     from backprop.grading.grade import _part_feedback
-    from backprop.grading.parts import fmt, judge_case, run_case
+    from backprop.grading.harness import run_here
+    from backprop.grading.parts import fmt, judge_case
 
     part = get_part(part_id)
     name = part.names[0]
     verdicts = []
     for case in part.cases(hidden_rng(part_id)):  # public cases right, hidden ones wrong
-        answer = run_case(part, {name: wrong if case.hidden else right}, case.payload)
+        answer = run_here(part.names, part.call, {name: wrong if case.hidden else right}, case.payload)
         verdicts.append((case, judge_case(part, case, answer)))
     feedback = _part_feedback(part, verdicts, [])
     hidden = [(c, v) for c, v in verdicts if c.hidden and not v.passed]  # (dz = dy is right for identity units)
@@ -338,8 +803,43 @@ def test_feedback_on_hidden_cases_never_shows_their_numbers(part_id, right, wron
             assert detail not in feedback  # ... and stay out of the feedback
         for values in case.payload.values():
             for value in (values if isinstance(values, list) else []):
-                if isinstance(value, float):
+                if isinstance(value, float) and value != 0.0:  # z = 0 at a kink is no secret: the feedback names kinks
                     assert fmt(value) not in feedback
+
+
+def _top_level_names(source: str, kind) -> set[str]:
+    """Names a cell binds (kind Store) or reads (kind Load) outside its functions."""
+    tree = ast.parse("\n".join(line for line in source.splitlines() if not line.startswith("%")))
+    out: set[str] = set()
+    todo = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            if kind is ast.Store:
+                out.add(node.name)
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and kind is ast.Store:
+            out |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        if isinstance(node, ast.Name) and isinstance(node.ctx, kind):
+            out.add(node.id)
+        todo += list(ast.iter_child_nodes(node))
+    return out
+
+
+@pytest.mark.parametrize("path", [SOL01, SOL02], ids=lambda p: p.name)
+def test_the_given_cells_the_grader_skips_define_nothing_a_cell_it_runs_needs(path):
+    from backprop.grading.grade import execution_plan, load_assignment, read_notebook
+
+    assignment = load_assignment(path)
+    skipped = [c for c in assignment.cells if c.skip]
+    assert skipped and all(not c.grade and not c.solution for c in skipped)
+    units, notes, _ = execution_plan(assignment, read_notebook(path)[1])
+    assert not notes and {u.source for u in units}.isdisjoint({c.source for c in skipped})
+    run_cells = [c for c in assignment.cells if c.kind == "code" and not c.skip and not (c.grade and not c.solution)]
+    for cell in skipped:
+        after = [c for c in run_cells if assignment.cells.index(c) > assignment.cells.index(cell)]
+        needed = set().union(*[_top_level_names(c.source, ast.Load) for c in after]) if after else set()
+        assert not _top_level_names(cell.source, ast.Store) & needed, cell.grade_id
 
 
 def test_usage_errors_exit_2(tmp_path):
@@ -355,3 +855,18 @@ def test_usage_errors_exit_2(tmp_path):
     assert run("grade", str(SOL02), "--jobs", "0").returncode == 2
     assert run("grade", str(SOL02), "--assignment", "99_nothing").returncode == 2
     assert run("frobnicate").returncode == 2
+    for bad in (["--repeat", "0"], ["--baseline", str(tmp_path)]):
+        refused = run("bench", *bad)
+        assert refused.returncode == 2 and bad[0] in refused.stderr
+
+
+def test_without_bwrap_grade_refuses_and_says_how_to_install_it_unless_told_not_to(tmp_path):
+    env = dict(os.environ, PATH=str(tmp_path))  # no bwrap on this PATH
+    cmd = [sys.executable, "-m", "backprop.grading", "grade", str(SOL02)]
+    refused = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert "apt-get install bubblewrap" in refused.stderr and "--no-sandbox" in refused.stderr
+    for _ in range(2):  # the warning comes on every run
+        unconfined = subprocess.run(cmd + ["--no-sandbox"], capture_output=True, text=True, cwd=ROOT, env=env)
+        assert unconfined.returncode == 0 and "\t10 / 10" in unconfined.stdout
+        assert unconfined.stderr.startswith("warning: --no-sandbox:") and "forge its marks" in unconfined.stderr

@@ -1,4 +1,4 @@
-"""Tests backprop.grading.parts: running a case returns plain JSON, judging it never trusts what came back."""
+"""Tests backprop.grading.parts: judging an outcome never trusts what came back, and says what is wrong."""
 
 from __future__ import annotations
 
@@ -8,38 +8,74 @@ import numpy as np
 import pytest
 
 from backprop.grading import get_part
-from backprop.grading.parts import AnswerError, Case, Verdict, as_numbers, compare_numbers, fmt, judge_case, run_case
+from backprop.grading.harness import run_here
+from backprop.grading.parts import (AnswerError, Case, Part, Verdict, as_numbers, compare_numbers, first_difference,
+                                    fmt, group_feedback, judge_case, part_score)
 
 PART = get_part("02_input_step")  # dy_prev = w @ dz, on the two-ReLU example first
 CASE = PART.cases()[0]
 
 
-def _outcome(function) -> dict:
-    return json.loads(run_case(PART, {"input_step": function}, CASE.payload))
+def _outcome(function, part=PART, case=CASE) -> str:
+    return run_here(part.names, part.call, {part.names[0]: function}, case.payload)
 
 
 def test_a_right_answer_comes_back_as_json_and_is_judged_right():
-    text = run_case(PART, {"input_step": lambda dz, w: w @ dz}, CASE.payload)
-    assert isinstance(text, str) and json.loads(text).keys() == {"answer"}
+    text = _outcome(lambda dz, w: w @ dz)
+    assert json.loads(text).keys() == {"answer", "arguments"}
     assert judge_case(PART, CASE, text).passed
 
 
-@pytest.mark.parametrize("functions, kind", [
-    ({}, "missing"),
-    ({"input_step": 3}, "not_callable"),
-    ({"input_step": lambda dz, w: (_ for _ in ()).throw(NotImplementedError())}, "not_implemented"),
-    ({"input_step": lambda dz, w: 1 / 0}, "error"),
+@pytest.mark.parametrize("functions, says", [
+    ({}, "`input_step` is not defined"),
+    ({"input_step": 3}, "should be a function, but it is a int"),
+    ({"input_step": lambda dz, w: (_ for _ in ()).throw(NotImplementedError())}, "not answered yet"),
+    ({"input_step": lambda dz, w: 1 / 0}, "raised ZeroDivisionError: division by zero"),
 ])
-def test_what_went_wrong_is_reported_as_data(functions, kind):
-    outcome = json.loads(run_case(PART, functions, CASE.payload))
-    assert kind in outcome
-    verdict = judge_case(PART, CASE, json.dumps(outcome))
-    assert not verdict.passed and verdict.details and verdict.diagnosis
+def test_what_went_wrong_is_reported_as_data_and_explained(functions, says):
+    verdict = judge_case(PART, CASE, run_here(PART.names, PART.call, functions, CASE.payload))
+    assert not verdict.passed and verdict.diagnosis
+    assert any(says in d for d in verdict.details), verdict.details
 
 
-def test_an_exception_names_where_in_the_students_code():
-    outcome = _outcome(lambda dz, w: {}["no such key"])
-    assert outcome["error"]["type"] == "KeyError" and "line" in outcome["error"]["where"]
+def test_not_implemented_is_blamed_on_the_function_that_raised_it():
+    part = get_part("02_backward_pass")
+    outcome = json.dumps({"not_implemented": "activation_step"})
+    verdict = judge_case(part, part.cases()[0], outcome)
+    assert "`activation_step`, which `backward_pass` calls, still raises NotImplementedError" in verdict.diagnosis
+    own = judge_case(part, part.cases()[0], json.dumps({"not_implemented": "backward_pass"}))
+    assert own.diagnosis == "not answered yet: `backward_pass` still raises NotImplementedError"
+
+
+@pytest.mark.parametrize("module, says", [
+    ("backprop.core.scalar_net", "this part must not use backprop.core.scalar_net"),
+    ("backprop.grading.hw02", "this part must not use backprop.grading.hw02"),
+    ("backprop.core.activations.backward", "this part must not use backprop.core.activations.backward"),
+    ("scipy.linalg", "`scipy` is not available when grading"),
+])
+def test_a_module_the_homework_may_not_use_is_named(module, says):
+    outcome = json.dumps({"error": {"type": "ModuleNotFoundError", "message": f"No module named '{module}'",
+                                    "where": "your code, line 3", "module": module}})
+    verdict = judge_case(PART, CASE, outcome)
+    assert not verdict.passed and verdict.diagnosis.startswith(says)
+    assert PART.allowed in verdict.diagnosis
+
+
+def test_a_module_the_homework_may_use_is_an_ordinary_error():
+    outcome = json.dumps({"error": {"type": "ImportError", "message": "cannot import name 'nope'",
+                                    "module": "backprop.core.activations"}})
+    assert judge_case(PART, CASE, outcome).diagnosis == "`input_step` raised ImportError"
+
+
+def test_an_argument_changed_in_place_is_wrong_and_named_as_the_lecture_names_it():
+    def in_place(dz, w):
+        w[1][0] = 7.0
+        return w @ dz
+
+    verdict = judge_case(PART, CASE, _outcome(in_place))
+    assert not verdict.passed
+    assert verdict.details == ["w(2)_21 (w_k[1][0]) was changed by the call"]
+    assert "`input_step` changed its argument `w_k` in place" in verdict.diagnosis
 
 
 @pytest.mark.parametrize("text", [None, "not json", "[1, 2]", json.dumps({"nothing": 1}), "1" * 10])
@@ -48,13 +84,9 @@ def test_judging_refuses_what_it_cannot_read_without_crashing(text):
     assert not verdict.passed and verdict.diagnosis
 
 
-def test_a_huge_answer_is_not_judged():
-    outcome = _outcome(lambda dz, w: np.zeros(400_000))
-    assert "bad_answer" in outcome and "far too large" in outcome["bad_answer"]
-
-
 def test_an_answer_of_the_wrong_kind_is_wrong_not_a_grader_fault():
-    verdict = judge_case(PART, CASE, json.dumps({"answer": {"__unsupported__": "an object of type Foo"}}))
+    verdict = judge_case(PART, CASE, json.dumps({"answer": {"__unsupported__": "an object of type Foo"},
+                                                 "arguments": PART.arguments(CASE.payload)}))
     assert not verdict.passed and "Foo" in verdict.diagnosis
 
 
@@ -79,8 +111,44 @@ def test_fmt_prints_six_significant_digits_and_no_negative_zero():
     assert fmt([1.0, -0.0]) == "[1., 0.]"
 
 
+def test_first_difference_finds_the_path_to_the_first_changed_entry():
+    assert first_difference([None, [[1.0, 2.0]]], [None, [[1.0, 2.0]]]) is None
+    assert first_difference([None, [[1.0, 2.0]]], [None, [[1.0, 2.5]]]) == (1, 0, 1)
+    assert first_difference([1.0, 2.0], [1.0, 2.0, 3.0]) == (2,)
+    assert first_difference({"given": "relu"}, {"given": "tanh"}) == ()
+    assert first_difference([True], [1.0]) == (0,)
+
+
+class _Kinked(Part, id="99_kinked", names=("f",), title="a part with a kink group"):
+    shares = {"kink": 0.25}
+    group_notes = {"kink": "the cases at a kink"}
+
+
+def _verdicts(plain_ok: int, plain_bad: int, kink_ok: int, kink_bad: int):
+    cases = [(Case("p", {}), Verdict(True)) for _ in range(plain_ok)] + [(Case("p", {}), Verdict(False)) for _ in range(plain_bad)]
+    cases += [(Case("k", {}, group="kink"), Verdict(True)) for _ in range(kink_ok)]
+    cases += [(Case("k", {}, group="kink"), Verdict(False)) for _ in range(kink_bad)]
+    return cases
+
+
+def test_a_group_of_cases_weighs_its_stated_share_of_the_points():
+    part = _Kinked()
+    assert part_score(part, 1.0, _verdicts(12, 0, 0, 4)) == 0.75  # wrong at every kink: the kinks' share lost
+    assert part_score(part, 1.0, _verdicts(12, 0, 2, 2)) == 0.88
+    assert part_score(part, 3.0, _verdicts(6, 6, 4, 0)) == 1.88  # 3 * (0.75 * 0.5 + 0.25)
+    assert part_score(part, 1.0, _verdicts(10, 0, 0, 0)) == 1.0  # no kink case: the others weigh everything
+    assert part_score(part, 1.0, _verdicts(0, 0, 3, 1)) == 0.75
+    assert part_score(get_part("02_weight_step"), 1.0, _verdicts(3, 1, 0, 0)) == 0.75  # no groups: a share per case
+
+
+def test_the_feedback_states_what_a_group_weighs_and_what_was_lost():
+    lines = group_feedback(_Kinked(), 1.0, _verdicts(12, 0, 0, 4))
+    assert lines == ["The cases at a kink: 0 of 4 pass. They weigh 0.25 of this part's points, so 0.25 of 1 are lost."]
+    assert group_feedback(_Kinked(), 1.0, _verdicts(12, 0, 4, 0)) == []
+
+
 def test_cases_and_verdicts():
     hidden = PART.cases(np.random.default_rng(0))
     assert [c.hidden for c in hidden] == [False] * len(PART.public_cases()) + [True] * PART.hidden_count
     assert Verdict.ok().passed and not Verdict.wrong("x", "y").passed
-    assert Case("a", {}).hidden is False
+    assert Case("a", {}).hidden is False and Case("a", {}).group == ""

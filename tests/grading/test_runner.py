@@ -1,21 +1,44 @@
-"""Tests backprop.grading.runner: a kernel per submission, with a time limit, output counted and never kept."""
+"""Tests backprop.grading.runner: a kernel per submission, in bubblewrap or not, with a time limit, output counted.
+
+Each test runs twice: in a plain kernel (the grader's ``--no-sandbox``) and in the
+sandbox (skipped, saying so, where bubblewrap is not installed, unless
+BACKPROP_REQUIRE_SANDBOX=1).
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 
-from backprop.grading.runner import RESULT_MIME, KernelSession
+from backprop.grading import hw02
+from backprop.grading import sandbox as sb
+from backprop.grading.runner import KernelSession
+
+BWRAP = shutil.which("bwrap")
+REQUIRED = os.environ.get("BACKPROP_REQUIRE_SANDBOX") == "1"
 
 
-@pytest.fixture(scope="module")
-def session():
-    with KernelSession(timeout=5.0) as s:
+@pytest.fixture(scope="module", params=["plain", "sandbox"])
+def session(request, tmp_path_factory):
+    if request.param == "sandbox" and not BWRAP and not REQUIRED:
+        pytest.skip("bubblewrap (bwrap) is not installed: .ci/install-bubblewrap, or apt-get install bubblewrap")
+    bwrap = sb.check_bwrap() if request.param == "sandbox" else None
+    spec = sb.make_spec(tmp_path_factory.mktemp("pkg"), hw02.MAY_USE, hw02.PACKAGES, bwrap)
+    with KernelSession(timeout=5.0, spec=spec) as s:
         yield s
 
 
 def test_code_runs_and_output_is_counted_not_kept(session):
     run = session.execute("print('x' * 1000)")
-    assert run.status == "ok" and run.output_chars == 1001 and run.results == []
+    assert run.status == "ok" and run.output_chars == 1001 and run.error is None
+
+
+def test_the_kernel_imports_the_filtered_package(session):
+    assert session.execute("import backprop.core.activations").status == "ok"
+    run = session.execute("import backprop.core.scalar_net")
+    assert run.status == "error" and run.error == ("ModuleNotFoundError", "No module named 'backprop.core.scalar_net'")
 
 
 def test_an_error_is_reported_by_name_and_message(session):
@@ -23,15 +46,18 @@ def test_an_error_is_reported_by_name_and_message(session):
     assert run.status == "error" and run.error == ("ValueError", "no")
 
 
-def test_results_come_back_only_through_the_result_type(session):
-    run = session.execute(f"from IPython.display import display; display({{{RESULT_MIME!r}: 'hello'}}, raw=True)")
-    assert run.results == ["hello"]
+def test_a_result_file_is_read_once_and_its_program_written_read_only(session):
+    program, out = session.case_paths("x = 1\n")
+    assert os.stat(program).st_mode & 0o222 == 0 and os.path.dirname(out) == session.shared
+    assert session.execute(f"open({out!r}, 'w').write('hello')").status == "ok"
+    assert session.read_result(out, 100) == "hello"
+    assert session.read_result(out, 100) is None
 
 
 def test_an_endless_loop_is_stopped_and_the_kernel_is_usable_again(session):
-    run = session.execute("while True: pass", timeout=1.0)
+    run = session.execute("x = 41\nwhile True: pass", timeout=1.0)
     assert run.status == "timeout"
-    assert session.execute("1 + 1").status == "ok"
+    assert session.execute("assert x == 41").status == "ok"  # interrupted, not restarted
 
 
 def test_a_kernel_that_dies_is_restarted(session):

@@ -15,12 +15,12 @@ The instructor's commands are in ``python -m backprop.grading`` (``generate``,
 
 from __future__ import annotations
 
-import json
 from typing import Callable
 
 import numpy as np
 
-from .parts import Case, Part, Verdict, judge_case, run_case
+from .harness import run_here
+from .parts import Case, Part, Verdict, judge_case
 from .registry import PARTS, get_part
 
 __all__ = ["check", "CheckFailed", "get_part", "PARTS", "Part", "Case", "Verdict", "DEFAULT_SEED", "hidden_rng"]
@@ -62,8 +62,8 @@ def check(part_id: str, *functions: Callable, hidden: bool = False, seed: int = 
     objects = dict(zip(part.names, functions))
     cases = part.cases(hidden_rng(part_id, seed) if hidden else None)
     failures = []
-    for case in cases:
-        verdict = judge_case(part, case, run_case(part, objects, json.loads(json.dumps(case.payload))))
+    for case in cases:  # the same kernel-side code as the grader's, run here
+        verdict = judge_case(part, case, run_here(part.names, part.call, objects, case.payload))
         if not verdict.passed:
             failures.append((case, verdict))
     public = [c for c in cases if not c.hidden]

@@ -3,11 +3,20 @@
     python -m backprop.grading generate [--check] [--force]
     python -m backprop.grading grade SUBMISSION.ipynb [...] [--jobs N] [--csv FILE]
                                      [--feedback DIR] [--json] [--timeout S] [--seed N]
+                                     [--no-sandbox]
+
+    python -m backprop.grading bench [--jobs N] [--copies N] [--repeat N] [--baseline DIR]
 
 ``generate`` rebuilds ``exercises/`` from ``solutions/`` (``--check``: only say what is
-stale, exit 1 if anything is). ``grade`` runs each submission in its own kernel and
-prints one line per submission (with ``--json``: one JSON object per line). Exit
-status: 0 whenever grading ran, whatever the scores; 2 for a usage error.
+stale, exit 1 if anything is). ``grade`` runs each submission in its own kernel, in a
+bubblewrap sandbox (see ``backprop.grading.sandbox``), and prints one line per
+submission (with ``--json``: one JSON object per line). Without ``bwrap`` it refuses
+to run and says how to install it, unless ``--no-sandbox`` is given, which it warns
+about on every run. Exit status: 0 whenever grading ran, whatever the scores; 2 for a
+usage error or a missing sandbox. ``bench`` times ``grade`` on copies of ``solutions/`` and
+``exercises/``, with and without the sandbox (and, given ``--baseline``, another
+checkout's grader on its own notebooks), runs interleaved, and prints seconds per
+submission.
 """
 
 from __future__ import annotations
@@ -17,7 +26,10 @@ import contextlib
 import csv
 import json
 import multiprocessing
+import os
+import shutil
 import sys
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -55,6 +67,15 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the hidden tests' random cases")
     r.add_argument("--assignment", default=None, help="grade every submission as this assignment (default: recognise each)")
     r.add_argument("--solutions", type=Path, default=None, help="folder of complete notebooks (default: solutions/)")
+    r.add_argument("--no-sandbox", action="store_true",
+                   help="run kernels without bubblewrap: a submission can then read files, use the network and find "
+                        "the answers; only for trusted notebooks")
+    b = sub.add_parser("bench", help="time grade per submission, with and without the sandbox")
+    b.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default 2)")
+    b.add_argument("--copies", type=int, default=2, help="copies of each notebook of solutions/ and exercises/ (default 2)")
+    b.add_argument("--repeat", type=int, default=3, help="timed runs of each configuration (default 3)")
+    b.add_argument("--baseline", type=Path, default=None,
+                   help="another checkout of the repository: its grader is timed too, on its own notebooks")
     return p
 
 
@@ -156,9 +177,24 @@ def _feedback_text(result) -> str:
     return "\n".join(lines)
 
 
+NO_SANDBOX_WARNING = (
+    "warning: --no-sandbox: each submission's kernel runs as a plain process of this user; its code can read "
+    "files (solutions/ included), reach the network and other processes, and so forge its marks. Grade only "
+    "notebooks you trust this way.")
+
+
 def cmd_grade(args) -> int:
+    from . import sandbox
     from .grade import grade_job, load_assignment
 
+    if args.no_sandbox:
+        print(NO_SANDBOX_WARNING, file=sys.stderr)
+        bwrap = None
+    else:
+        try:
+            bwrap = sandbox.check_bwrap()
+        except sandbox.SandboxUnavailable as exc:
+            raise UsageError(str(exc)) from None
     if args.jobs < 1:
         raise UsageError(f"argument --jobs expected a positive integer, got {args.jobs}")
     if not args.timeout > 0:
@@ -181,16 +217,20 @@ def cmd_grade(args) -> int:
             raise UsageError(f"argument --feedback expected a folder, got {args.feedback} (a file)")
         for n in names:
             _refuse_overwrite(args.feedback / f"{n}.md", FEEDBACK_MARK, "--feedback")
-    opts = {"seed": args.seed, "timeout": args.timeout}
     found = [_identify(p, assignments, args.assignment) for p in paths]
     known = {a.name for a in found if a is not None}
     if len(known) == 1:  # a batch of one homework: an unreadable file is that homework too
         found = [a or assignments[next(iter(known))] for a in found]
-    jobs = [(p, a, str(p), opts) for p, a in zip(paths, found)]
+    workspace = tempfile.TemporaryDirectory(prefix="backprop-sandbox-")
+    specs = {}  # each homework's filtered package and sandbox, made once for the batch
+    for a in {a.name: a for a in found if a is not None}.values():
+        specs[a.name] = sandbox.make_spec(Path(workspace.name) / a.name, a.may_use(), a.packages(), bwrap)
+    jobs = [(p, a, str(p), {"seed": args.seed, "timeout": args.timeout, "sandbox": specs.get(a.name) if a else None})
+            for p, a in zip(paths, found)]
     workers = min(args.jobs, len(jobs))
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
     collected = []
-    with pool or contextlib.nullcontext():
+    with workspace, pool or contextlib.nullcontext():
         for n, result in enumerate(pool.map(grade_job, jobs) if pool else map(grade_job, jobs), 1):
             collected.append(result)
             if args.json:
@@ -215,10 +255,77 @@ def cmd_grade(args) -> int:
     return 0
 
 
+# -- bench ------------------------------------------------------------------------------------------
+def _batch(root: Path, dest: Path, copies: int) -> int:
+    dest.mkdir(parents=True)
+    n = 0
+    for folder in ("solutions", "exercises"):
+        for nb in sorted((root / folder).glob("*.ipynb")):
+            for c in range(copies):
+                shutil.copyfile(nb, dest / f"{folder}_{c}_{nb.name}")
+                n += 1
+    return n
+
+
+def cmd_bench(args) -> int:
+    import statistics
+    import subprocess
+    import time
+
+    for name in ("jobs", "copies", "repeat"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"argument --{name} expected a positive integer, got {getattr(args, name)}")
+    if args.baseline is not None and not (args.baseline / "lib" / "backprop").is_dir():
+        raise UsageError(f"argument --baseline expected a checkout of this repository (with lib/backprop), got {args.baseline}")
+    from . import sandbox
+
+    configs = {"sandbox": (REPO, [])} if sandbox.find_bwrap() else {}
+    configs["no sandbox"] = (REPO, ["--no-sandbox"])
+    if args.baseline is not None:
+        configs["baseline"] = (args.baseline.resolve(), None)
+    if "sandbox" not in configs:
+        print("bwrap is not installed: only --no-sandbox is timed", file=sys.stderr)
+    times: dict[str, list[float]] = {name: [] for name in configs}
+    with tempfile.TemporaryDirectory(prefix="backprop-bench-") as tmp:
+        batches = {}
+        for name, (root, _) in configs.items():
+            folder = Path(tmp) / name.replace(" ", "-")
+            batches[name] = (folder, _batch(root, folder, args.copies))
+        for run in range(args.repeat):
+            for name, (root, extra) in configs.items():  # interleaved: a busy moment costs every configuration
+                folder, n = batches[name]
+                env = dict(os.environ)
+                if extra is None:  # the other checkout's grader, as it was (no flags of today)
+                    env["PYTHONPATH"] = os.pathsep.join([str(root / "lib"), env.get("PYTHONPATH", "")])
+                    extra = []
+                cmd = [sys.executable, "-m", "backprop.grading", "grade", str(folder), "--jobs", str(args.jobs),
+                       "--solutions", str(root / "solutions"), *extra]
+                start = time.monotonic()
+                proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp)
+                seconds = (time.monotonic() - start) / n
+                if proc.returncode != 0:
+                    print(proc.stderr[-2000:], file=sys.stderr)
+                    raise UsageError(f"grading with {name} failed (exit {proc.returncode})")
+                times[name].append(seconds)
+                print(f"run {run + 1}, {name}: {seconds:.2f} s per submission ({n} submissions, --jobs {args.jobs})",
+                      flush=True)
+    print()
+    for name, values in times.items():
+        print(f"{name:>10}: median {statistics.median(values):.2f} s per submission "
+              f"(min {min(values):.2f}, max {max(values):.2f})")
+    if "baseline" in times:
+        for name in [n for n in times if n != "baseline"]:
+            ratios = [a / b for a, b in zip(times[name], times["baseline"])]
+            print(f"{name} / baseline, run by run: {', '.join(f'{r:.2f}' for r in ratios)} "
+                  f"(median {statistics.median(ratios):.2f})")
+    return 0
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    commands = {"generate": cmd_generate, "grade": cmd_grade, "bench": cmd_bench}
     try:
-        return cmd_generate(args) if args.command == "generate" else cmd_grade(args)
+        return commands[args.command](args)
     except UsageError as exc:
         print(f"python -m backprop.grading: error: {exc}", file=sys.stderr)
         return 2

@@ -7,12 +7,21 @@ How a submission is run
     ``grade_id`` runs instead; cells the student added run after the cell they
     follow. Check cells are not run: grading happens outside the notebook.
 
+    Given cells whose metadata says ``"backprop": {"grader": "skip"}`` only show the
+    student something (a drawing, a demonstration with their functions): they are not
+    run. When a student's notebook holds two cells with one ``grade_id`` (JupyterLab
+    copies a cell's metadata with the cell), the last one is graded, and the feedback
+    says so.
+
 How it is judged
-    For each graded part, each public and hidden case is sent into the kernel, the
-    student's functions are called there, and only their results come back, as JSON.
-    The reference answers and the comparison live in this process, which the
-    student's code cannot reach: patching numpy, the library or the check functions
-    inside the notebook changes nothing here.
+    For each graded part, each public and hidden case is sent into the kernel as code
+    that carries its own harness (:mod:`.harness`): the student's functions are called
+    there on the case's inputs, and only their results (and their arguments after the
+    call) come back, as JSON in a file. The reference answers and the comparison live
+    in this process, which the student's code cannot reach: patching numpy, the
+    library, the harness's helpers or the check functions inside the notebook changes
+    nothing here. The kernel runs in a sandbox (:mod:`.sandbox`) holding only the
+    modules of ``backprop`` the homework may use.
 
 Faults (invalid JSON, syntax errors, exceptions, endless loops, huge output, a dying
 kernel, deleted or renamed cells and functions) become per-part feedback; they never
@@ -28,9 +37,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import DEFAULT_SEED, hidden_rng
-from .parts import judge_case
+from .harness import MAX_RESULT_CHARS, case_cell, case_program
+from .parts import group_feedback, judge_case, part_score
 from .registry import get_part
-from .runner import RESULT_MIME, Execution, KernelSession
+from .runner import Execution, KernelSession
+from .sandbox import SandboxSpec
 
 __all__ = ["Assignment", "PartResult", "SubmissionResult", "load_assignment", "grade_submission", "read_notebook", "grade_job"]
 
@@ -44,6 +55,7 @@ class Cell:
     grade: bool = False
     solution: bool = False
     points: float = 0.0
+    skip: bool = False  # a given cell the grader does not run ("backprop": {"grader": "skip"})
 
 
 class NotebookError(ValueError):
@@ -69,7 +81,9 @@ def _cells(data) -> list[Cell]:
             points = float(nbg.get("points", 0) or 0)
         except (TypeError, ValueError):
             points = 0.0
-        cells.append(Cell(str(raw.get("cell_type", "")), source, grade_id, bool(nbg.get("grade")), bool(nbg.get("solution")), points))
+        ours = meta.get("backprop") if isinstance(meta.get("backprop"), dict) else {}
+        cells.append(Cell(str(raw.get("cell_type", "")), source, grade_id, bool(nbg.get("grade")),
+                          bool(nbg.get("solution")), points, ours.get("grader") == "skip"))
     return cells
 
 
@@ -100,6 +114,18 @@ class Assignment:
     @property
     def max_points(self) -> float:
         return sum(p for _, p in self.parts)
+
+    def may_use(self) -> tuple[str, ...]:
+        """The modules of backprop this homework may use (its parts say)."""
+        return get_part(self.parts[0][0]).may_use if self.parts else ()
+
+    def packages(self) -> tuple[str, ...]:
+        """The installed packages this homework may import."""
+        return get_part(self.parts[0][0]).packages if self.parts else ()
+
+    def rule(self) -> str:
+        """What the homework may use, in words."""
+        return get_part(self.parts[0][0]).allowed if self.parts else ""
 
     def defining_cells(self, function: str) -> list[str]:
         """grade_ids of the solution cells that define ``function``."""
@@ -161,22 +187,34 @@ class Unit:
     grade_id: str | None  # the solution cell it stands for, if any
 
 
-def execution_plan(assignment: Assignment, student: list[Cell]) -> tuple[list[Unit], list[str]]:
-    """The code to run, in order, and notes on cells that could not be placed."""
+def execution_plan(assignment: Assignment, student: list[Cell]) -> tuple[list[Unit], list[str], dict[str, str]]:
+    """The code to run, in order; notes on cells that could not be placed; notes per answer cell (by grade_id).
+
+    An answer cell that appears more than once (a copied cell keeps its grade_id) is
+    graded from its last copy; the others are not run.
+    """
     known = {c.grade_id: c for c in assignment.cells if c.grade_id}
-    answers = {}
+    answers: dict[str, Cell] = {}
+    copies: dict[str, int] = {}
     extras: dict[str | None, list[Cell]] = {}
     anchor = None
     for c in student:
         if c.kind != "code":
             continue
         if c.grade_id in known:
-            if known[c.grade_id].solution and c.grade_id not in answers:
-                answers[c.grade_id] = c
+            if known[c.grade_id].solution:
+                answers[c.grade_id] = c  # the last copy wins
+                copies[c.grade_id] = copies.get(c.grade_id, 0) + 1
             anchor = c.grade_id
         else:
             extras.setdefault(anchor, []).append(c)
     notes, units = [], []
+    per_cell = {}
+    for grade_id, n in copies.items():
+        if n > 1:
+            per_cell[grade_id] = (f"your notebook has {n} cells with the id '{grade_id}' (a copied cell keeps the "
+                                  f"original's id); the last of them was graded and the others were not run")
+            notes.append(per_cell[grade_id])
     first = True
     for c in assignment.cells:
         if c.kind != "code":
@@ -188,29 +226,18 @@ def execution_plan(assignment: Assignment, student: list[Cell]) -> tuple[list[Un
                 units.append(Unit(f"your cell '{c.grade_id}'", answers[c.grade_id].source, c.grade_id))
             else:
                 notes.append(f"the answer cell '{c.grade_id}' is missing from the submission (deleted, or its metadata lost)")
-        else:
+        elif not c.skip:
             units.append(Unit(f"the given cell '{c.grade_id}'", c.source, None))
         for extra in extras.pop(c.grade_id, []) + (extras.pop(None, []) if first else []):
             units.append(Unit(f"a cell you added after '{c.grade_id}'", extra.source, None))
         first = False
-    return units, notes
+    return units, notes, per_cell
 
 
-_HARNESS = f"""
-def __backprop_harness(part_id, payload_json):
-    import json
-    from IPython import get_ipython
-    from IPython.display import display
-    from backprop.grading.parts import run_case
-    from backprop.grading.registry import get_part
-    part = get_part(part_id)
-    namespace = get_ipython().user_ns
-    functions = {{name: namespace.get(name) for name in part.names}}
-    display({{{RESULT_MIME!r}: run_case(part, functions, json.loads(payload_json))}}, raw=True)
-"""
+_MISSING_MODULE = re.compile(r"No module named '([A-Za-z0-9_.]+)'")
 
 
-def _problem(unit: Unit, run: Execution, timeout: float) -> str | None:
+def _problem(unit: Unit, run: Execution, timeout: float, assignment: "Assignment") -> str | None:
     if run.status == "timeout":
         return f"{unit.label} ran longer than {timeout:g} s and was stopped (an endless loop?)"
     if run.status == "died":
@@ -219,6 +246,14 @@ def _problem(unit: Unit, run: Execution, timeout: float) -> str | None:
         name, message = run.error
         if name == "NotImplementedError":
             return f"{unit.label} is not answered yet (raises NotImplementedError)"
+        found = _MISSING_MODULE.search(message) if name in ("ModuleNotFoundError", "ImportError") else None
+        if found and unit.grade_id:
+            module = found.group(1)
+            rule = assignment.rule()
+            if module.startswith("backprop.") and module[len("backprop."):] not in assignment.may_use():
+                return f"{unit.label} imports {module}: this part must not use {module}" + (f" ({rule})" if rule else "")
+            if not module.startswith("backprop"):
+                return f"{unit.label} imports {module}, which is not available when grading" + (f" ({rule})" if rule else "")
         message = message if len(message) <= 200 else message[:200] + "..."
         return f"{unit.label} raised {name}: {message}"
     return None
@@ -232,11 +267,14 @@ def grade_submission(
     timeout: float = 30.0,
     output_report: int = 100_000,
     label: str | None = None,
+    sandbox: SandboxSpec | None = None,
 ) -> SubmissionResult:
     """Grade one submission against one assignment. Never raises for the submission's faults.
 
     ``timeout``: seconds per cell and per test case; a cell printing more than
-    ``output_report`` characters gets a note (output is never stored or graded).
+    ``output_report`` characters gets a note (output is never stored or graded);
+    ``sandbox``: the homework's sandbox and filtered package (None: an unconfined
+    kernel with this interpreter's whole ``backprop``; tests of the harness only).
     """
     start = time.monotonic()
     label = label or str(path)
@@ -246,9 +284,9 @@ def grade_submission(
         return zero_result(label, assignment, f"could not read the submission: {exc}")
     except OSError as exc:
         return zero_result(label, assignment, f"could not read the submission: {exc.strerror}")
-    units, notes = execution_plan(assignment, student)
-    problems: dict[str, str] = {}
-    with KernelSession(timeout=timeout) as session:
+    units, notes, per_cell = execution_plan(assignment, student)
+    problems = {grade_id: [note] for grade_id, note in per_cell.items()}  # notes on answer cells, by grade_id
+    with KernelSession(timeout=timeout, spec=sandbox) as session:
         survived: list[Unit] = []  # what to replay in a fresh kernel if a later cell kills this one
         for unit in units:
             run = session.execute(unit.source)
@@ -256,18 +294,18 @@ def grade_submission(
                 _replay(session, survived)
             else:
                 survived.append(unit)
-            problem = _problem(unit, run, timeout)
+            problem = _problem(unit, run, timeout, assignment)
             if problem:
                 notes.append(problem)
                 if unit.grade_id:
-                    problems[unit.grade_id] = problem
+                    problems.setdefault(unit.grade_id, []).append(problem)
+            if run.strays:
+                notes.append(f"{unit.label} left {run.strays} process(es) running after it ended; they were stopped")
             if run.output_chars > output_report:
                 notes.append(f"{unit.label} printed {run.output_chars:,} characters of output; grading ignores output")
-        survived.append(Unit("the grader's harness", _HARNESS, None))
-        setup = session.execute(_HARNESS)
         parts = []
         for part_id, points in assignment.parts:
-            parts.append(_grade_part(session, assignment, part_id, points, seed, setup, problems, timeout, survived))
+            parts.append(_grade_part(session, assignment, part_id, points, seed, problems, timeout, survived))
     total = round(sum(p.points for p in parts), 2)
     return SubmissionResult(label, assignment.name, total, assignment.max_points, parts, notes, round(time.monotonic() - start, 2))
 
@@ -278,41 +316,41 @@ def _replay(session: KernelSession, units: list[Unit]) -> None:
         session.execute(unit.source)
 
 
-def _grade_part(session, assignment, part_id, points, seed, setup, problems, timeout, survived) -> PartResult:
+def _grade_part(session, assignment, part_id, points, seed, problems, timeout, survived) -> PartResult:
     part = get_part(part_id)
     cases = part.cases(hidden_rng(part_id, seed))
     verdicts = []
     stuck = None  # after one endless case, the rest of the part is not run (each would cost the full time limit)
     for case in cases:
         outcome = stuck
-        if setup.status == "ok" and stuck is None:
-            run = session.execute(f"__backprop_harness({part_id!r}, {json.dumps(case.payload)!r})")
+        if stuck is None:
+            program, out = session.case_paths(case_program(part.names, part.call, case.payload))
+            run = session.execute(case_cell(program, out), silent=True)
+            outcome = session.read_result(out, MAX_RESULT_CHARS)
             if run.status == "timeout":
                 outcome = stuck = json.dumps({"bad_answer": f"stopped after {timeout:g} s (an endless loop?)"})
             elif run.status == "died":
                 outcome = json.dumps({"bad_answer": "the kernel died while running your code"})
                 _replay(session, survived)
-            elif run.results:
-                outcome = run.results[-1]
-            elif run.error:
+            elif outcome is None and run.error:
                 outcome = json.dumps({"bad_answer": f"the test could not run: {run.error[0]}: {run.error[1][:200]}"})
         verdicts.append((case, judge_case(part, case, outcome)))
-    passed = sum(v.passed for _, v in verdicts)
-    score = round(points * passed / len(verdicts), 2) if verdicts else 0.0
-    cell_notes = sorted({problems[g] for name in part.names for g in assignment.defining_cells(name) if g in problems})
-    return PartResult(part_id, score, points, _part_feedback(part, verdicts, cell_notes))
+    score = part_score(part, points, verdicts)
+    cell_notes = sorted({note for name in part.names for g in assignment.defining_cells(name) for note in problems.get(g, [])})
+    return PartResult(part_id, score, points, _part_feedback(part, verdicts, cell_notes, points))
 
 
-def _part_feedback(part, verdicts, cell_notes) -> str:
+def _part_feedback(part, verdicts, cell_notes, points: float = 1.0) -> str:
     public = [(c, v) for c, v in verdicts if not c.hidden]
     hidden = [(c, v) for c, v in verdicts if c.hidden]
     counts = f"{sum(v.passed for _, v in public)} of {len(public)} public tests"
     if hidden:
         counts += f" and {sum(v.passed for _, v in hidden)} of {len(hidden)} hidden tests"
     if all(v.passed for _, v in verdicts):
-        return f"{part.title}: all tests pass ({counts})."
+        return "\n".join([f"{part.title}: all tests pass ({counts})."] + cell_notes)
     lines = [f"{part.title}: {counts} pass."]
     lines += cell_notes
+    lines += group_feedback(part, points, verdicts)
     failing_public = [(c, v) for c, v in public if not v.passed]
     if failing_public:
         case, v = failing_public[0]

@@ -6,8 +6,14 @@ The function of the homework, in the diagram's variables::
 
 The student writes ``local_derivatives`` (the arrows and their weights),
 ``influence_paths`` (every path from x to F), ``total_derivative`` (dF/dx at a
-number, as a sum over paths), ``symbolic_total`` (dF/dx as a SymPy expression in x)
-and ``central_difference`` (the numerical witness).
+number as a sum over paths: it returns each path's product of weights and their
+sum, and both are graded), ``symbolic_total`` (dF/dx as a SymPy expression in x) and
+``central_difference`` (the numerical witness).
+
+Every point x a case uses, public or hidden, keeps 2x away from 1 (at x = 0.5 a
+missing or extra factor 2x would be invisible), and each part's cases hold points of
+both signs (2 sqrt(a) equals 2x only for x > 0). Symbols are matched by name, so
+``sp.Symbol("x", real=True)`` is the homework's x.
 """
 
 from __future__ import annotations
@@ -22,11 +28,23 @@ from ..core.tolerance import agree
 from ..symbolic.influence import InfluenceDiagram
 from .parts import AnswerError, Case, Part, Verdict, as_numbers, fmt
 
-__all__ = ["DEFINITIONS", "homework_diagram", "variable_values", "TEST_FUNCTIONS"]
+__all__ = ["MAY_USE", "PACKAGES", "ALLOWED", "DEFINITIONS", "homework_diagram", "variable_values", "TEST_FUNCTIONS",
+           "PARTS"]
+
+#: the modules of backprop this homework may use: the grading kernel has no others
+MAY_USE = ("core.examples",)
+#: the installed packages the homework may import (besides the standard library)
+PACKAGES = ("numpy", "sympy", "matplotlib")
+#: the rule, as the homework states it
+ALLOWED = ("this homework may use numpy, SymPy and the data of bp.examples; not the library's influence diagrams, "
+           "path sums, computational graph or gradient checks")
 
 #: the homework's function, in the order the variables are computed
 DEFINITIONS = HOMEWORK_01
 SOURCE, TARGET = "x", "F"
+
+#: the points of the public cases: 2x is neither 1 nor -1, and the signs differ
+PUBLIC_POINTS = (0.75, -1.25)
 
 
 def homework_diagram() -> InfluenceDiagram:
@@ -46,76 +64,102 @@ def variable_values(x: float) -> dict[str, float]:
     return values
 
 
+def hidden_point(rng: np.random.Generator, n: int) -> float:
+    """The n-th hidden point: |x| in [0.6, 2], the sign alternating with n (x > 0 for even n)."""
+    return float((1 - 2 * (n % 2)) * rng.uniform(0.6, 2.0))
+
+
 def _sym_values(values: dict) -> dict:
-    return {sp.Symbol(k): sp.Float(v, 20) for k, v in values.items()}
+    return {sp.Symbol(k): sp.Float(v, 30) for k, v in values.items()}
 
 
-def _evaluate(expr, values: dict) -> float:
-    """A student's expression at the given variable values, as a float (raises AnswerError)."""
+#: the kernel side's helpers (source text): SymPy answers become numbers where the student's code lives,
+#: with symbols matched by name, whatever their assumptions
+_PRELUDE = '''
+import numpy as np
+import sympy as sp
+
+
+def number(expr, at, what):
+    """A student's SymPy expression at the given values of the variables (by name), as a float."""
     try:
         expr = sp.sympify(expr)
-    except (sp.SympifyError, TypeError):
-        raise AnswerError(f"{expr!r} is not a SymPy expression") from None
+    except (sp.SympifyError, TypeError, ValueError, SyntaxError):
+        raise Wrong(f"{what}: {expr!r} is not a SymPy expression") from None
     if not isinstance(expr, sp.Basic):
-        raise AnswerError(f"{expr!r} is not a SymPy expression")
-    free = {str(s) for s in expr.free_symbols} - set(values)
-    if free:
-        raise AnswerError(f"the expression {expr} uses unknown symbol(s) {sorted(free)}")
-    value = expr.xreplace(_sym_values(values)).evalf(20)
+        raise Wrong(f"{what}: {expr!r} is not a SymPy expression")
+    unknown = sorted({str(s) for s in expr.free_symbols} - set(at))
+    if unknown:
+        raise Wrong(f"{what}: the expression {expr} uses unknown symbol(s) {unknown}")
+    value = expr.xreplace({s: sp.Float(at[str(s)], 30) for s in expr.free_symbols}).evalf(30)
     if not value.is_number or not value.is_real:
-        raise AnswerError(f"the expression {expr} is not a real number at x = {values['x']}")
+        raise Wrong(f"{what}: the expression {expr} is not a real number at x = {at['x']}")
     return float(value)
 
 
-def _node_name(v) -> str:
+def node(v):
     if isinstance(v, sp.Symbol):
         return v.name
     if isinstance(v, str):
         return v.strip()
-    raise AnswerError(f"a variable should be a SymPy Symbol or its name, got {type(v).__name__} {v!r}")
+    raise Wrong(f"a variable should be a SymPy Symbol or its name, got {type(v).__name__} {v!r}")
+'''
 
 
-# -- the arrows and their weights ----------------------------------------------------
-class LocalDerivatives(Part, id="01_local_derivatives", names=("local_derivatives",), hidden_count=6,
+class Hw01Part(Part):
+    """What every part of homework 01 shares: the modules it may use."""
+
+    may_use = MAY_USE
+    packages = PACKAGES
+    allowed = ALLOWED
+
+
+def _arrow(s: str, t: str) -> str:
+    return f"{s} -> {t}"
+
+
+# -- the arrows and their weights ----------------------------------------------------------------
+class LocalDerivatives(Hw01Part, id="01_local_derivatives", names=("local_derivatives",), hidden_count=6,
                        title="the arrows of the influence diagram and their local derivatives"):
+    call = _PRELUDE + '''
+edges = call("local_derivatives")
+if not isinstance(edges, dict):
+    raise Wrong(f"local_derivatives() should return a dict {{(parent, child): derivative}}, got {type(edges).__name__}")
+result = []
+for key, expr in edges.items():
+    if not isinstance(key, tuple) or len(key) != 2:
+        raise Wrong(f"each key should be a pair (parent, child), got {key!r}")
+    parent, child = node(key[0]), node(key[1])
+    result.append([parent, child, number(expr, p["at"], f"the weight of {parent} -> {child}")])
+'''
+
     def public_cases(self):
-        return [Case("the arrows' weights at x = 0.5", {"at": variable_values(0.5)})]
+        return [Case(f"the arrows' weights at x = {fmt(x)}", {"at": variable_values(x)}) for x in PUBLIC_POINTS]
 
     def hidden_case(self, rng, n):
-        return Case("the arrows' weights at a random x", {"at": variable_values(rng.uniform(-2, 2))})
-
-    def run(self, functions, payload):
-        edges = functions["local_derivatives"]()
-        if not isinstance(edges, dict):
-            raise AnswerError(f"local_derivatives() should return a dict {{(parent, child): derivative}}, got {type(edges).__name__}")
-        out = []
-        for key, expr in edges.items():
-            if not isinstance(key, tuple) or len(key) != 2:
-                raise AnswerError(f"each key should be a pair (parent, child), got {key!r}")
-            out.append([_node_name(key[0]), _node_name(key[1]), _evaluate(expr, payload["at"])])
-        return out
+        return Case("the arrows' weights at a random x", {"at": variable_values(hidden_point(rng, n))})
 
     def expected(self, payload):
         diagram = homework_diagram()
         values = _sym_values(payload["at"])
-        return {(str(s), str(t)): float(diagram.weight(s, t).xreplace(values).evalf(20)) for s, t in diagram.edges}
+        return {(str(s), str(t)): float(diagram.weight(s, t).xreplace(values).evalf(30)) for s, t in diagram.edges}
 
     def judge(self, payload, answer, expected):
         got = {}
         for row in answer:
             if not isinstance(row, list) or len(row) != 3 or not all(isinstance(n, str) for n in row[:2]):
                 raise AnswerError("local_derivatives() returned an entry that is not (parent, child): derivative")
-            got[(row[0], row[1])] = as_numbers(row[2], f"the weight of {row[0]} -> {row[1]}", ())
+            got[(row[0], row[1])] = as_numbers(row[2], f"the weight of {_arrow(row[0], row[1])}", ())
         missing = [e for e in expected if e not in got]
         extra = [e for e in got if e not in expected]
         if missing:
             s, t = missing[0]
-            msg = f"the arrow {s} -> {t} is missing: {t} = {DEFINITIONS[t]} uses {s} directly"
-            return Verdict.wrong([msg] + [f"also missing: {a} -> {b}" for a, b in missing[1:3]], msg)
+            msg = f"the arrow {_arrow(s, t)} is missing: {t} = {DEFINITIONS[t]} uses {s} directly"
+            return Verdict.wrong([msg] + [f"also missing: {_arrow(a, b)}" for a, b in missing[1:3]], msg)
         if extra:
             s, t = extra[0]
             why = (
-                f"there is no arrow {s} -> {t}: an arrow means that {t}'s own definition uses {s}"
+                f"there is no arrow {_arrow(s, t)}: an arrow means that {t}'s own definition uses {s}"
                 + (f" ({t} = {DEFINITIONS[t]})" if t in DEFINITIONS else "")
                 + "; an influence through other variables is a path, not an arrow"
             )
@@ -124,28 +168,30 @@ class LocalDerivatives(Part, id="01_local_derivatives", names=("local_derivative
         for (s, t), want in expected.items():
             if not agree(got[(s, t)], want):
                 why = (
-                    f"the weight of the arrow {s} -> {t} should be the local derivative d{t}/d{s} of {t} = "
+                    f"the weight of the arrow {_arrow(s, t)} should be the local derivative d{t}/d{s} of {t} = "
                     f"{DEFINITIONS[t]}, with every other variable of that definition held fixed"
                 )
+                if want != 0 and agree(got[(s, t)], -want):
+                    why += f" (yours has the opposite sign at x = {fmt(x)}: is |x| or sqrt(a) standing in for x?)"
                 return Verdict.wrong(f"d{t}/d{s} at x = {fmt(x)}: expected {fmt(want)}, got {fmt(got[(s, t)])}", why)
         return Verdict.ok()
 
 
-class InfluencePaths(Part, id="01_influence_paths", names=("influence_paths",), hidden_count=0,
+class InfluencePaths(Hw01Part, id="01_influence_paths", names=("influence_paths",), hidden_count=0,
                      title="every path from x to F"):
+    call = _PRELUDE + '''
+paths = call("influence_paths")
+if not isinstance(paths, (list, tuple, set)):
+    raise Wrong(f"influence_paths() should return a list of paths, got {type(paths).__name__}")
+result = []
+for path in paths:
+    if not isinstance(path, (list, tuple)):
+        raise Wrong(f"each path should be a tuple of variables, got {path!r}")
+    result.append([node(v) for v in path])
+'''
+
     def public_cases(self):
         return [Case("the paths from x to F", {})]
-
-    def run(self, functions, payload):
-        paths = functions["influence_paths"]()
-        if not isinstance(paths, (list, tuple, set)):
-            raise AnswerError(f"influence_paths() should return a list of paths, got {type(paths).__name__}")
-        out = []
-        for p in paths:
-            if not isinstance(p, (list, tuple)):
-                raise AnswerError(f"each path should be a tuple of variables, got {p!r}")
-            out.append([_node_name(v) for v in p])
-        return out
 
     def expected(self, payload):
         diagram = homework_diagram()
@@ -164,65 +210,107 @@ class InfluencePaths(Part, id="01_influence_paths", names=("influence_paths",), 
                     why = f"{' -> '.join(p)} is not a path of the diagram: each step must follow an arrow"
                 return Verdict.wrong(why, why)
         if len(got) < len(want):
-            through = sorted({v for p in want - set(got) for v in p[1:-1]} - {v for p in got for v in p[1:-1]})
-            why = f"{len(got)} of the {len(want)} paths from {SOURCE} to {TARGET}"
-            why += f"; no path of yours passes through {', '.join(through)}" if through else "; one is missing"
+            missing = sorted(want - set(got))
+            why = f"{len(got)} of the {len(want)} paths from {SOURCE} to {TARGET}; missing: {' -> '.join(missing[0])}"
+            if len(missing) > 1:
+                why += f" (and {len(missing) - 1} more)"
             return Verdict.wrong(why, why)
         return Verdict.ok()
 
 
-# -- the total derivative ---------------------------------------------------------------
-class TotalDerivative(Part, id="01_total_derivative", names=("total_derivative",), hidden_count=8,
+# -- the total derivative ------------------------------------------------------------------------
+class TotalDerivative(Hw01Part, id="01_total_derivative", names=("total_derivative",), hidden_count=8,
                       title="dF/dx as the sum over paths of the products of the weights"):
+    call = _PRELUDE + '''
+answer = call("total_derivative", p["x"])
+if not isinstance(answer, (tuple, list)) or len(answer) != 2 or not isinstance(answer[1], dict):
+    raise Wrong("total_derivative(x) should return the pair (total, products), with products a dict "
+                "{path: the product of the weights along it}")
+rows = []
+for path, product in answer[1].items():
+    if not isinstance(path, (tuple, list)):
+        raise Wrong(f"each key of products should be a path, a tuple of variables, got {path!r}")
+    rows.append([[node(v) for v in path], product])
+result = [answer[0], rows]
+'''
+
     def public_cases(self):
-        return [Case("dF/dx at x = 0.5", {"x": 0.5}), Case("dF/dx at x = -1.25", {"x": -1.25})]
+        return [Case(f"dF/dx at x = {fmt(x)}", {"x": x}) for x in PUBLIC_POINTS]
 
     def hidden_case(self, rng, n):
-        return Case("dF/dx at a random x", {"x": float(rng.uniform(-2, 2))})
-
-    def run(self, functions, payload):
-        return functions["total_derivative"](payload["x"])
+        return Case("dF/dx at a random x", {"x": hidden_point(rng, n)})
 
     def expected(self, payload):
+        """{path: (its product at x, {arrow: weight at x})} for every path of the diagram."""
         diagram = homework_diagram()
         values = _sym_values(variable_values(payload["x"]))
-        return [(" -> ".join(map(str, p)), float(diagram.path_product(p).xreplace(values).evalf(20)))
-                for p in diagram.paths(sp.Symbol(SOURCE), sp.Symbol(TARGET))]
+        out = {}
+        for path in diagram.paths(sp.Symbol(SOURCE), sp.Symbol(TARGET)):
+            weights = {(str(s), str(t)): float(diagram.weight(s, t).xreplace(values).evalf(30))
+                       for s, t in zip(path, path[1:])}
+            out[tuple(map(str, path))] = (float(np.prod(list(weights.values()))), weights)
+        return out
 
-    def judge(self, payload, answer, contributions):
-        got = as_numbers(answer, "total_derivative(x)", ())
-        want = sum(v for _, v in contributions)
-        if agree(got, want):
-            return Verdict.ok()
-        why = "dF/dx is the sum, over every path from x to F, of the product of the weights along the path"
-        n = len(contributions)
-        for size in range(1, n):  # a subset of the paths: which ones are missing?
-            for mask in range(1 << n):
-                if bin(mask).count("1") == size and agree(got, sum(v for i, (_, v) in enumerate(contributions) if mask >> i & 1)):
-                    left_out = [p for i, (p, _) in enumerate(contributions) if not mask >> i & 1]
-                    why = f"your value is the sum over some paths only; left out: {'; '.join(left_out)}"
-                    return Verdict.wrong(f"dF/dx at x = {fmt(payload['x'])}: expected {fmt(want)}, got {fmt(got)}", why)
-        return Verdict.wrong(f"dF/dx at x = {fmt(payload['x'])}: expected {fmt(want)}, got {fmt(got)}", why)
+    def judge(self, payload, answer, expected):
+        x = fmt(payload["x"])
+        total = as_numbers(answer[0], "the total", ())
+        products = {}
+        for row in answer[1]:
+            path = tuple(row[0])
+            if path in products:
+                return Verdict.wrong(f"the path {' -> '.join(path)} is listed twice", "a path is listed twice")
+            products[path] = as_numbers(row[1], f"the product along {' -> '.join(path)}", ())
+        for path in products:
+            if path not in expected:
+                why = f"{' -> '.join(path)} is not a path from x to F of the diagram: each step must follow an arrow"
+                return Verdict.wrong(why, why)
+        missing = [p for p in expected if p not in products]
+        if missing:
+            why = (f"the path {' -> '.join(missing[0])} is missing from products: dF/dx sums over every path from "
+                   f"x to F")
+            return Verdict.wrong(why, why)
+        for path, (want, weights) in expected.items():
+            got = products[path]
+            if agree(got, want):
+                continue
+            why = (f"the product along {' -> '.join(path)} should multiply the weight of each of its arrows, "
+                   f"at x = {x}")
+            for (s, t), w in weights.items():
+                if w != 0 and agree(got, want / w):
+                    why = f"the product along {' -> '.join(path)} is missing the factor d{t}/d{s} (the arrow {_arrow(s, t)})"
+                    break
+                if agree(got, want * w) and not agree(w, 1.0):
+                    why = f"the product along {' -> '.join(path)} has the factor d{t}/d{s} twice"
+                    break
+            return Verdict.wrong(f"the product along {' -> '.join(path)} at x = {x}: expected {fmt(want)}, "
+                                 f"got {fmt(got)}", why)
+        want_total = sum(v for v, _ in expected.values())
+        if not agree(total, want_total):
+            return Verdict.wrong(f"dF/dx at x = {x}: expected {fmt(want_total)}, got {fmt(total)}",
+                                 "the total should be the sum of the products over the paths")
+        return Verdict.ok()
 
 
-class SymbolicTotal(Part, id="01_symbolic_total", names=("symbolic_total",), hidden_count=6,
+class SymbolicTotal(Hw01Part, id="01_symbolic_total", names=("symbolic_total",), hidden_count=6,
                     title="dF/dx as a SymPy expression in x"):
+    call = _PRELUDE + '''
+expr = sp.sympify(call("symbolic_total"))
+others = sorted({str(s) for s in expr.free_symbols} - {"x"})
+if others:
+    raise Wrong(f"symbolic_total() should be written in x alone, but it uses {others}")
+result = number(expr, {"x": p["x"]}, "symbolic_total()")
+'''
+
     def public_cases(self):
-        return [Case("the expression at x = 0.5", {"x": 0.5})]
+        return [Case(f"the expression at x = {fmt(x)}", {"x": x}) for x in PUBLIC_POINTS]
 
     def hidden_case(self, rng, n):
-        return Case("the expression at a random x", {"x": float(rng.uniform(-2, 2))})
-
-    def run(self, functions, payload):
-        expr = sp.sympify(functions["symbolic_total"]())
-        names = {str(s) for s in expr.free_symbols}
-        if names - {"x"}:
-            raise AnswerError(f"symbolic_total() should be written in x alone, but it uses {sorted(names - {'x'})}")
-        return _evaluate(expr, {"x": payload["x"]})
+        return Case("the expression at a random x", {"x": hidden_point(rng, n)})
 
     def expected(self, payload):
         diagram = homework_diagram()
-        return float(diagram.evaluate(diagram.expression(sp.Symbol(TARGET)).diff(sp.Symbol("x")), {sp.Symbol("x"): payload["x"]}))
+        x = sp.Symbol("x")
+        return float(diagram.evaluate(diagram.expression(sp.Symbol(TARGET)).diff(x), {x: payload["x"]}))
 
     def judge(self, payload, answer, want):
         got = as_numbers(answer, "symbolic_total()", ())
@@ -234,34 +322,44 @@ class SymbolicTotal(Part, id="01_symbolic_total", names=("symbolic_total",), hid
         )
 
 
-# -- the numerical witness --------------------------------------------------------------
-#: functions the central-difference cases use, by name (the same code runs in the notebook and the grader)
+# -- the numerical witness ---------------------------------------------------------------------
+#: functions the central-difference cases use, by name, as expressions in t (the same text builds them in the
+#: student's kernel and here)
 TEST_FUNCTIONS = {
-    "sin": np.sin,
-    "exp": np.exp,
-    "cube": lambda t: t**3 - 2 * t,
-    "F": lambda t: t**2 * np.sin(t) + np.exp(t**2),
+    "sin": "np.sin(t)",
+    "exp": "np.exp(t)",
+    "cube": "t**3 - 2 * t",
+    "F": "t**2 * np.sin(t) + np.exp(t**2)",
 }
 
 
-class CentralDifference(Part, id="01_central_difference", names=("central_difference",), hidden_count=8,
+def sample_function(name: str):
+    """The test function ``name`` of :data:`TEST_FUNCTIONS`, as a Python function of one float."""
+    return eval("lambda t: " + TEST_FUNCTIONS[name], {"np": np})  # our own constant text, never a student's
+
+
+class CentralDifference(Hw01Part, id="01_central_difference", names=("central_difference",), hidden_count=8,
                         title="the central difference (f(x + h) - f(x - h)) / (2h)"):
+    call = _PRELUDE + f'''
+FUNCTIONS = {TEST_FUNCTIONS!r}
+f = eval("lambda t: " + FUNCTIONS[p["f"]], {{"np": np}})
+result = call("central_difference", f, p["x"], p["h"])
+'''
+
     def public_cases(self):
         return [
             Case("sin at x = 1 with h = 0.1", {"f": "sin", "x": 1.0, "h": 0.1}),
-            Case("t**3 - 2t at x = 2 with h = 0.01", {"f": "cube", "x": 2.0, "h": 0.01}),
+            Case("t**3 - 2t at x = -2 with h = 0.01", {"f": "cube", "x": -2.0, "h": 0.01}),
         ]
 
     def hidden_case(self, rng, n):
         names = sorted(TEST_FUNCTIONS)
+        x = (1 - 2 * (n % 2)) * rng.uniform(0.1, 1.5)
         return Case("a random function, point and step",
-                    {"f": names[n % len(names)], "x": float(rng.uniform(-1.5, 1.5)), "h": float(10 ** rng.uniform(-3, -1))})
-
-    def run(self, functions, p):
-        return functions["central_difference"](TEST_FUNCTIONS[p["f"]], p["x"], p["h"])
+                    {"f": names[n % len(names)], "x": float(x), "h": float(10 ** rng.uniform(-3, -1))})
 
     def expected(self, p):
-        f, x, h = TEST_FUNCTIONS[p["f"]], p["x"], p["h"]
+        f, x, h = sample_function(p["f"]), p["x"], p["h"]
         return {
             "central": (f(x + h) - f(x - h)) / (2 * h),
             "forward": (f(x + h) - f(x)) / h,
@@ -280,7 +378,10 @@ class CentralDifference(Part, id="01_central_difference", names=("central_differ
             why = "that is the backward difference (f(x) - f(x - h)) / h; use both sides: (f(x + h) - f(x - h)) / (2h)"
         elif agree(got, ref["no_half"], rtol=1e-9):
             why = "the two points are 2h apart: divide by 2h, not h"
-        return Verdict.wrong(f"{p['f']} at x = {fmt(p['x'])}, h = {fmt(p['h'])}: expected {fmt(ref['central'])}, got {fmt(got)}", why)
+        elif agree(got, -ref["central"], rtol=1e-9):
+            why = "the sign is reversed: f(x + h) comes first, (f(x + h) - f(x - h)) / (2h)"
+        return Verdict.wrong(f"{p['f']} at x = {fmt(p['x'])}, h = {fmt(p['h'])}: expected {fmt(ref['central'])}, "
+                             f"got {fmt(got)}", why)
 
 
 #: the graded parts of homework 01, in the notebook's order

@@ -5,11 +5,17 @@ part's ``id``). It knows
 
 - which of the student's functions it needs (``names``);
 - its public cases (fixed, shown to the student with their numbers) and its hidden
-  cases (drawn from a ``numpy.random.Generator`` at grading time);
-- how to call the student's code on one case (``run``: this runs where the student's
-  code lives, and returns plain JSON data);
+  cases (drawn from a ``numpy.random.Generator`` at grading time), each possibly in a
+  ``group`` (say, the cases at a kink) whose share of the points the part states;
+- how to call the student's code on one case: ``call``, Python *source* that runs
+  where the student's code lives (see :mod:`backprop.grading.kernel_side`), builds
+  the inputs from the case's JSON data ``p`` and calls ``call(name, *args)``;
+- what the inputs must still be after the call (``arguments``): an argument changed in
+  place is a wrong answer, named;
 - the reference answer (``expected``) and how to judge an answer (``judge``), which
-  run where the student's code cannot reach them: in the grader's process.
+  run where the student's code cannot reach them: in the grader's process;
+- which modules of ``backprop`` the homework may use (``may_use``): the grading kernel
+  has no others, and an answer that reaches for one is told which.
 
 The same objects serve the student's self-check (``backprop.grading.check``) and the
 instructor's grader (``python -m backprop.grading grade``), so a check cell and the
@@ -20,7 +26,6 @@ from __future__ import annotations
 
 import json
 import math
-import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -32,25 +37,25 @@ __all__ = [
     "Case",
     "Verdict",
     "Part",
-    "run_case",
     "judge_case",
+    "part_score",
     "AnswerError",
     "as_numbers",
     "compare_numbers",
     "fmt",
+    "first_difference",
+    "group_feedback",
 ]
-
-#: answers whose JSON is longer than this are not judged (a student printing or returning megabytes)
-MAX_RESULT_CHARS = 2_000_000
 
 
 @dataclass(frozen=True)
 class Case:
-    """One test case: a label the student can read and the inputs (JSON data)."""
+    """One test case: a label the student can read, the inputs (JSON data), and its group ("" or e.g. "kink")."""
 
     label: str
     payload: dict
     hidden: bool = False
+    group: str = ""
 
 
 @dataclass
@@ -87,17 +92,32 @@ class Part:
     ``id``: the nbgrader grade_id of the part's check cell; ``names``: the student's
     functions this part calls, in the order ``check`` receives them; ``title``: what
     the feedback calls it; ``hidden_count``: the number of hidden cases drawn at
-    grading time (default 12).
+    grading time (default 12). A class without ``id`` is a base for a homework's parts.
+
+    Class attributes a part sets: ``call`` (kernel-side source), ``argument_names``
+    (the labels of ``call``'s arguments, for the feedback), ``shares`` ({group: share
+    of the points}), ``group_notes`` ({group: what its cases are}), ``may_use``
+    (modules of ``backprop`` the homework may use), ``packages`` (the installed
+    packages it may import) and ``allowed`` (the homework's rule, in words).
     """
 
     id: str = ""
     title: str = ""
     names: tuple[str, ...] = ()
     hidden_count: int = 12
+    call: str = ""
+    argument_names: tuple[str, ...] = ()
+    shares: dict[str, float] = {}
+    group_notes: dict[str, str] = {}
+    may_use: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()
+    allowed: str = ""
 
-    def __init_subclass__(cls, *, id: str, names: tuple[str, ...], title: str, hidden_count: int = 12, **kwargs):
+    def __init_subclass__(cls, *, id: str | None = None, names: tuple[str, ...] = (), title: str = "",
+                          hidden_count: int = 12, **kwargs):
         super().__init_subclass__(**kwargs)
-        cls.id, cls.names, cls.title, cls.hidden_count = id, tuple(names), title, hidden_count
+        if id is not None:
+            cls.id, cls.names, cls.title, cls.hidden_count = id, tuple(names), title, hidden_count
 
     def public_cases(self) -> list[Case]:
         raise NotImplementedError
@@ -110,94 +130,87 @@ class Part:
         """``hidden_count`` hidden cases, drawn in order from ``rng``."""
         return [self.hidden_case(rng, n) for n in range(self.hidden_count)]
 
-    def run(self, functions: dict[str, Callable], payload: dict) -> Any:
-        """Call the student's functions on one case; return JSON-compatible data."""
-        raise NotImplementedError
+    def arguments(self, payload: dict) -> list | None:
+        """The call's arguments as plain data, as they must still be after the call (None: not checked)."""
+        return None
+
+    def entry_name(self, label: str, path: tuple, payload: dict) -> str:
+        """An entry of an argument of the case ``payload``, for the feedback: ``label[i][j]`` (a part adds the lecture's name)."""
+        return label + "".join(f"[{i}]" for i in path)
 
     def expected(self, payload: dict) -> Any:
         """The reference answer for one case (computed by the library)."""
         raise NotImplementedError
 
     def judge(self, payload: dict, answer: Any, expected: Any) -> Verdict:
-        """Compare an answer (JSON data from ``run``) with the reference."""
+        """Compare an answer (JSON data from the kernel) with the reference."""
         raise NotImplementedError
 
     def cases(self, rng: np.random.Generator | None = None) -> list[Case]:
         """Public cases, then (given ``rng``) hidden ones."""
         out = list(self.public_cases())
         if rng is not None:
-            out += [Case(c.label, c.payload, True) for c in self.hidden_cases(rng)]
+            out += [Case(c.label, c.payload, True, c.group) for c in self.hidden_cases(rng)]
         return out
 
 
-# -- running and judging one case -------------------------------------------------------
-def _jsonable(value, depth=0):
-    """numpy arrays, scalars, tuples -> lists and floats; anything else -> a description."""
-    if depth > 20:
-        return {"__unsupported__": "nesting deeper than 20 levels"}
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (int, float)):
-        return value
-    if isinstance(value, np.generic):
-        return value.item() if value.dtype.kind in "biuf" else {"__unsupported__": f"numpy {value.dtype} scalar"}
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "biuf":
-            return {"__unsupported__": f"numpy array of dtype {value.dtype}"}
-        return value.tolist()
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v, depth + 1) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
-    try:  # SymPy numbers and other number-likes
-        return float(value)
-    except Exception:
-        return {"__unsupported__": f"an object of type {type(value).__name__}"}
+# -- judging one outcome ---------------------------------------------------------------------------
+def first_difference(want, got, path: tuple = ()) -> tuple | None:
+    """The path to the first entry where two pieces of plain data differ, or None when they are equal."""
+    if isinstance(want, list) and isinstance(got, list):
+        for i, (a, b) in enumerate(zip(want, got)):
+            where = first_difference(a, b, path + (i,))
+            if where is not None:
+                return where
+        return None if len(want) == len(got) else path + (min(len(want), len(got)),)
+    if isinstance(want, dict) and isinstance(got, dict):
+        for key in want:
+            if key not in got:
+                return path
+            where = first_difference(want[key], got[key], path)
+            if where is not None:
+                return where
+        return None if set(want) == set(got) else path
+    if isinstance(want, bool) or isinstance(got, bool):
+        return None if want is got else path
+    if isinstance(want, (int, float)) and isinstance(got, (int, float)):
+        return None if want == got else path
+    return None if want == got else path
 
 
-def _student_frame(tb) -> str:
-    """The last traceback line that is not the grader's own code: where the student's code failed."""
-    frames = [f for f in traceback.extract_tb(tb) if "backprop/grading" not in f.filename.replace("\\", "/")]
-    if not frames:
+def _changed_argument(part: Part, case: Case, got) -> Verdict | None:
+    want = part.arguments(case.payload)
+    if want is None:
+        return None
+    if not isinstance(got, list) or len(got) != len(want):
+        return None  # the call never completed with these arguments (reported otherwise)
+    for n, (a, b) in enumerate(zip(want, got)):
+        where = first_difference(a, b)
+        if where is None:
+            continue
+        label = part.argument_names[n] if n < len(part.argument_names) else f"argument {n + 1}"
+        entry = part.entry_name(label, where, case.payload)
+        fn = part.names[0]
+        why = (f"`{fn}` changed its argument `{label}` in place ({entry}): the caller still needs it as it was. "
+               f"Write results into new arrays (np.zeros(...), or a .copy()) instead of `+=`, `*=` or `x[i] = ...` "
+               f"on an array you were given (or on a function of yours that `{fn}` calls)")
+        return Verdict.wrong(f"{entry} was changed by the call", why)
+    return None
+
+
+def _forbidden(part: Part, module: str) -> str:
+    rule = f" ({part.allowed})" if part.allowed else ""
+    if module == "backprop" or module.startswith("backprop."):
+        inner = module[len("backprop."):]
+        if inner not in part.may_use:
+            return f"this part must not use {module}{rule}"
         return ""
-    f = frames[-1]
-    where = "your code" if f.filename.startswith("<") or "ipykernel" in f.filename else f.filename.rsplit("/", 1)[-1]
-    line = f" `{f.line.strip()}`" if f.line else ""
-    return f"{where}, line {f.lineno}{line}"
-
-
-def run_case(part: Part, functions: dict[str, Any], payload: dict) -> str:
-    """Run one case where the student's functions live; return the outcome as a JSON string.
-
-    The outcome is ``{"answer": ...}``, ``{"missing": name}``, ``{"not_callable": name}``,
-    ``{"not_implemented": name}`` or ``{"error": {"type", "message", "where"}}``.
-    """
-    for name in part.names:
-        if name not in functions or functions[name] is None:
-            return json.dumps({"missing": name})
-        if not callable(functions[name]):
-            return json.dumps({"not_callable": name, "type": type(functions[name]).__name__})
-    try:
-        answer = part.run(functions, payload)
-    except NotImplementedError:
-        return json.dumps({"not_implemented": ", ".join(part.names)})
-    except AnswerError as exc:
-        return json.dumps({"bad_answer": str(exc)})
-    except Exception as exc:  # the student's code raised: report it, do not crash the grader
-        message = str(exc)
-        if len(message) > 300:
-            message = message[:300] + "..."
-        return json.dumps(
-            {"error": {"type": type(exc).__name__, "message": message, "where": _student_frame(exc.__traceback__)}}
-        )
-    text = json.dumps({"answer": _jsonable(answer)})
-    if len(text) > MAX_RESULT_CHARS:
-        return json.dumps({"bad_answer": f"the answer is {len(text):,} characters of JSON; far too large"})
-    return text
+    top = module.split(".")[0]
+    return f"`{top}` is not available when grading{rule}"
 
 
 def judge_case(part: Part, case: Case, outcome_json: str | None) -> Verdict:
-    """Judge the outcome of ``run_case`` (a JSON string) against the reference, safely.
+    """Judge the outcome of a case (JSON text from the kernel side) against the reference, safely.
 
     Only ``json.loads`` touches the outcome: nothing the student's code produced is
     executed or unpickled here.
@@ -221,17 +234,29 @@ def judge_case(part: Part, case: Case, outcome_json: str | None) -> Verdict:
         msg = f"`{outcome['not_callable']}` should be a function, but it is a {outcome.get('type', '?')}"
         return Verdict.wrong(msg, msg)
     if "not_implemented" in outcome:
-        msg = f"not answered yet: {names} still raises NotImplementedError"
+        raiser = str(outcome["not_implemented"])
+        if raiser in part.names:
+            msg = f"not answered yet: `{raiser}` still raises NotImplementedError"
+        else:
+            msg = f"not answered yet: `{raiser}`, which {names} calls, still raises NotImplementedError"
         return Verdict.wrong(msg, msg)
     if "bad_answer" in outcome:
         return Verdict.wrong(str(outcome["bad_answer"]), str(outcome["bad_answer"]))
     if "error" in outcome:
         err = outcome["error"] if isinstance(outcome["error"], dict) else {}
         where = f" (at {err.get('where')})" if err.get("where") else ""
+        module = err.get("module")
+        if isinstance(module, str) and err.get("type") in ("ModuleNotFoundError", "ImportError"):
+            msg = _forbidden(part, module)
+            if msg:
+                return Verdict.wrong(f"{msg}{where}", msg)
         msg = f"{names} raised {err.get('type', 'an error')}: {err.get('message', '')}{where}"
         return Verdict.wrong(msg, f"{names} raised {err.get('type', 'an error')}")
     if "answer" not in outcome:
         return Verdict.wrong("the result could not be read", "the result could not be read")
+    changed = _changed_argument(part, case, outcome.get("arguments"))
+    if changed is not None:
+        return changed
     expected = part.expected(case.payload)  # outside the try: a fault of the reference must surface
     try:
         return part.judge(case.payload, outcome["answer"], expected)
@@ -243,7 +268,44 @@ def judge_case(part: Part, case: Case, outcome_json: str | None) -> Verdict:
         return Verdict.wrong(msg, msg)
 
 
-# -- comparison helpers used by the parts ---------------------------------------------
+def part_score(part: Part, points: float, verdicts: Sequence[tuple[Case, Verdict]]) -> float:
+    """The points a part earns: each group of cases weighs its share (``part.shares``), the other cases the rest.
+
+    Within a group every case counts the same. When a group has no cases, the others
+    share the whole.
+    """
+    groups: dict[str, list[bool]] = {}
+    for case, verdict in verdicts:
+        groups.setdefault(case.group, []).append(verdict.passed)
+    if not groups:
+        return 0.0
+    weights = {g: part.shares[g] for g in groups if g in part.shares}
+    others = [g for g in groups if g not in part.shares]
+    for g in others:
+        weights[g] = max(0.0, 1.0 - sum(part.shares[h] for h in groups if h in part.shares)) / len(others)
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    earned = sum(weights[g] * sum(passed) / len(passed) for g, passed in groups.items())
+    return round(points * earned / total, 2)
+
+
+def group_feedback(part: Part, points: float, verdicts: Sequence[tuple[Case, Verdict]]) -> list[str]:
+    """A line per group of cases (other than the main one) where some case failed: what it weighs, what was lost."""
+    lines = []
+    for group, share in part.shares.items():
+        mine = [v for c, v in verdicts if c.group == group]
+        if not mine or all(v.passed for v in mine):
+            continue
+        passed = sum(v.passed for v in mine)
+        lost = share * points * (len(mine) - passed) / len(mine)
+        note = part.group_notes.get(group, f"the {group} cases")
+        lines.append(f"{note[:1].upper()}{note[1:]}: {passed} of {len(mine)} pass. They weigh {fmt(share)} of this "
+                     f"part's points, so {fmt(round(lost, 2))} of {fmt(points)} are lost.")
+    return lines
+
+
+# -- comparison helpers used by the parts -----------------------------------------------------------
 def fmt(value) -> str:
     """A number as a student reads it: 6 significant digits."""
     if isinstance(value, (list, tuple, np.ndarray)):
