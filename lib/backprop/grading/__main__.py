@@ -187,14 +187,6 @@ def cmd_grade(args) -> int:
     from . import sandbox
     from .grade import grade_job, load_assignment
 
-    if args.no_sandbox:
-        print(NO_SANDBOX_WARNING, file=sys.stderr)
-        bwrap = None
-    else:
-        try:
-            bwrap = sandbox.check_bwrap()
-        except sandbox.SandboxUnavailable as exc:
-            raise UsageError(str(exc)) from None
     if args.jobs < 1:
         raise UsageError(f"argument --jobs expected a positive integer, got {args.jobs}")
     if not args.timeout > 0:
@@ -217,6 +209,14 @@ def cmd_grade(args) -> int:
             raise UsageError(f"argument --feedback expected a folder, got {args.feedback} (a file)")
         for n in names:
             _refuse_overwrite(args.feedback / f"{n}.md", FEEDBACK_MARK, "--feedback")
+    if args.no_sandbox:
+        print(NO_SANDBOX_WARNING, file=sys.stderr)
+        bwrap = None
+    else:
+        try:
+            bwrap = sandbox.check_bwrap()
+        except sandbox.SandboxUnavailable as exc:
+            raise UsageError(str(exc)) from None
     found = [_identify(p, assignments, args.assignment) for p in paths]
     known = {a.name for a in found if a is not None}
     if len(known) == 1:  # a batch of one homework: an unreadable file is that homework too
