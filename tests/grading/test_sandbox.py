@@ -243,3 +243,12 @@ def test_memory_is_limited(kernel):
     run = kernel.execute("import numpy as np\nx = np.ones(4 << 30 >> 3)")
     assert run.status == "error" and run.error[0] in ("MemoryError", "_ArrayMemoryError")
     _ok(kernel, "1 + 1")
+
+
+@needs_bwrap
+def test_cpu_time_is_limited(tmp_path):
+    spec = sb.make_spec(tmp_path, hw02.MAY_USE, hw02.PACKAGES, sb.check_bwrap(), sb.Limits(cpu_seconds=3))
+    with KernelSession(timeout=30.0, spec=spec) as session:
+        run = session.execute("while True:\n    pass")
+        assert run.status == "died"  # SIGXCPU at 3 s of CPU, long before the 30 s time limit
+        assert session.execute("1 + 1").status == "ok"  # restarted
