@@ -102,3 +102,44 @@ def influence_example(name):
     """``(diagram, outcome, point)`` for one of :func:`influence_examples`."""
     definitions, target, at = influence_examples()[name]
     return bp.influence_diagram(definitions), target, at
+
+
+def arrows_under_labels(fig):
+    """For each edge label of a drawing (a text on a white box), the arrows that pass under it.
+
+    Measured on the rendered figure: each label's box as drawn (display
+    coordinates) against each arrow's path as drawn, sampled every few pixels.
+    Returns [(text, [indices of the arrows in ax.patches order crossing it])].
+    A label that names one arrow unambiguously has exactly one: its own.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.patches import FancyArrowPatch
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    out = []
+    for ax in fig.axes:
+        arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+        drawn = [ax.transData.transform(a.get_path().interpolated(40).vertices) for a in arrows]
+        for text in ax.texts:
+            if text.get_bbox_patch() is None or not text.get_text():
+                continue
+            box = text.get_window_extent(renderer)
+            out.append((text, [i for i, points in enumerate(drawn) if box.count_contains(points) > 0]))
+    return out
+
+
+def overlapping_labels(fig):
+    """Pairs of texts (of any kind) whose rendered boxes overlap, per axes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    pairs = []
+    for ax in fig.axes:
+        boxes = [(t, t.get_window_extent(renderer)) for t in ax.texts if t.get_text().strip()]
+        for n, (a, box_a) in enumerate(boxes):
+            pairs += [(a.get_text(), b.get_text()) for b, box_b in boxes[n + 1:] if box_a.overlaps(box_b)]
+    return pairs

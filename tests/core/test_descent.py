@@ -58,11 +58,24 @@ def test_stored_critical_points_have_a_zero_gradient_and_the_stated_curvature(na
     for point, kind in s.critical_points:
         assert np.all(s.grad(point) == 0.0), (point, s.grad(point))
         eigenvalues = np.linalg.eigvalsh(s.hessian(point))
-        expected = {"local minimum": eigenvalues > 0, "local maximum": eigenvalues < 0}.get(kind)
+        expected = {"global minimum": eigenvalues > 0, "local minimum": eigenvalues > 0,
+                    "local maximum": eigenvalues < 0}.get(kind)
         if expected is None:
             assert kind == "saddle point" and eigenvalues.min() < 0 < eigenvalues.max()
         else:
             assert np.all(expected), (point, kind, eigenvalues)
+        # a global minimum is as low as the surface goes; a local one is not
+        if kind == "global minimum":
+            assert s.f(point) == pytest.approx(s.minimum_value, abs=1e-12)
+        if kind == "local minimum":
+            assert s.f(point) > s.minimum_value
+
+
+def test_the_lowest_points_are_called_global_and_the_others_local():
+    kinds = {name: [kind for _, kind in bp.get_surface(name).critical_points] for name in NAMES}
+    assert kinds["quadratic_1d"] == ["global minimum"] and kinds["elongated_bowl"] == ["global minimum"]
+    assert kinds["two_minima_1d"] == ["local minimum", "local maximum", "global minimum"]
+    assert kinds["saddle_between_minima"] == ["global minimum", "saddle point", "global minimum"]
 
 
 def test_curvatures_are_the_constant_hessian_eigenvalues():

@@ -33,9 +33,11 @@ def test_report_names_parameter_entry_values_and_error():
     report = bp.check_gradients(lambda: float((W**2).sum()), {"W(1)": W}, {"W(1)": wrong})
     assert not report.passed and len(report.failures) == 1
     text = str(report)
-    assert "W(1)[1, 0]" in text and "analytic 6.5" in text and "numeric 6" in text and "relative error" in text
-    with pytest.raises(AssertionError, match=r"W\(1\)\[1, 0\]"):
+    assert "w(1)_12" in text and "W(1)[" not in text and "analytic 6.5" in text and "numeric 6" in text and "relative error" in text
+    with pytest.raises(AssertionError, match=r"w\(1\)_12"):  # W(1)[1, 0] is w(1)_12: from unit 2... to unit 1
         report.assert_ok()
+    assert bp.lecture_name("W(1)", (1, 0)) == "w(1)_12" and bp.lecture_name("b(3)", (0,)) == "b(3)_1"
+    assert bp.lecture_name("W(2)", (11, 9)) == "w(2)_10,12" and bp.lecture_name("X", (1, 2)) == "X[1, 2]"
     assert report.worst.index == (1, 0)
 
 

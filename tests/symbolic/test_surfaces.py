@@ -66,8 +66,16 @@ def test_critical_points_are_exact_and_match_the_stored_ones(name):
     expr, ws = surface_expression(s), surface_symbols(s)
     for point in solved:
         assert all(sp.diff(expr, v).subs(dict(zip(ws, point))) == 0 for v in ws)  # the gradient vanishes exactly
+    lowest = min(float(expr.subs(dict(zip(ws, p)))) for p, _ in s.critical_points)
     for point, kind in s.critical_points:
-        assert classify_critical_point(s, point).kind == kind
+        if kind == "global minimum":  # a local minimum (the Hessian says) that no other point lies below
+            assert classify_critical_point(s, point).kind == "local minimum"
+            value = float(expr.subs(dict(zip(ws, point))))
+            assert value == lowest
+            grid = np.stack(np.meshgrid(*[np.linspace(-10, 10, 81)] * s.dim), -1).reshape(-1, s.dim)
+            assert np.all([s.f(g) >= value - 1e-12 for g in grid])
+        else:
+            assert classify_critical_point(s, point).kind == kind
 
 
 def test_classification_reads_the_hessian_eigenvalues():

@@ -10,7 +10,7 @@ from matplotlib.patches import FancyArrowPatch
 
 import backprop as bp
 from backprop.views.dag import draw_dag, draw_graph, draw_influence_diagram, layered_layout
-from strategies import assert_explained
+from strategies import arrows_under_labels, assert_explained, influence_example, influence_examples, overlapping_labels
 
 NODES = ["x", "y", "u", "v", "z"]
 EDGES = [("x", "u"), ("y", "u"), ("x", "v"), ("u", "z"), ("v", "z"), ("x", "z")]
@@ -47,12 +47,48 @@ def test_a_long_edge_passes_through_its_own_slot():
     nodes, edges = ["a", "b", "c", "d"], [("a", "b"), ("b", "c"), ("a", "c"), ("a", "d")]
     place = layered_layout(nodes, edges)
     assert (place["b"][0], place["c"][0], place["d"][0]) == (1, 2, 1)
-    # a -> c skips layer 1: its label sits in its slot there, in b's column but on a row of its own
+    # a -> c skips layer 1: it runs through a slot of its own there, on a row of its own, and so does its label
     fig = draw_dag(nodes, edges, node_text=str, edge_text=["", "", "long", ""])
     at = {t.get_text(): t.get_position() for t in fig.axes[0].texts}
-    assert at["long"][0] == pytest.approx(at["b"][0])
     assert at["long"][1] not in (at["b"][1], at["d"][1])
     assert len(arrows(fig.axes[0])) == 4
+    assert labels_on_their_own_edges(fig) == [("long", 2)]
+
+
+def labels_on_their_own_edges(fig):
+    """[(label, index of the one arrow under it)], measured on the rendered figure; fails if a label
+    has no arrow under it, or more than one (then a reader could not tell which arrow it names)."""
+    out = []
+    for text, crossing in arrows_under_labels(fig):
+        assert len(crossing) == 1, f"label {text.get_text()!r} lies over arrows {crossing}"
+        out.append((text.get_text(), crossing[0]))
+    assert overlapping_labels(fig) == []
+    return out
+
+
+def test_every_label_sits_on_its_own_edge_and_off_the_others():
+    x, y1, y2, y3, z = sp.symbols("x y_1 y_2 y_3 z")
+    diagram = bp.influence_diagram({y1: sp.exp(x), y2: x**2, y3: sp.cos(x), z: y1 * y2 + y3**2})
+    fig = draw_influence_diagram(diagram, at={x: 0.5})
+    nearest = labels_on_their_own_edges(fig)
+    edges = list(diagram.edges)
+    for label, index in nearest:
+        source, target = edges[index]
+        assert label.endswith(f"{diagram.evaluate(diagram.weight(source, target), {x: 0.5}):.2f}"), (label, edges[index])
+    assert len(nearest) == len(edges)
+
+
+def _four_paths():
+    x, a, b, c, d, s, z = sp.symbols("x a b c d s z")
+    return bp.influence_diagram({a: sp.cos(x), b: x**3, c: a - b, d: sp.exp(c), s: c**2, z: d * s}), {x: 0.7}
+
+
+@pytest.mark.parametrize("name", [*influence_examples(), "four paths"])
+@pytest.mark.parametrize("valued", [False, True], ids=["symbols", "valued"])
+def test_no_label_lies_over_another_arrow(name, valued):
+    diagram, at = _four_paths() if name == "four paths" else influence_example(name)[::2]
+    labels = labels_on_their_own_edges(draw_influence_diagram(diagram, at=at if valued else None))
+    assert len(labels) == len(diagram.edges)
 
 
 def test_layer_of_overrides_the_longest_path():
@@ -226,3 +262,26 @@ def test_draw_influence_diagram_refuses_other_objects():
 def test_reexported():
     for name in ("layered_layout", "draw_dag", "draw_graph", "draw_influence_diagram"):
         assert getattr(bp, name) is globals()[name]
+
+
+@pytest.mark.parametrize("example", ["sigmoid neuron", "two ReLU", "skip"])
+def test_graph_labels_lie_on_their_own_arrows(example):
+    if example == "sigmoid neuron":
+        out, _ = bp.sigmoid_neuron_example()
+    else:
+        x, w1, w2 = bp.Value(1.0, "x"), bp.Value(2.0, "w1"), bp.Value(-1.0, "w2")
+        z = x * w1 + x * w2
+        out = z + z.relu() if example == "skip" else (z * w1).relu() + (z * w2).relu()
+    out.backward()
+    order = bp.topological_order(out)
+    labels = labels_on_their_own_edges(draw_graph(out))
+    assert len(labels) == sum(len(v.inputs) for v in order)
+
+
+def test_fractions_on_arrows_are_full_size():
+    y, w = sp.symbols("y w")
+    diagram = bp.influence_diagram({y: 1 + sp.exp(x), z: sp.log(y), w: 1 / (1 + sp.exp(-z))})
+    labels = [t.get_text() for t in draw_influence_diagram(diagram).axes[0].texts if t.get_bbox_patch()]
+    assert "$1 / y$" in labels  # short: inline
+    assert not any(r"\frac" in label for label in labels)  # long: \dfrac, not the shrunken \frac
+    assert any(r"\dfrac" in label for label in labels)

@@ -11,7 +11,7 @@ from matplotlib.patches import FancyArrowPatch
 import backprop as bp
 from backprop.views import network as views_network
 from backprop.views.network import draw_forward_backward, draw_network
-from strategies import assert_explained
+from strategies import arrows_under_labels, assert_explained, overlapping_labels
 
 examples = bp.examples
 TINY_X, TINY_D = np.array(examples.TINY["x"]), np.array(examples.TINY["d"])
@@ -19,6 +19,11 @@ TINY_X, TINY_D = np.array(examples.TINY["x"]), np.array(examples.TINY["d"])
 
 def texts(fig):
     return [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for t in fig.texts]
+
+
+def edge_labels(fig):
+    """Each edge label's text by the key of the arrow it belongs to (its gid)."""
+    return {eval(t.get_gid()): t.get_text() for ax in fig.axes for t in ax.texts if t.get_gid()}
 
 
 def arrows(ax):
@@ -69,8 +74,10 @@ def test_forward_mode_shows_the_worked_numbers():
     shown = texts(draw_network(examples.two_relu_network(ran=True), "forward", d=examples.TWO_RELU["d"],
                                biases=False))
     for text in ["$z^{(1)}_{1}$\n2.000", "$z^{(1)}_{2}$\n-1.000", "$y^{(1)}_{2}$\n0.000", "$y^{(2)}_{1}$\n2.000",
-                 "$Div$\n1.000", "$w^{(1)}_{12}$=-1.00", "d = 3.00"]:
+                 "$Div$\n1.000", "d = 3.00"]:
         assert text in shown
+    on_arrow = edge_labels(draw_network(examples.two_relu_network(ran=True), "forward", biases=False))
+    assert on_arrow[("w", 1, 0, 1)] == "-1.00" and on_arrow[("w", 2, 1, 0)] == "2.00"
     for j, (zj, yj) in enumerate(zip(numbers["z(1)"], numbers["y(1)"])):  # against the example's own numbers
         assert f"$z^{{(1)}}_{{{j + 1}}}$\n{zj:.3f}" in shown and f"$y^{{(1)}}_{{{j + 1}}}$\n{yj:.3f}" in shown
     assert not any(t.startswith("$b") for t in shown)
@@ -80,19 +87,43 @@ def test_backward_mode_shows_the_derivatives_with_overdots():
     shown = texts(draw_network(examples.two_relu_network(ran=True), "backward", biases=False,
                                edge_labels="gradients"))
     for text in [r"$\dot{y}^{(2)}_{1}$" + "\n-2.000", r"$\dot{y}^{(1)}_{2}$" + "\n-4.000",
-                 r"$\dot{z}^{(1)}_{2}$" + "\n0.000", r"$\dot{w}^{(2)}_{11}$=-4.000", r"$\dot{w}^{(1)}_{11}$=-2.000",
-                 "$y^{(0)}_{1}$", "$Div$\n1"]:
+                 r"$\dot{z}^{(1)}_{2}$" + "\n0.000", "$y^{(0)}_{1}$", "$Div$\n1"]:
         assert text in shown
+    on_arrow = edge_labels(draw_network(examples.two_relu_network(ran=True), "backward", biases=False,
+                                        edge_labels="gradients"))
+    assert on_arrow[("w", 2, 0, 0)] == "-4.000" and on_arrow[("w", 1, 0, 0)] == "-2.000"
     numbers = examples.TWO_RELU["numbers"]
     assert f"$\\dot{{y}}^{{(2)}}_{{1}}$\n{numbers['dDiv/dY'][0]:.3f}" in shown
-    assert f"$\\dot{{w}}^{{(1)}}_{{11}}$={numbers['dDiv/dw(1)'][0][0]:.3f}" in shown
+    assert on_arrow[("w", 1, 0, 0)] == f"{numbers['dDiv/dw(1)'][0][0]:.3f}"
 
 
 def test_edge_labels_as_symbols_weights_or_gradients():
     net = examples.two_relu_network(ran=True)
-    assert "$w^{(2)}_{21}$" in texts(draw_network(net, "forward", edge_labels="symbols"))
-    assert "$w^{(2)}_{21}$=2.00" in texts(draw_network(net, "backward"))  # weights: the default after a pass
-    assert r"$\dot{w}^{(2)}_{21}$=0.000" in texts(draw_network(net, "forward", edge_labels="gradients"))
+    assert edge_labels(draw_network(net, "forward", edge_labels="symbols"))[("w", 2, 1, 0)] == "$w^{(2)}_{21}$"
+    assert edge_labels(draw_network(net, "backward"))[("w", 2, 1, 0)] == "2.00"  # weights: the default after a pass
+    assert edge_labels(draw_network(net, "forward", edge_labels="gradients"))[("w", 2, 1, 0)] == "0.000"
+    hidden = draw_network(net, "forward", edge_labels="gradients", shown=set())
+    assert edge_labels(hidden)[("w", 2, 1, 0)] == r"$\dot{w}^{(2)}_{21}$"  # a gradient not yet revealed: its name
+
+
+@pytest.mark.parametrize("widths", [(1, 2, 1), (2, 2, 2, 1), (2, 3, 2), (3, 3, 1), (1, 3, 3, 1)], ids=str)
+@pytest.mark.parametrize("mode, labels", [("symbols", "symbols"), ("forward", "weights"),
+                                          ("backward", "gradients")])
+def test_each_label_sits_on_its_own_arrow_and_no_other(widths, mode, labels):
+    """Measured on the rendered figure: the only arrow under a label's box is the one it names."""
+    rng = np.random.default_rng(0)
+    weights = [None] + [rng.normal(size=(widths[k - 1], widths[k])).tolist() for k in range(1, len(widths))]
+    biases = [None] + [rng.normal(size=widths[k]).tolist() for k in range(1, len(widths))]
+    net = bp.ScalarNetwork(weights=weights, biases=biases, activations=[None] + ["tanh"] * (len(widths) - 1))
+    net.forward(rng.normal(size=widths[0]))
+    net.backward(rng.normal(size=widths[-1]))
+    fig = draw_network(net, mode, edge_labels=labels)
+    keys = [key for key, _, _ in views_network._edges(net.widths, True)]  # the arrows, in the order drawn
+    under = arrows_under_labels(fig)
+    assert len(under) == sum(key[0] in "wb" for key in keys)
+    for text, crossing in under:
+        assert [keys[i] for i in crossing] == [eval(text.get_gid())], text.get_text()
+    assert overlapping_labels(fig) == []
 
 
 def test_shown_hides_values_and_highlight_colours_nodes():

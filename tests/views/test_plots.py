@@ -55,7 +55,7 @@ def test_plot_descent_2d_draws_the_paths_and_the_critical_points():
     s = bp.elongated_bowl()
     paths = [bp.gradient_descent(s, s.start, eta, 10) for eta in (0.05, 0.18)]
     ax = plot_descent_2d(s, paths, labels=["slow", "fast"]).axes[0]
-    assert legend(ax) == ["slow", "fast", "local minimum"]
+    assert legend(ax) == ["slow", "fast", "global minimum"]
     for path in paths:
         assert any(np.array_equal(line.get_xdata(), path.points[:, 0]) and
                    np.array_equal(line.get_ydata(), path.points[:, 1]) for line in ax.get_lines())
@@ -66,7 +66,7 @@ def test_plot_descent_2d_draws_the_paths_and_the_critical_points():
 def test_plot_descent_2d_marks_a_saddle():
     s = bp.saddle_between_minima()
     ax = plot_descent_2d(s, bp.gradient_descent(s, (2.0, 1e-3), 0.1, 30)).axes[0]
-    assert legend(ax) == ["eta = 0.1", "local minimum", "saddle point"]
+    assert legend(ax) == ["eta = 0.1", "global minimum", "saddle point"]
 
 
 def test_plot_descent_1d_draws_each_iterate_on_the_curve():

@@ -129,10 +129,15 @@ def test_feedback_html_escapes_and_colours():
     assert "a &lt; b" in good and "#1a7f37" in good and "#b3261e" in bad
 
 
-def test_repr_lists_the_options():
-    text = repr(single())
+def test_text_lists_the_options_says_what_to_do_and_keeps_the_answer_hidden():
+    quiz = single()
+    text = quiz.text()
     assert text.splitlines()[0] == "Quiz: Which one?"
-    assert "(2) third option" in text
+    assert "C. third option" in text and "Run this cell" in text and "pick one option" in text
+    assert repr(quiz) == text
+    assert not any(why in text for why in quiz.explanations if why)  # no explanation, so no answer, before trying
+    many = Quiz("Which ones?", OPTIONS, answer=[0, 2])
+    assert "select every option that is true" in many.text()
 
 
 # ---- the widget, built headless ------------------------------------------------
@@ -144,6 +149,7 @@ def test_radio_widget_click_gives_feedback():
     assert isinstance(radio, widgets.RadioButtons) and isinstance(feedback, widgets.HTMLMath)
     assert "Which one?" in question.value
     assert radio.value is None and feedback.value == ""
+    assert "bp-quiz" in box._dom_classes  # what the browser tests find each quiz by
     button.click()
     assert feedback.value == "Pick an option first."
     for i in range(3):

@@ -241,3 +241,45 @@ BAD = [
 @pytest.mark.parametrize("call, exc, fragments", [c[1:] for c in BAD], ids=[c[0] for c in BAD])
 def test_bad_input_is_explained(call, exc, fragments):
     assert_explained(call, exc, fragments)
+
+
+# -- three witnesses ---------------------------------------------------------------------------------
+def test_witness_table_agrees_when_all_three_do():
+    net = examples.two_relu_network(ran=True)
+    names = [bp.lecture_name("W(1)", (0, 0)), bp.lecture_name("W(1)", (0, 1))]
+    exact = [-2.0, 0.0]
+    numeric = [-2.0 + 1e-11, 1e-12]
+    code = [net.dw[1][0][0], net.dw[1][0][1]]
+    text = bp.witness_table([f"dDiv/d{n}" for n in names], exact, numeric, code)
+    lines = text.splitlines()
+    assert lines[0].split() == ["quantity", "SymPy", "(exact)", "finite", "differences", "the", "library", "agree"]
+    assert "dDiv/dw(1)_11" in lines[2] and lines[2].split()[1:] == ["-2.000000"] * 3 + ["yes"]
+    assert lines[-1].startswith("all 2 agree") and "1e-07" in lines[-1]
+    assert "-0.000000" not in text
+
+
+def test_witness_table_names_the_row_that_disagrees():
+    text = bp.witness_table(["a", "b", "c"], [1.0, 2.0, 3.0], [1.0, 2.0, 3.0], np.array([1.0, 2.5, 3.0]))
+    assert [line.split()[-1] for line in text.splitlines()[2:5]] == ["yes", "NO", "yes"]
+    assert text.splitlines()[-1].startswith("2 of 3 agree")
+    text = bp.witness_table(["a"], [1.0], [1.1], [1.0])  # a bad finite difference is a disagreement too
+    assert text.splitlines()[2].split()[-1] == "NO"
+
+
+@pytest.mark.parametrize("args, exc, fragments", [
+    ((["a", "b"], [1.0], [1.0, 2.0], [1.0, 2.0]), ValueError, ["'exact'", "2 values", "got 1"]),
+    ((["a"], [1.0], ["x"], [1.0]), TypeError, ["'numeric'", "numbers"]),
+    (([], [], [], []), TypeError, ["'names'"]),
+    (("ab", [1.0], [1.0], [1.0]), TypeError, ["'names'"]),
+], ids=["short exact", "words", "no names", "a string"])
+def test_witness_table_bad_input_is_explained(args, exc, fragments):
+    assert_explained(lambda: bp.witness_table(*args), exc, fragments)
+
+
+def test_path_tables_never_show_minus_zero():
+    # z = x^3 cos x at x = 0: both path products are -0.0 or 0.0 in floating point; the tables say 0.0000
+    diagram, target, _ = influence_example("product")
+    x = sp.Symbol("x")
+    for at in ({x: 0.0}, {x: -1e-9}):
+        assert "-0.0000" not in path_table(diagram, x, target, at)
+        assert "-0.0000" not in path_sum_table_html(diagram, x, target, at)

@@ -1,5 +1,6 @@
 """The explorers and the stepper (views/widgets.py): each pure callback over a grid of values, each widget headless."""
 
+import re
 import io
 import math
 
@@ -12,8 +13,7 @@ from matplotlib.patches import FancyArrowPatch
 import backprop as bp
 from backprop.core.descent import SURFACES
 from backprop.views import widgets as views_widgets
-from backprop.views.widgets import (explorer_figure, learning_rate_explorer, pass_step_figure, pass_stepper,
-                                    path_sum_explorer, path_sum_view)
+from backprop.views.widgets import (described, explorer_figure, grid, learning_rate_explorer, pass_step_figure, pass_stepper, path_sum_explorer, path_sum_view)
 from strategies import assert_explained, influence_example, influence_examples
 
 NAMES = sorted(SURFACES)
@@ -49,9 +49,11 @@ def test_explorer_callback_over_a_grid_of_controls(name, eta, steps):
     assert f"eta = {eta:.3g}" in path_ax.get_title()
     surface = bp.get_surface(name)
     path = bp.gradient_descent(surface, surface.start, eta, steps)
-    ends = f"diverged: left |w| < 1e6 after {path.steps_taken} steps" if path.diverged else \
-        f"after {path.steps_taken} steps: w = ("
-    assert ends in path_ax.get_title()
+    done = "1 step" if path.steps_taken == 1 else f"{path.steps_taken} steps"
+    end = ", ".join(f"{v:.3g}" for v in path.final)
+    ends = f"diverged: |w| > 1e6 after {done}" if path.diverged else \
+        f"after {done}: w = {end if surface.dim == 1 else f'({end})'}"
+    assert path_ax.get_title().endswith(ends)
     assert len(loss_ax.get_lines()) == 1 and len(loss_ax.get_lines()[0].get_xdata()) == path.steps_taken + 1
     if steps == 150:  # drawing is where log scales and contours could warn: render the longer runs
         assert png(fig).startswith(PNG)
@@ -59,9 +61,9 @@ def test_explorer_callback_over_a_grid_of_controls(name, eta, steps):
 
 def test_explorer_titles_state_the_regime_and_the_outcome():
     title = explorer_figure("quadratic_1d", 0.45, 12).axes[0].get_title()
-    assert title == "eta = 0.45: oscillating (1 - eta f'' = -0.8)\nafter 12 steps: w = (0.828)"
+    assert title == "eta = 0.45: oscillating\n1 - eta f'' = -0.8\nafter 12 steps: w = 0.828"
     title = explorer_figure("elongated_bowl", 0.18, 5).axes[0].get_title()
-    assert title.startswith("eta = 0.18: $w_1$ monotone, $w_2$ oscillating")
+    assert title.startswith("eta = 0.18\n$w_1$ monotone, $w_2$ oscillating\nafter 5 steps: w = (")
     assert "diverged" in explorer_figure("quadratic_1d", 3.0, 150).axes[0].get_title()
     assert explorer_figure().axes[0].get_title().startswith("eta = 0.1: monotone")  # the defaults
 
@@ -73,7 +75,7 @@ def test_the_explorer_widget_redraws_when_a_control_moves():
     assert set(surface.options) == set(NAMES)
     first = bytes(image.value)
     assert first.startswith(PNG)
-    eta.value = 0.45
+    eta.value = 0.5
     second = bytes(image.value)
     assert second != first
     surface.value = "saddle_between_minima"
@@ -81,7 +83,7 @@ def test_the_explorer_widget_redraws_when_a_control_moves():
     assert third not in (first, second)
     steps.value = 40
     assert bytes(image.value) not in (first, second, third)
-    assert eta.value == pytest.approx(0.45, rel=0.03)  # the log slider rounds to its step
+    assert eta.value == 0.5  # exactly: 2/f'' of quadratic_1d is one of the slider's values
 
 
 def test_the_explorer_widget_keeps_its_settings_in_range():
@@ -89,7 +91,7 @@ def test_the_explorer_widget_keeps_its_settings_in_range():
                                  max_steps=50)
     surface, eta, steps = box.children[0].children
     assert list(surface.options) == ["saddle", "quadratic_1d"] and surface.value == "saddle"
-    assert eta.value == pytest.approx(1.0) and steps.value == 50 and steps.max == 50
+    assert eta.value == 1.0 and steps.value == 50 and steps.max == 50
 
 
 # -- notebook 01: path sums --------------------------------------------------------------------------
@@ -209,34 +211,34 @@ def test_path_sum_view_refuses_a_stranger():
 
 
 # -- notebook 02: the passes, step by step -----------------------------------------------------------
-@pytest.mark.parametrize("step", range(26))
+@pytest.mark.parametrize("step", range(1, 27))
 def test_pass_step_figure_for_every_slider_value(step):
     steps = bp.pass_steps(examples.tiny_network(), TINY_X, TINY_D)
     fig = pass_step_figure(examples.tiny_network(), TINY_X, TINY_D, step)
     assert isinstance(fig, Figure)
     shown = texts(fig)
     (title,) = [t for t in shown if t.startswith(("forward pass, step", "backward pass, step"))]
-    assert title.startswith(f"{steps[step].phase} pass, step {step + 1} of 26")
-    assert all(f"${line}$" in title for line in steps[step].lines)  # the step's formulas, as the title
+    assert title.startswith(f"{steps[step - 1].phase} pass, step {step} of 26")
+    assert all(f"${line}$" in title for line in steps[step - 1].lines)  # the step's formulas, as the title
     fig.canvas.draw()  # the mathtext of every formula renders
 
 
 def test_pass_step_figure_hides_what_is_not_computed_yet():
-    first = texts(pass_step_figure(examples.two_relu_network(), RELU["x"], RELU["d"], 0))
+    first = texts(pass_step_figure(examples.two_relu_network(), RELU["x"], RELU["d"], 1))
     assert "$z^{(1)}_{1}$\n2.000" in first and "$z^{(1)}_{2}$" in first  # only z(1)_1 is known after step 1
     assert "$y^{(2)}_{1}$" in first and not any(t.startswith("$y^{(2)}_{1}$\n") for t in first)
-    last = texts(pass_step_figure(examples.two_relu_network(), RELU["x"], RELU["d"], 15))
-    assert r"$\dot{w}^{(1)}_{11}$=-2.000" in last  # the last backward step: every gradient shown
+    last = texts(pass_step_figure(examples.two_relu_network(), RELU["x"], RELU["d"], 16))
+    assert "-2.000" in last  # the last backward step: every gradient shown, dDiv/dw(1)_11 = -2 on its arrow
 
 
 def test_pass_stepper_runs_its_callback():
     net = examples.two_relu_network()
     ui = pass_stepper(net, RELU["x"], RELU["d"], biases=False)
     slider, image = ui.children
-    assert slider.min == 0 and slider.max == len(bp.pass_steps(examples.two_relu_network(), RELU["x"], RELU["d"])) - 1
+    assert slider.min == 1 and slider.max == len(bp.pass_steps(examples.two_relu_network(), RELU["x"], RELU["d"]))
     seen = {bytes(image.value)}
     assert bytes(image.value).startswith(PNG)
-    for value in (1, 7, slider.max):
+    for value in (2, 7, slider.max):
         slider.value = value  # fires the callback
         assert bytes(image.value).startswith(PNG) and bytes(image.value) not in seen
         seen.add(bytes(image.value))
@@ -265,9 +267,9 @@ CASES = [
     ("explorer starting at a negative rate", lambda: learning_rate_explorer(eta=-0.1),
      ValueError, ["'eta'", "expected a learning rate (the step size) > 0", "got -0.1"]),
     ("stepper past the last step", lambda: pass_step_figure(examples.two_relu_network(), RELU["x"], RELU["d"], 99),
-     ValueError, ["'step'", "0..15", "99"]),
+     ValueError, ["'step'", "1..16", "99"]),
     ("stepper at a fractional step", lambda: pass_step_figure(examples.two_relu_network(), RELU["x"], RELU["d"], 1.5),
-     ValueError, ["'step'", "an integer in 0..15", "1.5"]),
+     ValueError, ["'step'", "an integer in 1..16", "1.5"]),
     ("stepper of no network", lambda: pass_stepper("net", RELU["x"], RELU["d"]),
      TypeError, ["'net'", "ScalarNetwork"]),
 ]
@@ -276,3 +278,76 @@ CASES = [
 @pytest.mark.parametrize("call, exc, fragments", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_is_explained(call, exc, fragments):
     assert_explained(call, exc, fragments)
+
+
+# -- the grid of a slider, and what a widget says before it is run ----------------------------------------
+def test_grid_holds_every_marked_point_exactly():
+    values = grid(-2.0, 2.0, count=81, marks=[0.8655, 1.1925, 7.0])
+    assert 0.8655 in values and 1.1925 in values and 7.0 not in values  # outside the range: left out
+    assert values == sorted(values) and len(values) == 81 + 2
+    assert grid(0.0, 1.0, count=5) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    logs = grid(1e-3, 1.0, count=4, log=True, marks=[0.25])
+    assert logs == [0.001, 0.01, 0.1, 0.25, 1.0]
+
+
+def test_grid_bad_range_is_explained():
+    assert_explained(lambda: grid(1.0, 0.0), ValueError, ["'grid'", "low < high"])
+
+
+def test_the_learning_rate_slider_holds_the_rates_the_text_asks_about():
+    (controls, _) = learning_rate_explorer().children
+    options = [v for _, v in controls.children[1].options]
+    for name in NAMES:
+        curvatures = [c for c in (bp.get_surface(name).curvatures or ()) if c > 0]
+        for c in curvatures:
+            assert 1 / c in options and 2 / c in options, name
+        if len(curvatures) > 1:
+            assert 2 / (min(curvatures) + max(curvatures)) in options
+    assert 0.25 in options  # notebook 00: eta = 1/f'' on 2(w - 1)^2
+    title = explorer_figure("quadratic_1d", 0.25, 5).axes[0].get_title()
+    assert "1 - eta f'' = 0\n" in title and "one step" in title
+
+
+def test_path_sum_sliders_hold_the_marked_points():
+    diagram, target, at = influence_example("product")
+    box = path_sum_explorer({"product": (diagram, target, at)}, marks={"product": {x: [1.1925]}})
+    _, _, sliders, _, table = parts(box)
+    slider = sliders.children[0]
+    assert 1.1925 in [v for _, v in slider.options]
+    slider.value = 1.1925
+    assert table.value == path_sum_view(diagram, x, target, {x: 1.1925})[1]
+
+
+@pytest.mark.parametrize("marks, error, words", [
+    ({"nope": {x: [1.0]}}, ValueError, ["'marks'", "example name"]),
+    ({"product": {y: [1.0]}}, ValueError, ["'marks['product']'", "input", "['x']"]),
+    ({"product": {x: 1.0}}, TypeError, ["'marks['product']'", "list of values"]),
+    ({"product": {x: ["one"]}}, TypeError, ["'marks['product']'", "real number"]),
+], ids=["unknown example", "not an input", "a bare number", "a word"])
+def test_bad_marks_are_explained(marks, error, words):
+    assert_explained(lambda: path_sum_explorer({"product": influence_example("product")}, marks=marks), error, words)
+
+
+REPR = re.compile(r"^\s*[A-Z]\w*\((children|value|description|options)=")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: learning_rate_explorer(),
+    lambda: path_sum_explorer({"product": influence_example("product")}),
+    lambda: pass_stepper(examples.two_relu_network(), RELU["x"], RELU["d"]),
+], ids=["learning rate explorer", "path-sum explorer", "pass stepper"])
+def test_each_widget_says_in_words_what_running_its_cell_gives(make):
+    bundle = make()._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    text = bundle["text/plain"]
+    assert not REPR.match(text) and "run this cell" in text.lower() and len(text.split()) >= 12
+
+
+def test_described_replaces_only_the_plain_text():
+    import ipywidgets as widgets
+
+    slider = described(widgets.IntSlider(value=3), "A slider from 0 to 100; run this cell to move it.")
+    bundle = slider._repr_mimebundle_()
+    assert bundle["text/plain"] == "A slider from 0 to 100; run this cell to move it."
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == slider.model_id
+    assert_explained(lambda: described(widgets.IntSlider(), ""), TypeError, ["'text'", "sentence"])

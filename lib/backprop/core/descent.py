@@ -69,7 +69,8 @@ class Surface:
     loss (None if it is unbounded below); ``curvatures`` the Hessian's
     eigenvalues when they are the same everywhere (a quadratic), else None;
     ``critical_points`` the points where the gradient vanishes, each as
-    ``(point, kind)``.
+    ``(point, kind)``: "global minimum" (no point is lower), "local minimum",
+    "local maximum" or "saddle point".
     """
 
     name: str
@@ -166,7 +167,7 @@ def quadratic_1d(curvature: float = 4.0, minimum: float = 1.0) -> Surface:
         gradient_rule=lambda w: (c * (w - m),),
         hessian_rule=lambda w: ((c + 0 * w,),),
         window=((m - 3.5, m + 3.5),), start=(m - 2.5,), minimum_value=0.0, curvatures=(c,),
-        critical_points=(((m,), "local minimum"),),
+        critical_points=(((m,), "global minimum"),),
     )
 
 
@@ -182,7 +183,7 @@ def two_minima_1d() -> Surface:
         gradient_rule=lambda w: (w**3 - w**2 - 2 * w,),
         hessian_rule=lambda w: ((3 * w**2 - 2 * w - 2,),),
         window=((-2.2, 3.2),), start=(-2.0,), minimum_value=-8 / 3, curvatures=None,
-        critical_points=(((-1.0,), "local minimum"), ((0.0,), "local maximum"), ((2.0,), "local minimum")),
+        critical_points=(((-1.0,), "local minimum"), ((0.0,), "local maximum"), ((2.0,), "global minimum")),
     )
 
 
@@ -201,7 +202,7 @@ def elongated_bowl(curvatures: Sequence[float] = (1.0, 10.0)) -> Surface:
         gradient_rule=lambda w1, w2: (a * w1, b * w2),
         hessian_rule=lambda w1, w2: ((a + 0 * w1, 0 * w1), (0 * w1, b + 0 * w1)),
         window=((-6.0, 6.0), (-3.0, 3.0)), start=(-5.0, 2.0), minimum_value=0.0, curvatures=(a, b),
-        critical_points=(((0.0, 0.0), "local minimum"),),
+        critical_points=(((0.0, 0.0), "global minimum"),),
     )
 
 
@@ -234,8 +235,8 @@ def saddle_between_minima() -> Surface:
         gradient_rule=lambda w1, w2: (2 * w1, w2**3 - w2),
         hessian_rule=lambda w1, w2: ((2 + 0 * w1, 0 * w1), (0 * w1, 3 * w2**2 - 1)),
         window=((-2.5, 2.5), (-1.8, 1.8)), start=(2.0, 1e-3), minimum_value=-0.25, curvatures=None,
-        critical_points=(((0.0, -1.0), "local minimum"), ((0.0, 0.0), "saddle point"),
-                         ((0.0, 1.0), "local minimum")),
+        critical_points=(((0.0, -1.0), "global minimum"), ((0.0, 0.0), "saddle point"),
+                         ((0.0, 1.0), "global minimum")),
     )
 
 

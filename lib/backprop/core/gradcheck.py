@@ -28,6 +28,7 @@ its order.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Hashable, Mapping
 
@@ -39,6 +40,7 @@ from .tolerance import ATOL, RTOL, agree, relative_error
 __all__ = [
     "numerical_gradient",
     "EntryCheck",
+    "lecture_name",
     "GradientReport",
     "check_gradients",
     "check_derivative",
@@ -115,6 +117,17 @@ def _require_float64(x, name):
         )
 
 
+def lecture_name(parameter: str, index: tuple) -> str:
+    """``"W(2)", (0, 1)`` -> ``"w(2)_21"``: the array entry ``W(k)[j, i]`` is the lecture's w(k)_ij, from
+    unit i of layer k-1 to unit j of layer k, counted from 1; ``"b(2)", (1,)`` -> ``"b(2)_2"``."""
+    matched = re.fullmatch(r"([Wb])\((\d+)\)", parameter)
+    if matched and len(index) == (2 if matched.group(1) == "W" else 1):
+        units = [str(i + 1) for i in (index[::-1] if matched.group(1) == "W" else index)]
+        subscript = ("," if any(len(u) > 1 for u in units) else "").join(units)
+        return f"{matched.group(1).lower()}({matched.group(2)})_{subscript}"
+    return f"{parameter}[{', '.join(map(str, index))}]" if index else parameter
+
+
 @dataclass(frozen=True)
 class EntryCheck:
     """One checked entry: which parameter and index, both values, their error, a verdict."""
@@ -126,8 +139,14 @@ class EntryCheck:
     relative_error: float
     status: str  # "ok", "FAIL" or "kink"
 
+    @property
+    def name(self) -> str:
+        """The entry in the lecture's names: ``w(k)_ij`` (1-based) for ``W(k)[j, i]``, ``b(k)_j`` for
+        ``b(k)[j]``; any other parameter as ``name[index]``."""
+        return lecture_name(self.parameter, self.index)
+
     def __str__(self) -> str:
-        where = f"{self.parameter}[{', '.join(map(str, self.index))}]" if self.index else self.parameter
+        where = self.name
         return (
             f"{where}: analytic {self.analytic:.10g}, numeric {self.numeric:.10g}, "
             f"relative error {self.relative_error:.2e} -> {self.status}"

@@ -15,15 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
 from matplotlib.mathtext import MathTextParser
 from matplotlib.patches import Circle, ConnectionStyle, FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
-from matplotlib.textpath import TextPath
 
 from ..core.checks import check_choice, describe
 from ..core.graph import Value, gate_symbol, topological_order, value_names
+from .labels import place_labels, text_size
+from .style import MAX_WIDTH, MIN_FONT, new_figure
 
 __all__ = ["layered_layout", "draw_dag", "draw_graph", "draw_influence_diagram"]
 
@@ -161,20 +160,6 @@ def layered_layout(nodes, edges, layer_of: Mapping | None = None) -> dict:
             if not isinstance(n, _Slot)}
 
 
-def _text_size(text: str, size: float) -> tuple[float, float]:
-    """Width and height in points of (multi-line, possibly mathtext) ``text``."""
-    width, height = 0.0, 0.0
-    prop = FontProperties(size=size)
-    for line in text.split("\n"):
-        if line.strip():
-            ext = TextPath((0, 0), line, size=size, prop=prop).get_extents()
-            width = max(width, ext.width)
-            height += max(1.25 * size, ext.height + 0.35 * size)
-        else:
-            height += 1.25 * size
-    return width, height
-
-
 def _lookup(text, key, name: str) -> str:
     """``text[key]`` or ``text(key)``, checked to be a str."""
     if isinstance(text, Mapping):
@@ -188,6 +173,15 @@ def _lookup(text, key, name: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"argument '{name}' expected str for {key!r}, got {describe(value)}")
     return value
+
+
+def _bezier(points, n: int = 17) -> np.ndarray:
+    """n points along the Bezier curve with control points ``points``; shape (n, 2)."""
+    t = np.linspace(0.0, 1.0, n)[:, None]
+    level = [np.asarray(q, dtype=float) for q in points]
+    while len(level) > 1:  # de Casteljau
+        level = [(1 - t) * a + t * b for a, b in zip(level, level[1:])]
+    return np.broadcast_to(level[0], (n, 2))
 
 
 class _Through(ConnectionStyle.Arc3):
@@ -245,10 +239,10 @@ def draw_dag(
 
     # Sizes in points at the base font size.  A long edge's label sits in its
     # middle slot, so that slot is as wide as the label.
-    label_size = [_text_size(label, 0.9 * _FONT_SIZE) if label else (0.0, 0.0) for label in labels]
+    label_size = [text_size(label, 0.9 * _FONT_SIZE) if label else (0.0, 0.0) for label in labels]
     size = {}
     for n in nodes:
-        w, h = _text_size(texts[n], _FONT_SIZE)
+        w, h = text_size(texts[n], _FONT_SIZE)
         w, h = w + 2 * _PAD, h + 2 * _PAD
         size[n] = (np.hypot(w, h),) * 2 if node_shape == "circle" else (w, h)
     for i, chain in enumerate(chains):
@@ -260,6 +254,16 @@ def draw_dag(
     for (s, t), (w, _) in zip(edges, label_size):
         if w and layer[t] == layer[s] + 1:  # the label must fit between the two columns
             gaps[layer[s]] = max(gaps[layer[s]], w + 30.0)
+    room = MAX_WIDTH * 72 - 2 * 12.0 - col_w[0] / 2 - col_w[-1] / 2 if depth else 0.0  # points for the rest
+    needed = sum(gaps) + sum(col_w[1:-1]) if depth > 1 else 0.0
+    if needed > room:  # too wide for the page: narrow the gaps, down to what their labels need
+        least = [max(24.0, w + 12.0) for w in (max((lw for (es, et), (lw, _) in zip(edges, label_size)
+                                                    if layer[es] == k and layer[et] == k + 1), default=0.0)
+                                               for k in range(depth - 1))]
+        spare = sum(g - m for g, m in zip(gaps, least))
+        if spare > 0:
+            cut = min(1.0, (needed - room) / spare)
+            gaps = [g - cut * (g - m) for g, m in zip(gaps, least)]
     xs = np.cumsum([0.0] + [col_w[k] / 2 + gaps[k] + col_w[k + 1] / 2 for k in range(depth - 1)])
     row_h = max((size[n][1] for n in nodes), default=0.0) + _ROW_GAP
     pos = {n: (xs[k], ((len(layer_nodes) - 1) / 2 - r) * row_h)
@@ -267,22 +271,29 @@ def draw_dag(
 
     # Edge geometry: repeated short edges (x * x) bow alternately to either side;
     # a long edge runs through its slots and carries its label in the middle one.
-    geometry, seen = [], {}
-    for i, ((s, t), label, (w, h)) in enumerate(zip(edges, labels, label_size)):
+    geometry, seen, tracks = [], {}, []
+    for i, (s, t) in enumerate(edges):
         (x0, y0), (x1, y1) = pos[s], pos[t]
+        # each track follows the curve as drawn, so a label placed along it sits on its arrow
         if chains[i]:
             rad, waypoints = 0.0, [pos[slot] for slot in chains[i]]
-            at = np.array(waypoints[len(waypoints) // 2])
+            stops = [pos[s], *waypoints, pos[t]]  # _Through: S-curves with level tangents at each stop
+            track = np.concatenate([_bezier([p, (p[0] + (q[0] - p[0]) / 2, p[1]), (q[0] - (q[0] - p[0]) / 2, q[1]), q])
+                                    for p, q in zip(stops, stops[1:])])
         else:
             k = seen[(s, t)] = seen.get((s, t), -1) + 1
             rad, waypoints = 0.3 * ((k + 1) // 2) * (1 if k % 2 else -1), []
-            # arc3 bends towards rad * (dy, -dx); its Bezier passes half-way there at mid-edge.
-            mid = np.array([(x0 + x1) / 2 + rad / 2 * (y1 - y0), (y0 + y1) / 2 - rad / 2 * (x1 - x0)])
-            normal = np.array([y1 - y0, x0 - x1]) / (np.hypot(x1 - x0, y1 - y0) or 1.0)
-            if rad < 0 or (rad == 0 and normal[1] < 0):
-                normal = -normal  # the label goes on the bow's side, or above a straight edge
-            at = mid + (w / 2 * abs(normal[0]) + h / 2 * abs(normal[1]) + 2.0) * normal  # clears the line
-        geometry.append((s, t, rad, waypoints, label, at, w, h))
+            # arc3: a quadratic Bezier whose control point is rad * (dy, -dx) from the middle
+            control = ((x0 + x1) / 2 + rad * (y1 - y0), (y0 + y1) / 2 - rad * (x1 - x0))
+            track = _bezier([pos[s], control, pos[t]]) if rad else [pos[s], pos[t]]
+        tracks.append(np.array(track, dtype=float))
+        geometry.append([s, t, rad, waypoints])
+    # Each label sits on its own edge, over a white patch, at the point of the edge farthest
+    # from every other edge and node: a label is never where two edges cross.
+    places = place_labels(tracks, [(w + 4, h) if label else None for label, (w, h) in zip(labels, label_size)],
+                          [(pos[n], size[n]) for n in nodes], prefer=1.0)
+    for i, (label, (w, h)) in enumerate(zip(labels, label_size)):
+        geometry[i] += [label, places[i] if label else tracks[i][0], w, h]
 
     margin = 12.0
     boxes = [(*pos[n], *size[n]) for n in nodes]
@@ -296,7 +307,7 @@ def draw_dag(
     y_hi = max((y + h / 2 for x, y, w, h in boxes), default=0.0) + margin + (20.0 if title else 0.0)
 
     if ax is None:
-        fig = Figure(figsize=((x_hi - x_lo) / 72, (y_hi - y_lo) / 72))
+        fig = new_figure((x_hi - x_lo) / 72, (y_hi - y_lo) / 72)
         ax = fig.add_axes((0, 0, 1, 1))
         scale = 1.0
     else:
@@ -327,8 +338,8 @@ def draw_dag(
                                      arrowstyle="-|>", mutation_scale=12 * scale, shrinkA=1, shrinkB=2,
                                      color="#34495e", lw=1.0, zorder=1))
         if label:
-            ax.text(at[0], at[1], label, ha="center", va="center", fontsize=0.9 * _FONT_SIZE * scale,
-                    zorder=4, color="#8e2c1f", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.9))
+            ax.text(at[0], at[1], label, ha="center", va="center", fontsize=max(MIN_FONT, 0.9 * _FONT_SIZE * scale),
+                    zorder=4, color="#8e2c1f", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none"))
     return fig
 
 
@@ -363,10 +374,15 @@ def draw_graph(output: Value, ax=None, title: str | None = None):
 
 
 def _latex(expr) -> str:
-    """``$latex$`` if matplotlib's mathtext can render it, else the plain string."""
+    """``$latex$`` if matplotlib's mathtext can render it, else the plain string.
+
+    Fractions are written inline (``1 / y``) where short and as full-size
+    ``\\dfrac`` otherwise: mathtext's ``\\frac`` shrinks its parts below the
+    course's smallest font.
+    """
     import sympy as sp
 
-    text = f"${sp.latex(expr)}$"
+    text = "$" + sp.latex(expr, fold_short_frac=True).replace(r"\frac", r"\dfrac") + "$"
     try:
         MathTextParser("path").parse(text)
     except ValueError:

@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from typing import Collection
 
 import numpy as np
-from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from ..core.checks import check_choice, describe
 from ..core.scalar_net import ScalarNetwork
+from .labels import place_labels, text_size
+from .style import MAX_WIDTH, MIN_FONT, new_figure
 from .notation import lecture_name as _name
 from .notation import num as _num
 from .tables import check_net as _check_net
@@ -52,30 +53,33 @@ def _keys(value, name: str) -> set:
 
 
 # -- layout ----------------------------------------------------------------------------------
-_R = 0.46  # node radius, in layout units
-_UNIT = 0.62  # inches per layout unit
-_GAP_W = 3.7  # between y(k-1) and z(k): the weights' column
+_R = 0.5  # node radius, in layout units
+_UNIT = 0.62  # inches per layout unit, at most (less when the network would be wider than MAX_WIDTH)
+_GAP_W = 3.5  # between y(k-1) and z(k): the weights' column
 _GAP_F = 1.35  # between z(k) and y(k): inside a neuron
-_ROW = 1.6  # between units of a layer
-_LABEL_AT = 0.36  # where a weight's label sits along its arrow (from the y(k-1) end)
+_ROW = 2.2  # between units of a layer; 2.7 when a layer has 3 or more units, so the crossing arrows leave room
+# for their labels (tested up to 3 units per layer; wider layers are drawn the same way and crowd)
+_NODE_FONT, _LABEL_FONT = 10.0, MIN_FONT  # points
 
 
-def _positions(widths, biases: bool) -> dict:
+def _positions(widths, biases: bool, stretch: float = 1.0) -> dict:
+    """Each node's (x, y) in layout units; ``stretch`` spreads the rows (for a drawing narrowed to fit)."""
     N = len(widths) - 1
     pos, x = {}, 0.0
-    rows = lambda n: [((n - 1) / 2 - j) * _ROW for j in range(n)]
+    row = stretch * (_ROW if max(widths) <= 2 else _ROW + 0.5)
+    rows = lambda n: [((n - 1) / 2 - j) * row for j in range(n)]
     low = min(min(rows(n)) for n in widths)
     for j, yv in enumerate(rows(widths[0])):
         pos[("y", 0, j)] = (x, yv)
     for k in range(1, N + 1):
         if biases:
-            pos[("1", k)] = (x, low - 1.15 * _ROW)
+            pos[("1", k)] = (x + 0.55 * _GAP_W, low - 0.8 * row)  # under the weights, near the units it feeds
         x += _GAP_W
         for j, yv in enumerate(rows(widths[k])):
             pos[("z", k, j)] = (x, yv)
             pos[("y", k, j)] = (x + _GAP_F, yv)
         x += _GAP_F
-    pos[("Div",)] = (x + 2.2, 0.0)
+    pos[("Div",)] = (x + 2.0, 0.0)
     return pos
 
 
@@ -131,10 +135,10 @@ def _edge_text(net, key, labels, shown) -> str:
         name, value, grad = _name("b", k, j), net.b[k][j], net.db[k][j] if net.db else None
     if labels == "symbols":
         return f"${name}$"
-    if labels == "weights":
-        return f"${name}$={_num(value, 2)}"
+    if labels == "weights":  # the value alone, on its own arrow (the symbols drawing names every arrow)
+        return _num(value, 2)
     dotted = r"\dot{" + name[0] + "}" + name[1:]
-    return f"${dotted}$" + (f"={_num(grad)}" if shown(key) else "")
+    return _num(grad) if shown(key) else f"${dotted}$"
 
 
 def draw_network(net, mode: str = "symbols", *, d=None, edge_labels: str | None = None, biases: bool = True,
@@ -144,12 +148,14 @@ def draw_network(net, mode: str = "symbols", *, d=None, edge_labels: str | None 
     ``mode``: ``"symbols"`` (names only), ``"forward"`` (each node's value from the
     last forward pass; Div's value when the target ``d`` is given) or
     ``"backward"`` (arrows reversed, each node's dDiv/d(node) from the last
-    backward pass).  ``edge_labels``: ``"symbols"``, ``"weights"`` (name = value)
-    or ``"gradients"`` (dDiv/dw); default symbols in the symbols mode, weights
+    backward pass).  ``edge_labels``: ``"symbols"``, ``"weights"`` (each value on
+    its own arrow) or ``"gradients"`` (dDiv/dw); default symbols in the symbols mode, weights
     otherwise.  ``biases``: draw the constant-1 inputs and the b(k)_j arrows.
     ``shown``: keys whose values are shown (default all); ``highlight``,
     ``reads``, ``muted``: keys drawn hot (being computed), warm (read by that
-    computation) or grey (e.g. a dead neuron).
+    computation) or grey (e.g. a dead neuron).  Each edge label's ``gid`` is its
+    key, ``repr(("w", k, i, j))``, so a reader (or a test) can tell which arrow a
+    number belongs to.
     """
     check_choice(mode, "mode", ("symbols", "forward", "backward"))
     if mode != "symbols":
@@ -170,23 +176,27 @@ def draw_network(net, mode: str = "symbols", *, d=None, edge_labels: str | None 
     hot, warm, mute = _keys(highlight, "highlight"), _keys(reads, "reads"), _keys(muted, "muted")
 
     pos = _positions(net.widths, biases)
-    xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
+    xs = [p[0] for p in pos.values()]
     x_lo, x_hi = min(xs) - 1.0, max(xs) + 1.2
-    y_lo, y_hi = min(ys) - 0.9, max(ys) + 1.0 + (0.5 if title else 0.0)
+    unit = min(_UNIT, MAX_WIDTH / (x_hi - x_lo))  # inches per layout unit: never wider than MAX_WIDTH
+    pos = _positions(net.widths, biases, stretch=_UNIT / unit)  # narrowed: the rows spread to keep labels clear
+    ys = [p[1] for p in pos.values()]
+    y_lo, y_hi = min(ys) - 0.9, max(ys) + 1.0 + (0.6 if title else 0.0)
     if ax is None:
-        fig = Figure(figsize=((x_hi - x_lo) * _UNIT, (y_hi - y_lo) * _UNIT))
+        fig = new_figure((x_hi - x_lo) * unit, (y_hi - y_lo) * unit)
         ax = fig.add_axes((0, 0, 1, 1))
         scale = 1.0
     else:
         fig = ax.get_figure(root=True)
         box = ax.get_window_extent()
-        scale = min(1.0, box.width / fig.dpi / ((x_hi - x_lo) * _UNIT), box.height / fig.dpi / ((y_hi - y_lo) * _UNIT))
+        scale = min(1.0, box.width / fig.dpi / ((x_hi - x_lo) * unit), box.height / fig.dpi / ((y_hi - y_lo) * unit))
+    font = lambda size: max(MIN_FONT, size * scale)  # noqa: E731 - never smaller than the course's smallest text
     ax.set_xlim(x_lo, x_hi)
     ax.set_ylim(y_lo, y_hi)
     ax.set_aspect("equal", adjustable="box")
     ax.set_axis_off()
     if title:
-        ax.text((x_lo + x_hi) / 2, y_hi - 0.1, title, ha="center", va="top", fontsize=11 * scale)
+        ax.text((x_lo + x_hi) / 2, y_hi - 0.1, title, ha="center", va="top", fontsize=font(11))
 
     # the neurons: a pale box around each z(k)_j, y(k)_j pair
     for k in range(1, net.N + 1):
@@ -208,15 +218,33 @@ def draw_network(net, mode: str = "symbols", *, d=None, edge_labels: str | None 
             patch[key] = Circle((x, y), _R, fc=fc, ec=_EDGE, lw=1.0, zorder=2)
         ax.add_patch(patch[key])
         ax.text(x, y, _node_text(net, key, mode, d, is_shown), ha="center", va="center", multialignment="center",
-                fontsize=(8.5 if key[0] != "1" else 8) * scale, color="#7f8c8d" if key in mute else _TEXT, zorder=3)
+                fontsize=font(_NODE_FONT if key[0] != "1" else _LABEL_FONT), color="#7f8c8d" if key in mute else _TEXT,
+                zorder=3)
     if mode == "forward" and d is not None:
         x, y = pos[("Div",)]
         target = ", ".join(_num(v, 2) for v in np.ravel(d))
         ax.text(x, y - 0.95, f"d = ({target})" if np.size(d) > 1 else f"d = {target}", ha="center", va="center",
-                fontsize=8 * scale, color=_TEXT)
+                fontsize=font(_LABEL_FONT), color=_TEXT)
 
     back = mode == "backward"
-    for key, src, dst in _edges(net.widths, biases):
+    edges = _edges(net.widths, biases)
+    texts = [_edge_text(net, key, edge_labels, is_shown) for key, _, _ in edges]
+    # each parameter's label on its own arrow, where its box has the most room (views/labels.py)
+    inches = 72 * unit * scale  # points per layout unit
+    obstacles = [(pos[key], (2 * _R, 2 * _R)) for key in pos if key[0] in "yz"]
+    obstacles += [(pos[key], (1.2 * _R, 1.2 * _R)) for key in pos if key[0] == "1"] + [(pos[("Div",)], (1.5, 1.2))]
+    obstacles += [(((pos[src][0] + pos[dst][0]) / 2, pos[src][1] + _R + 0.35), (1.0, 0.4))
+                  for key, src, dst in edges if key[0] == "f"]
+    sizes = []
+    for (key, _, _), text in zip(edges, texts):
+        if key[0] in "wb" and text:
+            w, h = text_size(text, font(_LABEL_FONT))
+            pad = 0.2 * font(_LABEL_FONT)
+            sizes.append(((w + 2 * pad) / inches, (h + 2 * pad) / inches))
+        else:
+            sizes.append(None)
+    places = place_labels([(pos[src], pos[dst]) for _, src, dst in edges], sizes, obstacles, prefer=0.05)
+    for (key, src, dst), text, at in zip(edges, texts, places):
         a, b = (dst, src) if back else (src, dst)
         if back and key[0] == "b":
             a, b = src, dst  # nothing flows back into the constant 1: keep the arrow, grey it
@@ -224,18 +252,17 @@ def draw_network(net, mode: str = "symbols", *, d=None, edge_labels: str | None 
         if back and (key[0] == "b" or key[:2] == ("w", 1)) and key not in hot and key not in warm:
             color = "#b3b6b7"  # no derivative flows into the constant 1 or the inputs
         ax.add_patch(FancyArrowPatch(pos[a], pos[b], patchA=patch[a], patchB=patch[b], arrowstyle="-|>",
-                                     mutation_scale=11 * scale, shrinkA=1, shrinkB=1, color=color,
+                                     mutation_scale=12 * scale, shrinkA=1, shrinkB=1, color=color,
                                      lw=2.0 if key in hot else 1.0, zorder=1))
-        text = _edge_text(net, key, edge_labels, is_shown)
         if not text:
             continue
-        (x0, y0), (x1, y1) = pos[src], pos[dst]
-        t = 0.5 if key[0] == "f" else _LABEL_AT
-        lx, ly = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
-        if key[0] == "f":
-            ly += _R + 0.32
-        ax.text(lx, ly, text, ha="center", va="center", fontsize=7.5 * scale, color="#8e2c1f", zorder=4,
-                bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none"))
+        if key[0] == "f":  # the activation's name, above its neuron
+            (x0, y0), (x1, _) = pos[src], pos[dst]
+            ax.text((x0 + x1) / 2, y0 + _R + 0.35, text, ha="center", va="center", fontsize=font(_LABEL_FONT),
+                    color="#8e2c1f", zorder=4)
+            continue
+        ax.text(at[0], at[1], text, ha="center", va="center", fontsize=font(_LABEL_FONT), color="#8e2c1f",
+                zorder=4, bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none"), gid=repr(key))
     return fig
 
 
@@ -248,7 +275,7 @@ def draw_forward_backward(net, d, *, biases: bool = True):
     _check_net(net, "backward")
     probe = draw_network(net, "forward", d=d, biases=biases, title="probe")
     w, h = probe.get_size_inches()
-    fig = Figure(figsize=(w, 2 * h))
+    fig = new_figure(w, 2 * h)
     top, bottom = fig.add_axes((0, 0.5, 1, 0.5)), fig.add_axes((0, 0, 1, 0.5))
     draw_network(net, "forward", d=d, biases=biases, ax=top, title="forward pass: values flow left to right")
     draw_network(net, "backward", biases=biases, ax=bottom,

@@ -23,6 +23,7 @@ from ..core.checks import as_array, check_positive_int, check_real, describe
 from ..core.descent import (DescentPath, Surface, get_surface, gradient_descent, learning_rate_regime,
                             quadratic_step_factor)
 from ..core.gradcheck import loglog_slope
+from .style import MIN_FONT, new_figure
 
 __all__ = [
     "plot_curves",
@@ -35,7 +36,7 @@ __all__ = [
 
 _FLOOR = 1e-16  # log-scale loss curves: a gap of exactly 0 (reached in one step) is drawn here
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
-_MARKERS = {"local minimum": ("*", 13), "local maximum": ("^", 8), "saddle point": ("X", 9)}
+_MARKERS = {"global minimum": ("*", 15), "local minimum": ("*", 11), "local maximum": ("^", 8), "saddle point": ("X", 9)}
 
 
 def _colour(i: int) -> str:
@@ -57,7 +58,7 @@ def _marker_size(i: int, n: int) -> float:
 
 def _new_axes(ax, figsize):
     if ax is None:
-        fig = Figure(figsize=figsize, layout="constrained")
+        fig = new_figure(*figsize, layout="constrained")
         return fig, fig.add_subplot()
     return ax.get_figure(root=True), ax
 
@@ -115,7 +116,7 @@ def plot_curves(x, curves: Mapping, *, xlabel: str = "", ylabel: str = "", title
     if title:
         ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=MIN_FONT)
     return fig
 
 
@@ -123,8 +124,9 @@ def _mark_critical_points(ax, surface, with_labels=True):
     for point, kind in surface.critical_points:
         marker, size = _MARKERS.get(kind, ("o", 7))
         xy = (point[0], surface.f(point)) if surface.dim == 1 else point
-        ax.plot(*xy, ls="none", marker=marker, ms=size, color="black", mfc="white" if kind != "local minimum"
-                else "gold", zorder=5, label=kind if with_labels else None)
+        filled = {"global minimum": "gold", "local minimum": "#fdebd0"}.get(kind, "white")
+        ax.plot(*xy, ls="none", marker=marker, ms=size, color="black", mfc=filled, zorder=5,
+                label=kind if with_labels else None)
 
 
 def _dedupe_legend(ax, **kwargs):
@@ -162,7 +164,7 @@ def plot_descent_1d(surface, paths, labels: Sequence[str] | None = None, *, ax=N
     ax.set_ylabel("Loss$(w)$")
     ax.set_title(title if title is not None else f"${surface.formula}$")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper center")
+    ax.legend(fontsize=MIN_FONT, loc="upper center")
     return fig
 
 
@@ -197,7 +199,7 @@ def plot_descent_2d(surface, paths, labels: Sequence[str] | None = None, *, ax=N
     ax.set_xlabel("$w_1$")
     ax.set_ylabel("$w_2$")
     ax.set_title(title if title is not None else f"${surface.formula}$")
-    _dedupe_legend(ax, fontsize=8, loc="upper left", framealpha=0.9)
+    _dedupe_legend(ax, fontsize=MIN_FONT, loc="upper left", framealpha=0.9)
     return fig
 
 
@@ -237,26 +239,31 @@ def plot_loss_curves(surface, paths, labels: Sequence[str] | None = None, *, ax=
     if title:
         ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=MIN_FONT)
     return fig
 
 
+def _steps(n: int) -> str:
+    return "1 step" if n == 1 else f"{n} steps"
+
+
 def _describe_run(surface: Surface, path: DescentPath) -> str:
-    """Two lines: the learning rate with its regime (per direction for quadratics), and how the run ended."""
-    first = f"eta = {path.eta:.3g}"
+    """Short lines for a panel's title: the learning rate and its regime (per direction for
+    quadratics), the step factor 1 - eta f'' of a 1-D quadratic, and how the run ended."""
+    lines = [f"eta = {path.eta:.4g}"]
     if surface.curvatures is not None:
         regimes = [learning_rate_regime(path.eta, c) for c in surface.curvatures]
         if surface.dim == 1:
-            factor = quadratic_step_factor(path.eta, surface.curvatures[0])
-            first += f": {regimes[0]} (1 - eta f'' = {factor:.3g})"
+            lines[0] += f": {regimes[0]}"
+            lines.append(f"1 - eta f'' = {quadratic_step_factor(path.eta, surface.curvatures[0]):.4g}")
         else:
-            first += ": " + ", ".join(f"$w_{i + 1}$ {r}" for i, r in enumerate(regimes))
+            lines.append(", ".join(f"$w_{i + 1}$ {r}" for i, r in enumerate(regimes)))
     if path.diverged:
-        second = f"diverged: left |w| < 1e6 after {path.steps_taken} steps"
+        lines.append(f"diverged: |w| > 1e6 after {_steps(path.steps_taken)}")
     else:
         end = ", ".join(f"{v:.3g}" for v in path.final)
-        second = f"after {path.steps_taken} steps: w = ({end})"
-    return f"{first}\n{second}"
+        lines.append(f"after {_steps(path.steps_taken)}: w = {end if surface.dim == 1 else f'({end})'}")
+    return "\n".join(lines)
 
 
 def compare_learning_rates(surface, etas: Sequence[float], steps: int, w0=None) -> Figure:
@@ -273,11 +280,12 @@ def compare_learning_rates(surface, etas: Sequence[float], steps: int, w0=None) 
     n = len(paths) + 1
     cols = min(n, 3)
     rows = -(-n // cols)
-    fig = Figure(figsize=(4.6 * cols, 3.7 * rows), dpi=72, layout="constrained")  # ~1000 px wide
+    fig = new_figure(3.33 * cols, 3.3 * rows, layout="constrained")  # 10 inches: 1,000 pixels wide
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     plot = plot_descent_1d if surface.dim == 1 else plot_descent_2d
     for i, (ax, p) in enumerate(zip(axes, paths)):
         plot(surface, [p], ax=ax, title=_describe_run(surface, p), colours=[_colour(i)])
+        ax.title.set_fontsize(10)
     plot_loss_curves(surface, paths, ax=axes[len(paths)], title="loss against the step")
     for ax in axes[n:]:
         ax.set_axis_off()
@@ -297,7 +305,7 @@ def plot_first_order_errors(steps, errors: Mapping[str, np.ndarray], reference_s
     if not isinstance(errors, Mapping) or not errors:
         raise TypeError(f"argument 'errors' expected a non-empty dict label -> errors (S,), got {describe(errors)}")
     reference_slope = check_real(reference_slope, "reference_slope")
-    fig = Figure(figsize=(5.6, 3.8))
+    fig = new_figure(5.6, 3.8)
     ax = fig.add_subplot()
     for label, err in errors.items():
         err = as_array(err, f"errors[{label!r}]", ndim=1, meaning="(S,)")
@@ -309,6 +317,6 @@ def plot_first_order_errors(steps, errors: Mapping[str, np.ndarray], reference_s
     ax.set_xlabel("size of the step")
     ax.set_ylabel("first-order error (what the derivative misses)")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=MIN_FONT)
     fig.tight_layout()
     return fig

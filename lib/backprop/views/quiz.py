@@ -213,16 +213,23 @@ class Quiz:
         button.on_click(on_click)
         for w in watched:
             w.observe(on_change, names="value")
-        return widgets.VBox([question, choices, button, feedback])
+        box = widgets.VBox([question, choices, button, feedback])
+        box.add_class("bp-quiz")  # a handle for the browser tests: one per quiz, also inside a poll
+        return box
+
+    def text(self) -> str:
+        """The question and its options as text, and what to do: what a notebook opened unrun shows."""
+        letters = [chr(ord("A") + i) for i in range(len(self.options))]
+        kind = "select every option that is true" if self.multiple else "pick one option"
+        lines = [f"Quiz: {self.question}"] + [f"  {letter}. {o}" for letter, o in zip(letters, self.options)]
+        return "\n".join(lines + [f"(Run this cell to answer: {kind}, then press Check.)"])
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        # The widget's view, with the question and options as the plain-text fallback
-        # (what a viewer without a kernel, e.g. a rendered notebook on a website, shows).
+        # The widget's view, with the question, its options and what to do as the plain-text fallback
+        # (what a viewer without a kernel, e.g. the notebook opened before it is run, shows).
         bundle = dict(self.widget()._repr_mimebundle_(include=include, exclude=exclude))
-        bundle["text/plain"] = repr(self)
+        bundle["text/plain"] = self.text()
         return bundle
 
     def __repr__(self) -> str:
-        lines = [f"Quiz: {self.question}"]
-        lines += [f"  ({i}) {o}" for i, o in enumerate(self.options)]
-        return "\n".join(lines)
+        return self.text()

@@ -10,7 +10,9 @@ stable.
   passes as formulas with their numbers (:func:`pass_steps`);
 * the computational graph, gate by gate: :func:`trace_table`;
 * an influence diagram's paths: :func:`path_table` (text) and
-  :func:`path_sum_table_html` (the path-sum explorer's table).
+  :func:`path_sum_table_html` (the path-sum explorer's table);
+* the same derivatives found three ways, side by side: :func:`witness_table`
+  (each notebook's one "three witnesses agree" cell).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 from ..core.checks import describe
 from ..core.graph import Value, gate_symbol, trace, value_names
 from ..core.scalar_net import ScalarNetwork
+from ..core.tolerance import RTOL, agree
 from .notation import ACTIVATION_SYMBOL as _ACT
 from .notation import lecture_name as _name
 from .notation import num as _num
@@ -40,6 +43,7 @@ __all__ = [
     "trace_table",
     "path_table",
     "path_sum_table_html",
+    "witness_table",
 ]
 
 
@@ -231,10 +235,10 @@ def path_table(diagram, source, target, at: Mapping) -> str:
     from ..symbolic.paths import check_pair
 
     check_pair(diagram, source, target)
-    rows = [(" -> ".join(map(str, c.path)), str(c.product), f"{c.value:.4f}")
+    rows = [(" -> ".join(map(str, c.path)), str(c.product), _num(c.value, 4))
             for c in diagram.path_contributions(source, target, at)]
     total = diagram.evaluate(diagram.total_derivative(source, target), at)
-    rows += [("total d" + str(target) + "/d" + str(source), "", f"{total:.4f}")]
+    rows += [("total d" + str(target) + "/d" + str(source), "", _num(total, 4))]
     head = ("path", "product of local derivatives", "value")
     widths = [max(len(r[i]) for r in rows + [head]) for i in range(3)]
     line = lambda r: "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
@@ -263,12 +267,47 @@ def path_sum_table_html(diagram, source, target, at: Mapping) -> str:
              + "</tr>"]
     for r in rows:
         lines.append("<tr>" + cell("left", html.escape(" → ".join(map(str, r.path))))
-                     + cell("left", f"${sp.latex(r.product)}$") + cell("right", f"{r.value:.4f}") + "</tr>")
+                     + cell("left", f"${sp.latex(r.product)}$") + cell("right", _num(r.value, 4)) + "</tr>")
     if not rows:
         lines.append("<tr>" + cell("left", f"no path: {source} does not influence {target}") + "</tr>")
     lines.append("<tr style='border-top:1px solid #888'>" + cell("left", f"<b>sum over paths = d{target}/d{source}</b>")
-                 + cell("left", "") + cell("right", f"<b>{total:.4f}</b>") + "</tr>")
+                 + cell("left", "") + cell("right", f"<b>{_num(total, 4)}</b>") + "</tr>")
     lines.append("<tr>" + cell("left", "central difference (no derivatives used)") + cell("left", "")
-                 + cell("right", f"{numeric:.4f}") + "</tr>")
+                 + cell("right", _num(numeric, 4)) + "</tr>")
     lines.append("</table>")
     return "\n".join(lines)
+
+
+# -- three witnesses -----------------------------------------------------------------------------
+def witness_table(names, exact, numeric, code, *, decimals: int = 6) -> str:
+    """The same derivatives three ways, one row each, and whether all three agree.
+
+    ``names``: what each row is, in the lecture's notation (e.g. ``"dDiv/dw(1)_11"``);
+    ``exact``: the values SymPy derives; ``numeric``: central finite differences;
+    ``code``: what the library's implementation computes.  The three are
+    sequences of the same length as ``names`` (any shape; flattened in order).
+    A row agrees when the implementation and the finite differences each match
+    SymPy within the library's tolerance (:data:`~backprop.core.tolerance.RTOL`).
+    The last line says how many rows agree; values are shown to ``decimals``
+    decimals, so a stored notebook output is stable.
+    """
+    names = [str(n) for n in names] if not isinstance(names, (str, bytes)) else None
+    if not names:
+        raise TypeError("argument 'names' expected a non-empty list of names such as 'dDiv/dw(1)_11'")
+    columns = {}
+    for label, values in (("exact", exact), ("numeric", numeric), ("code", code)):
+        try:
+            array = np.asarray(values, dtype=np.float64).ravel()
+        except (TypeError, ValueError):
+            raise TypeError(f"argument '{label}' expected numbers, got {describe(values)}") from None
+        if array.size != len(names):
+            raise ValueError(f"argument '{label}' expected {len(names)} values, one per name, got {array.size}")
+        columns[label] = array
+    ok = agree(columns["code"], columns["exact"]) & agree(columns["numeric"], columns["exact"])
+    rows = [(n, _num(e, decimals), _num(f, decimals), _num(c, decimals), "yes" if good else "NO")
+            for n, e, f, c, good in zip(names, columns["exact"], columns["numeric"], columns["code"], ok)]
+    table = _table(("quantity", "SymPy (exact)", "finite differences", "the library", "agree"), rows,
+                   right=(1, 2, 3))
+    verdict = (f"all {len(rows)} agree" if ok.all() else f"{int(ok.sum())} of {len(rows)} agree") + \
+        f" (the library and finite differences each within relative {RTOL:g} of SymPy)"
+    return f"{table}\n{verdict}"

@@ -6,6 +6,14 @@ callbacks are what the tests call over a grid of values; the widgets only wire
 controls to them and show the result as a PNG.  ipywidgets is imported inside
 the functions that build a widget.
 
+Two promises to a student:
+
+* the sliders land on the points the notebook's text talks about (eta = 1/f'',
+  the x where a sum of paths vanishes...): a slider's grid holds them exactly;
+* a notebook opened without running it shows, in place of each widget, a
+  sentence saying what it is and what running the cell gives (the widget's
+  plain-text form), never a widget's Python repr.
+
 * :func:`learning_rate_explorer` (notebook 00), callback :func:`explorer_figure`;
 * :func:`path_sum_explorer` (notebook 01), callback :func:`path_sum_view`;
 * :func:`pass_stepper` (notebook 02), callback :func:`pass_step_figure`.
@@ -26,9 +34,12 @@ from ..core.descent import SURFACES
 from .dag import draw_influence_diagram
 from .network import draw_network
 from .plots import compare_learning_rates
+from .style import png
 from .tables import path_sum_table_html, pass_steps
 
 __all__ = [
+    "described",
+    "grid",
     "explorer_figure",
     "learning_rate_explorer",
     "path_sum_view",
@@ -48,10 +59,45 @@ def _range(value, name: str) -> tuple[float, float]:
     return low, high
 
 
-def _png(fig: Figure, dpi: int = 100) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
+def described(widget, text: str):
+    """``widget``, shown with ``text`` as its plain-text form: what a notebook opened without a kernel shows.
+
+    JupyterLab shows a widget output's ``text/plain`` when the notebook was saved
+    without widget state (as the course's are), so this sentence, not the widget's
+    repr, is what a student reading the notebook before running it sees.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise TypeError(f"argument 'text' expected a sentence saying what running the cell shows, "
+                        f"got {describe(text)}")
+    shown = widget._repr_mimebundle_
+
+    def _repr_mimebundle_(**kwargs):
+        bundle = dict(shown(**kwargs) or {})
+        bundle["text/plain"] = text
+        return bundle
+
+    widget._repr_mimebundle_ = _repr_mimebundle_
+    return widget
+
+
+def grid(low: float, high: float, *, marks=(), count: int = 41, log: bool = False) -> list[float]:
+    """A slider's values: ``count`` evenly (or, with ``log``, geometrically) spaced from ``low`` to ``high``,
+    plus every value of ``marks`` in that range, exactly.  Rounded to 6 significant digits, sorted."""
+    low, high = _range((low, high), "grid")
+    steps = np.geomspace(low, high, count) if log else np.linspace(low, high, count)
+    values = {float(f"{v:.6g}") for v in steps} | {float(m) for m in marks if low <= m <= high}
+    return sorted(values)
+
+
+def _label(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _slider(widgets, values, value, description):
+    """A slider over exactly ``values`` (nearest to ``value`` selected), labelled with 4 significant digits."""
+    start = min(values, key=lambda v: abs(v - value))
+    return widgets.SelectionSlider(options=[(_label(v), v) for v in values], value=start, description=description,
+                                   continuous_update=False)
 
 
 # -- notebook 00: the learning rate ----------------------------------------------------------------
@@ -64,13 +110,26 @@ def explorer_figure(surface="quadratic_1d", eta: float = 0.1, steps: int = 20) -
     return compare_learning_rates(surface, [eta], steps)
 
 
+def _special_rates(surface) -> set[float]:
+    """The learning rates the lecture singles out for a surface: 1/c and 2/c for each positive curvature c,
+    and 2/(c_min + c_max), the best single rate for a bowl with two curvatures."""
+    curvatures = [c for c in (SURFACES[surface]().curvatures or ()) if c > 0]
+    marks = {r / c for c in curvatures for r in (1.0, 2.0)}
+    if len(curvatures) > 1:
+        marks.add(2.0 / (min(curvatures) + max(curvatures)))
+    return marks
+
+
 def learning_rate_explorer(surfaces: Sequence[str] | None = None, eta: float = 0.1, steps: int = 20,
                            eta_range: tuple[float, float] = (1e-3, 3.0), max_steps: int = 150):
-    """An ipywidgets ``VBox``: a surface menu, a learning-rate slider (log scale), a step slider, the figure.
+    """An ipywidgets ``VBox``: a surface menu, a learning-rate slider, a step slider, the figure.
 
-    Every change of a control redraws :func:`explorer_figure` (the pure callback)
-    into an ``Image`` widget as PNG.  Children: ``(controls HBox, Image)``; the
-    controls are ``(Dropdown surface, FloatLogSlider eta, IntSlider steps)``.
+    The learning-rate slider runs geometrically over ``eta_range`` and holds, exactly,
+    every rate the text of notebook 00 asks about: 1/f'' and 2/f'' of each quadratic
+    surface and the best single rate of the elongated bowl.  Every change of a control
+    redraws :func:`explorer_figure` (the pure callback) into an ``Image`` widget.
+    Children: ``(controls HBox, Image)``; the controls are ``(Dropdown surface,
+    SelectionSlider eta, IntSlider steps)``.
     """
     import ipywidgets as widgets
 
@@ -82,20 +141,23 @@ def learning_rate_explorer(surfaces: Sequence[str] | None = None, eta: float = 0
     eta = check_positive(eta, "eta", "a learning rate (the step size)")
     max_steps = check_positive_int(max_steps, "max_steps")
     steps = check_positive_int(steps, "steps")
+    rates = grid(lo, hi, log=True, count=61, marks={eta} | set().union(*(_special_rates(n) for n in names)))
     surface = widgets.Dropdown(options=names, value=names[0], description="surface")
-    eta_slider = widgets.FloatLogSlider(value=min(max(eta, lo), hi), base=10, min=np.log10(lo), max=np.log10(hi),
-                                        step=0.01, description="eta", readout_format=".3g", continuous_update=False)
+    eta_slider = _slider(widgets, rates, eta, "eta")
     steps_slider = widgets.IntSlider(value=min(steps, max_steps), min=1, max=max_steps, description="steps",
                                      continuous_update=False)
     image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
 
     def redraw(_=None):
-        image.value = _png(explorer_figure(surface.value, eta_slider.value, steps_slider.value), dpi=80)
+        image.value = png(explorer_figure(surface.value, eta_slider.value, steps_slider.value))
 
     for control in (surface, eta_slider, steps_slider):
         control.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([widgets.HBox([surface, eta_slider, steps_slider]), image])
+    box = widgets.VBox([widgets.HBox([surface, eta_slider, steps_slider]), image])
+    return described(box, "Learning-rate explorer (interactive): run this cell to pick a surface, a learning rate "
+                          f"eta from {lo:g} to {hi:g} and 1 to {max_steps} steps; the path on the surface and its "
+                          "loss curve redraw below the controls.")
 
 
 # -- notebook 01: path sums -----------------------------------------------------------------------
@@ -110,15 +172,19 @@ def path_sum_view(diagram, source, target, at: Mapping) -> tuple[Figure, str]:
     return draw_influence_diagram(diagram, at=at, title=f"at {point}"), table
 
 
-def path_sum_explorer(examples: Mapping, *, value_range: tuple[float, float] = (-2.0, 2.0), step: float = 0.05):
+def path_sum_explorer(examples: Mapping, *, value_range: tuple[float, float] = (-2.0, 2.0), step: float = 0.05,
+                      marks: Mapping | None = None):
     """A widget: pick an example and a source variable, move the input sliders, watch the path sums.
 
     ``examples``: ``{name: (diagram, target, at)}`` with ``at`` the starting input
-    values.  Returns an ipywidgets ``HBox`` (controls, results); the controls are a
-    ``VBox`` of (example dropdown, source dropdown, ``VBox`` of one ``FloatSlider``
-    per input); the results a ``VBox`` of (``Image`` of the diagram, ``HTMLMath``
-    table).  Every change calls :func:`path_sum_view`; a point where the function
-    is undefined shows the reason instead of the table.
+    values.  Each input's slider runs over ``value_range`` in steps of ``step``,
+    plus the points of ``marks`` (``{name: {input: [values]}}``, the points the text
+    asks about, such as where a path sum vanishes) exactly.  Returns an ipywidgets
+    ``HBox`` (controls, results); the controls are a ``VBox`` of (example dropdown,
+    source dropdown, ``VBox`` of one ``SelectionSlider`` per input); the results a
+    ``VBox`` of (``Image`` of the diagram, ``HTMLMath`` table).  Every change calls
+    :func:`path_sum_view`; a point where the function is undefined shows the reason
+    instead of the table.
     """
     from ..symbolic.paths import check_diagram, check_pair
 
@@ -137,7 +203,22 @@ def path_sum_explorer(examples: Mapping, *, value_range: tuple[float, float] = (
                              f"got {target} = {diagram.definitions.get(target)}")
         diagram.evaluate(target, at)  # every input has a starting value
     low, high = _range(value_range, "value_range")
-    step = check_real(step, "step")
+    step = check_positive(step, "step", "a slider step")
+    marks = {} if marks is None else marks
+    if not isinstance(marks, Mapping) or not set(marks) <= set(examples):
+        raise ValueError(f"argument 'marks' expected a dict example name -> {{input: [values]}} for names of "
+                         f"'examples' {sorted(examples)}, got {describe(marks)}")
+    for name, points in marks.items():
+        inputs = examples[name][0].inputs
+        if not isinstance(points, Mapping) or not set(points) <= set(inputs):
+            raise ValueError(f"argument 'marks[{name!r}]' expected a dict input -> [values] for inputs "
+                             f"{[str(v) for v in inputs]}, got {describe(points)}")
+        for values in points.values():
+            if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+                raise TypeError(f"argument 'marks[{name!r}]' expected a list of values per input, "
+                                f"got {describe(values)}")
+            for v in values:
+                check_real(v, f"marks[{name!r}]")
 
     import ipywidgets as widgets
 
@@ -158,7 +239,7 @@ def path_sum_explorer(examples: Mapping, *, value_range: tuple[float, float] = (
         except ValueError as error:  # e.g. a log of a negative number at this point
             table.value = f"<i>{html.escape(str(error))}</i>"
             return
-        image.value = _png(fig)
+        image.value = png(fig)
         table.value = text
 
     def choose(_=None):
@@ -169,8 +250,9 @@ def path_sum_explorer(examples: Mapping, *, value_range: tuple[float, float] = (
         source_pick.value = sources[0]
         new = []
         for x in diagram.inputs:
-            slider = widgets.FloatSlider(value=float(at[x]), min=low, max=high, step=step, description=str(x),
-                                         continuous_update=False, readout_format=".2f")
+            points = grid(low, high, count=int(round((high - low) / step)) + 1,
+                          marks=[float(v) for v in marks.get(pick.value, {}).get(x, ())] + [float(at[x])])
+            slider = _slider(widgets, points, float(at[x]), str(x))
             slider.symbol = x
             slider.observe(refresh, names="value")
             new.append(slider)
@@ -181,51 +263,60 @@ def path_sum_explorer(examples: Mapping, *, value_range: tuple[float, float] = (
     pick.observe(choose, names="value")
     source_pick.observe(refresh, names="value")
     choose()
-    return widgets.HBox([widgets.VBox([pick, source_pick, sliders]), widgets.VBox([image, table])])
+    box = widgets.HBox([widgets.VBox([pick, source_pick, sliders]), widgets.VBox([image, table])])
+    return described(box, "Path-sum explorer (interactive): run this cell to pick a function and a variable, then "
+                          "move the input sliders; the influence diagram, each path's product and their sum redraw.")
 
 
 # -- notebook 02: the passes, step by step -----------------------------------------------------------
 def pass_step_figure(net, x, d, step: int, *, biases: bool = True):
-    """The network after ``step`` steps of :func:`pass_steps` (0-based): the widget's pure callback.
+    """The network at step ``step`` (1 .. number of steps) of :func:`pass_steps`: the stepper's pure callback.
 
     What the step computes is drawn hot, what it reads warm; values not yet
-    computed are hidden.  The step's formulas are the title.  Returns the Figure.
+    computed are hidden.  The title says "step k of n" and gives the step's
+    formulas.  Returns the Figure.
     """
     steps = pass_steps(net, x, d)
-    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or not 0 <= step < len(steps):
-        raise ValueError(f"argument 'step' expected an integer in 0..{len(steps) - 1}, got {step!r}")
-    now = steps[step]
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or not 1 <= step <= len(steps):
+        raise ValueError(f"argument 'step' expected an integer in 1..{len(steps)}, got {step!r}")
+    now = steps[step - 1]
     given = {("y", 0, i) for i in range(net.widths[0])} if now.phase == "forward" else {("Div",)}
-    done = given | {key for s in steps[: step + 1] if s.phase == now.phase for key in s.computes}
-    head = f"{now.phase} pass, step {step + 1} of {len(steps)}"
+    done = given | {key for s in steps[:step] if s.phase == now.phase for key in s.computes}
+    head = f"{now.phase} pass, step {step} of {len(steps)}"
     title = head + "\n" + "\n".join(f"${line}$" for line in now.lines)
     fig = draw_network(net, now.phase, d=d, biases=biases, shown=done, highlight=now.computes, reads=now.reads,
                        edge_labels="weights" if now.phase == "forward" else "gradients")
     # room on top for the formulas
     w, h = fig.get_size_inches()
-    extra = 0.32 * (1 + len(now.lines))
+    extra = 0.36 * (1 + len(now.lines))
     fig.set_size_inches(w, h + extra)
     fig.axes[0].set_position((0, 0, 1, h / (h + extra)))
     fig.text(0.5, 1 - 0.08 / (h + extra), title, ha="center", va="top", fontsize=10.5, linespacing=1.6)
     return fig
 
 
-def pass_stepper(net, x, d, *, biases: bool = True):
-    """A slider that steps through the forward and backward pass of ``net`` on (x, d); returns the widget.
+def pass_stepper(net, x, d, *, biases: bool = True, start: int = 1):
+    """A slider through every step of the forward and backward pass of ``net`` on (x, d); returns the widget.
 
-    Children: ``(IntSlider, Image)``; each slider value draws :func:`pass_step_figure` into the
-    ``Image`` as PNG.
+    The slider runs from 1 to the number of steps, and each value draws
+    :func:`pass_step_figure` of that step into an ``Image``: the numbers on the
+    slider and in the picture's title are the same.  Children: ``(IntSlider, Image)``.
     """
     import ipywidgets as widgets
 
     count = len(pass_steps(net, x, d))
-    slider = widgets.IntSlider(value=0, min=0, max=count - 1, description="step", continuous_update=False,
+    start = check_positive_int(start, "start")
+    if start > count:
+        raise ValueError(f"argument 'start' expected a step in 1..{count}, got {start}")
+    slider = widgets.IntSlider(value=start, min=1, max=count, description="step", continuous_update=False,
                                layout=widgets.Layout(width="60%"))
     image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
 
     def show(change=None):
-        image.value = _png(pass_step_figure(net, x, d, slider.value, biases=biases))
+        image.value = png(pass_step_figure(net, x, d, slider.value, biases=biases))
 
     slider.observe(show, names="value")
     show()
-    return widgets.VBox([slider, image])
+    return described(widgets.VBox([slider, image]),
+                     f"Pass stepper (interactive): run this cell and move the slider through the {count} steps of "
+                     f"the forward and the backward pass; each step's formula and the values it uses are highlighted.")

@@ -1,0 +1,91 @@
+"""The lecture's polls and the notebooks' questions (views/polls.py): kept out of the notebooks, in our own words."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import backprop as bp
+from backprop.views import polls
+from backprop.views.polls import POLLS, QUESTIONS, Poll, poll, question
+from backprop.views.quiz import Quiz
+from lecture_runs import copied
+from strategies import assert_explained
+
+ALL = {**{f"poll {n}": p for n, p in POLLS.items()}, **{f"question {k}": q for k, q in QUESTIONS.items()}}
+
+
+def test_reexported():
+    for name in ("poll", "question"):
+        assert getattr(bp, name) is getattr(polls, name)
+
+
+def test_the_lectures_polls_by_number():
+    assert set(POLLS) == {1, 2}  # polls 3 and 4 arrive with notebooks 03-06
+    assert poll(1) is POLLS[1] and len(poll(1)) == 2 and poll(2) is POLLS[2] and len(poll(2)) == 1
+    assert question("learning rate") is QUESTIONS["learning rate"]
+    assert all(isinstance(q, Quiz) for p in ALL.values() for q in p.quizzes)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_option_has_an_explanation_and_the_answers_check(name):
+    for quiz in ALL[name].quizzes:
+        assert len(quiz.explanations) == len(quiz.options) and all(e.strip() for e in quiz.explanations)
+        right = quiz.answer
+        assert quiz.check(right).correct
+        wrong = [i for i in range(len(quiz.options)) if i != right] if not quiz.multiple else [[0, 1, 2, 3]]
+        assert not quiz.check(wrong[0]).correct
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_shown_before_running_without_the_answer(name):
+    shown = ALL[name]
+    bundle = shown._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    text = bundle["text/plain"]
+    assert text == shown.text() and text.startswith(shown.title)
+    for quiz in shown.quizzes:
+        assert quiz.question in text and all(o in text for o in quiz.options)
+        assert not any(why in text for why in quiz.explanations)  # the verdicts stay hidden until Check
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_the_widget_has_a_heading_and_one_quiz_each(name):
+    box = ALL[name].widget()
+    heading, *quizzes = box.children
+    assert ALL[name].title in heading.value and len(quizzes) == len(ALL[name].quizzes)
+
+
+def test_the_wording_is_our_own():
+    assert copied(inspect.getsource(polls)) == []
+
+
+def test_the_learning_rate_question_agrees_with_gradient_descent():
+    """The option marked right is the one rate whose iterates alternate sides and still converge."""
+    quiz = question("learning rate")[0]
+    surface = bp.get_surface("quadratic_1d")  # 2(w - 1)^2: f'' = 4
+    assert list(surface.curvatures) == [4.0]
+    alternating_and_converging = []
+    for i, option in enumerate(quiz.options):
+        eta = float(option.split("=")[1])
+        path = bp.gradient_descent(surface, surface.start, eta, 30)
+        errors = path.points[:, 0] - 1.0
+        flips = np.all(np.sign(errors[1:-1]) == -np.sign(errors[:-2]))
+        if flips and not path.diverged and abs(errors[-1]) < abs(errors[0]):
+            alternating_and_converging.append(i)
+    assert alternating_and_converging == [quiz.answer]
+
+
+@pytest.mark.parametrize("call, exc, fragments", [
+    (lambda: poll(5), ValueError, ["'number'", "[1, 2]", "5"]),
+    (lambda: poll("1"), ValueError, ["'number'", "str"]),
+    (lambda: poll(True), ValueError, ["'number'"]),
+    (lambda: question("momentum"), ValueError, ["'name'", "'learning rate'"]),
+], ids=["unknown poll", "a string", "a bool", "unknown question"])
+def test_bad_input_is_explained(call, exc, fragments):
+    assert_explained(call, exc, fragments)
+
+
+def test_a_poll_is_a_sequence_of_quizzes():
+    p = Poll("t", (Quiz("q", ["a", "b"], answer=0),))
+    assert len(p) == 1 and p[0].question == "q" and "t\n\nQuiz: q" in p.text()
