@@ -1,10 +1,12 @@
-"""The widgets as a student meets them: JupyterLab in a real (headless) Chromium.
+"""The notebooks as a student meets them: JupyterLab in a real (headless) Chromium.
 
 The other tests call each widget's callback headless; these open the lecture
-notebooks in JupyterLab, run every cell, and then use the widgets with the mouse:
-every widget cell must show a widget (no "Error displaying widget"), a slider or
-dropdown must redraw its figure, and a quiz must show, for each option picked, the
-feedback ``Quiz.check`` gives for it.
+notebooks in JupyterLab.  First *unrun*, as a student who opens the course to read
+it: every output must make sense (no widget repr such as ``VBox(children=...``, no
+"Error displaying widget"; a widget cell says in words what running it gives).
+Then every cell is run and the widgets are used with the mouse: every widget cell
+must show a widget, a slider or dropdown must redraw its figure, and every quiz of
+every poll must show, for each option picked, the feedback ``Quiz.check`` gives.
 
 JupyterLab runs on 127.0.0.1 on copies of the notebooks in a temporary folder,
 with its own settings, workspace, data and runtime folders: nothing of the
@@ -166,7 +168,7 @@ def open_notebook(lab, browser, tmp_path):
     base, token = lab
     pages = []
 
-    def open_(name):
+    def open_(name, run=True):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
@@ -178,11 +180,12 @@ def open_notebook(lab, browser, tmp_path):
         page.wait_for_function("""() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
             const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
             return k && k.status === 'idle' && w.content && w.content.widgets.length > 0; }""")
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
-            const code = w.content.widgets.filter(c => c.model.type === 'code');
-            return code.every(c => c.model.executionCount !== null)
-                && w.sessionContext.session.kernel.status === 'idle'; }""")
+        if run:
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
+                const code = w.content.widgets.filter(c => c.model.type === 'code');
+                return code.every(c => c.model.executionCount !== null)
+                    && w.sessionContext.session.kernel.status === 'idle'; }""")
         notebook = Notebook(page, name)
         # make install turns nbgrader's menus and buttons off in the course's JupyterLab
         menus = page.locator("#jp-menu-panel .lm-MenuBar-itemLabel").all_inner_texts()
@@ -211,12 +214,10 @@ def check_widget_cells_render(notebook):
         assert "Error displaying widget" not in text and "Loading widget" not in text, f"cell {index}: {text[:200]}"
 
 
-def quiz_of(source):
-    namespace = {"bp": bp}
-    exec(source, namespace)
-    quizzes = [v for v in namespace.values() if isinstance(v, bp.Quiz)]
-    assert len(quizzes) == 1, source[:80]
-    return quizzes[0]
+def quizzes_of(source):
+    """The quizzes a widget cell shows: a poll's (``bp.poll(1)``) or a question's, evaluated here too."""
+    shown = eval(source.strip().splitlines()[-1], {"bp": bp})
+    return list(shown.quizzes) if isinstance(shown, bp.Poll) else [shown] if isinstance(shown, bp.Quiz) else []
 
 
 def feedback_text(quiz, choice):
@@ -224,24 +225,55 @@ def feedback_text(quiz, choice):
     return html.unescape(re.sub(r"<[^>]*>", "", bp.Quiz.feedback_html(quiz.check(choice))))
 
 
-def check_quiz(notebook, index):
-    """Pick every option in turn (radio buttons) or each box alone (checkboxes), press Check, read the feedback."""
-    quiz = quiz_of(widget_cells(notebook.name)[index])
+def check_quizzes(notebook, index):
+    """In each quiz of the cell: pick every option in turn (radio buttons) or each box alone (checkboxes),
+    press Check, read the feedback."""
+    quizzes = quizzes_of(widget_cells(notebook.name)[index])
+    assert quizzes, f"cell {index} shows no quiz"
     cell = notebook.widget_cell(index)
-    button = cell.get_by_role("button", name="Check")
-    feedback = cell.locator(".widget-htmlmath").last
-    button.click()  # nothing picked yet: a radio quiz asks for a pick, a checkbox quiz judges the empty set
-    expect_feedback(feedback, feedback_text(quiz, []) if quiz.multiple else "Pick an option first.")
-    inputs = cell.locator("input[type=checkbox]" if quiz.multiple else "input[type=radio]")
-    assert inputs.count() == len(quiz.options)
-    for i in range(len(quiz.options)):
-        if quiz.multiple and i > 0:
-            inputs.nth(i - 1).click()  # untick the previous box: one box at a time
-        inputs.nth(i).click()
-        playwright_api.expect(feedback).to_have_text("")  # a new choice clears the old feedback
-        button.click()
-        expect_feedback(feedback, feedback_text(quiz, [i] if quiz.multiple else i))
-    return quiz
+    boxes = cell.locator(".bp-quiz")
+    assert boxes.count() == len(quizzes)
+    for n, quiz in enumerate(quizzes):
+        box = boxes.nth(n)
+        box.scroll_into_view_if_needed()
+        button = box.get_by_role("button", name="Check")
+        feedback = box.locator(".widget-htmlmath").last
+        button.click()  # nothing picked yet: a radio quiz asks for a pick, a checkbox quiz judges the empty set
+        expect_feedback(feedback, feedback_text(quiz, []) if quiz.multiple else "Pick an option first.")
+        inputs = box.locator("input[type=checkbox]" if quiz.multiple else "input[type=radio]")
+        assert inputs.count() == len(quiz.options)
+        for i in range(len(quiz.options)):
+            if quiz.multiple and i > 0:
+                inputs.nth(i - 1).click()  # untick the previous box: one box at a time
+            inputs.nth(i).click()
+            playwright_api.expect(feedback).to_have_text("")  # a new choice clears the old feedback
+            button.click()
+            expect_feedback(feedback, feedback_text(quiz, [i] if quiz.multiple else i))
+    return quizzes
+
+
+REPR = re.compile(r"\b[A-Z]\w*\((children|value|description|options|layout)=")
+
+
+def check_reads_well_unrun(notebook):
+    """Opened before running: no repr, no widget error; each widget cell says what running it gives."""
+    outputs = notebook.panel.locator(".jp-OutputArea")
+    text = "\n".join(outputs.all_inner_texts())
+    assert not REPR.search(text), f"{notebook.name}: a repr is shown: {REPR.search(text).group()}"
+    for bad in ("Error displaying widget", "Loading widget", "model not found", "Traceback"):
+        assert bad not in text, f"{notebook.name}: {bad!r} is shown"
+    for index in widget_cells(notebook.name):
+        shown = notebook.widget_cell(index).locator(".jp-OutputArea").inner_text()
+        assert "run this cell" in shown.lower(), f"{notebook.name} cell {index} shows: {shown[:200]}"
+    images = notebook.panel.locator(".jp-OutputArea img")
+    for i in range(images.count()):  # stored figures show at their natural size: <= 1,000 px wide
+        width = images.nth(i).evaluate("img => img.naturalWidth")
+        assert 0 < width <= 1000, f"{notebook.name}: figure {i} is {width} px wide"
+
+
+@pytest.mark.parametrize("name", [p.name for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))])
+def test_each_notebook_reads_well_before_it_is_run(open_notebook, name):
+    check_reads_well_unrun(open_notebook(name, run=False))
 
 
 def expect_feedback(feedback, expected):
@@ -266,7 +298,7 @@ def test_notebook_00_explorer_and_quiz(open_notebook):
     nb.drag_slider(cell, 0, fraction=0.9)  # a larger learning rate
     nb.wait_for_new_image(cell, before)
     assert readout.inner_text() != eta
-    check_quiz(nb, quiz)
+    check_quizzes(nb, quiz)
 
 
 def test_notebook_01_path_sum_explorer_and_polls(open_notebook):
@@ -282,8 +314,8 @@ def test_notebook_01_path_sum_explorer_and_polls(open_notebook):
     text = table.inner_text()
     nb.drag_slider(cell, 0, fraction=0.9)  # move an input
     nb.wait_for_change(table.inner_text, text, "the path sums (an input moved)")
-    kinds = {check_quiz(nb, index).multiple for index in polls}
-    assert kinds == {True, False}  # one radio-button poll, one checkbox poll
+    kinds = {quiz.multiple for index in polls for quiz in check_quizzes(nb, index)}
+    assert kinds == {True, False}  # Poll 1: one radio-button question, one checkbox question
 
 
 def test_notebook_02_pass_stepper_and_poll(open_notebook):
@@ -292,9 +324,9 @@ def test_notebook_02_pass_stepper_and_poll(open_notebook):
     stepper, poll = sorted(widget_cells(nb.name))
     cell = nb.widget_cell(stepper)
     readout = cell.locator(".widget-readout").first
-    assert readout.inner_text().strip() == "0"
+    assert readout.inner_text().strip() == "1"  # step 1 of N, as its picture says
     before = nb.image_source(cell)
     nb.drag_slider(cell, 0, fraction=0.5)
     nb.wait_for_new_image(cell, before)
-    assert int(readout.inner_text()) > 0
-    check_quiz(nb, poll)
+    assert int(readout.inner_text()) > 1
+    check_quizzes(nb, poll)

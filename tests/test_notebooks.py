@@ -72,3 +72,89 @@ def test_only_widget_cells_are_exempt_from_nbval(path):
         if exempt:
             assert "nbval-skip" not in tags and "NBVAL_SKIP" not in cell.source, "every cell runs"
             assert any(WIDGET in o.get("data", {}) for o in cell.outputs), f"exempt cell shows no widget: {cell.source[:80]}"
+
+
+# -- as a student meets them: answers out of sight, readable unrun, light, in our own words -------------
+STUDENT = LECTURES + sorted((ROOT / "exercises").glob("*.ipynb"))
+EVERY = ALL + sorted((ROOT / "exercises").glob("*.ipynb"))
+REPR = re.compile(r"^\s*[A-Z]\w*\((children|value|description|options|layout)=")
+MAX_BYTES = 400_000
+MAX_PNG_WIDTH = 1000
+
+
+def _code(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+@pytest.mark.parametrize("path", STUDENT, ids=_ids)
+def test_no_answer_is_in_the_notebook_source(path):
+    """Quizzes and polls are called by name or number (views/polls.py); their answers are not in the cell."""
+    for cell in _code(nbformat.read(path, 4)):
+        for giveaway in ("answer=", "explanations=", "Quiz(", "getsource", "inspect."):
+            assert giveaway not in cell.source, f"{giveaway!r} in a code cell: {cell.source[:120]}"
+
+
+@pytest.mark.parametrize("path", EVERY, ids=_ids)
+def test_every_widget_output_reads_well_unrun(path):
+    """Opened before it is run, a widget output shows its text/plain: a sentence, never a repr."""
+    for cell in _code(nbformat.read(path, 4)):
+        for out in cell.outputs:
+            data = out.get("data", {})
+            text = data.get("text/plain", "")
+            assert not REPR.match(text), f"a widget repr is stored: {text[:100]}"
+            if WIDGET in data:
+                assert "run this cell" in text.lower(), f"the widget's fallback text says what to do: {text[:100]}"
+
+
+@pytest.mark.parametrize("path", EVERY, ids=_ids)
+def test_stored_figures_fit_the_page_and_the_notebook_stays_small(path):
+    import base64
+    import io
+
+    from PIL import Image
+
+    assert path.stat().st_size <= MAX_BYTES, f"{path.name} is {path.stat().st_size:,} bytes"
+    for cell in _code(nbformat.read(path, 4)):
+        for out in cell.outputs:
+            if "image/png" in out.get("data", {}):
+                image = Image.open(io.BytesIO(base64.b64decode(out["data"]["image/png"])))
+                assert image.width <= MAX_PNG_WIDTH, f"a {image.width} px figure in: {cell.source[:80]}"
+                assert image.mode == "P", f"not the course's palette PNG (a plt figure?) in: {cell.source[:80]}"
+
+
+@pytest.mark.parametrize("path", EVERY + [ROOT / "README.md"], ids=_ids)
+def test_no_run_of_twelve_words_comes_from_the_lecture(path):
+    from lecture_runs import copied
+
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".ipynb":
+        text = "\n".join(c.source for c in nbformat.read(path, 4).cells)
+    assert copied(text) == []
+
+
+def test_the_hashed_lecture_runs_are_current():
+    from lecture_runs import HASHES, from_lecture, lecture_folder
+
+    folder = lecture_folder()
+    if folder is None:
+        pytest.skip("the lecture's documents are not on this machine; the committed hashes are used")
+    assert set(HASHES.read_text().split()) == from_lecture(folder), "run: python tests/lecture_runs.py"
+
+
+# the vector form W(k)[j, i] and 0-based list indexing stay out of what notebooks 00-04 print
+NOT_LECTURE_NAMES = re.compile(r"\bW\(\d+\)\[\d+, ?\d+\]|\bw\[\d+\]\[\d+\]\[\d+\]|\bweights\[\d+\]\[\d+\]\[\d+\]")
+
+
+@pytest.mark.parametrize("path", [p for p in EVERY if p.name[:2] <= "04"], ids=_ids)
+def test_printed_weights_carry_the_lectures_names(path):
+    for cell in _code(nbformat.read(path, 4)):
+        for out in cell.outputs:
+            shown = out.get("text", "") + "".join(out.get("data", {}).get(k, "") for k in ("text/plain", "text/html"))
+            assert not NOT_LECTURE_NAMES.search(shown), f"{NOT_LECTURE_NAMES.search(shown).group()} in: {cell.source[:80]}"
+
+
+@pytest.mark.parametrize("number, call", [("00", 'bp.question("learning rate")'), ("01", "bp.poll(1)"),
+                                          ("02", "bp.poll(2)")])
+def test_each_notebook_asks_its_poll_by_name(number, call):
+    (path,) = [p for p in LECTURES if p.name.startswith(number)]
+    assert any(c.source.strip().endswith(call) for c in _code(nbformat.read(path, 4)))
