@@ -71,6 +71,7 @@ def _fake_results(**changes):
                "mnist_epoch_in_order_over_floor": 0.9, "mnist_gather_seconds": 0.1,
                "mnist_gather_over_floor": 0.1, "numpy_fused_epoch_seconds": 0.96,
                "numpy_fused_epoch_over_floor": 0.96, "mnist_epoch_over_fused": 1.0 / 0.96,
+               "dashboard_update_ms": 40.0, "dashboard_update_max_ms": 60.0, "dashboard_points": 24,
                "peers": {"sklearn": "not installed", "torch": "not installed"}}
     results.update(changes)
     results["targets_met"] = {key: bench._meets(results[key], *bound) for key, bound in bench.TARGETS.items()}
@@ -177,3 +178,46 @@ def test_importing_backprop_does_not_import_the_bench():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_the_batch_sweep_times_loops_and_matrices_per_batch_size():
+    from backprop.bench import bench_batch_sweep
+
+    sweep = bench_batch_sweep(batches=(1, 4), repeats=1, loop_instances=2)
+    assert "64-64-10" in sweep["network"] and [r["batch_size"] for r in sweep["rows"]] == [1, 4]
+    assert all(r["loop_seconds_per_instance"] > r["matrix_seconds_per_instance"] > 0 for r in sweep["rows"])
+
+
+def test_the_batch_sweep_command_writes_its_rows_and_where_they_came_from(tmp_path, monkeypatch, capsys):
+    import json
+
+    from backprop import bench
+
+    rows = [{"batch_size": 1, "loop_seconds_per_instance": 2e-3, "matrix_seconds_per_instance": 1e-4, "speedup": 20.0}]
+    monkeypatch.setattr(bench, "bench_batch_sweep", lambda repeats: {"network": "n", "rows": rows})
+    out = tmp_path / "vector_speedup.json"
+    assert bench.main(["--batch-sweep", str(out)]) == 0
+    stored = json.loads(out.read_text())
+    assert stored["rows"] == rows and stored["source"].startswith("python -m backprop.bench --batch-sweep vector_speedup.json")
+    assert "numpy" in stored["source"] and "CPU cores" in stored["source"]
+    assert "B =    1" in capsys.readouterr().out
+
+
+def test_the_dashboard_is_timed_through_its_widget_and_reported():
+    results = bench.bench_dashboard(depth=5, points=2)
+    assert results["dashboard_points"] == 2 and results["dashboard_update_ms"] > 0
+    line = next(l for l in bench.report(_fake_results(dashboard_update_ms=150.0)).splitlines() if "dashboard" in l)
+    assert "150.0 ms median" in line and "target <= 100: MISSED" in line
+
+
+def test_the_notebooks_are_timed_top_to_bottom_and_the_slowest_named(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    for name, source in (("00_quick.ipynb", "x = 1"), ("01_slower.ipynb", "import time\ntime.sleep(0.3)")):
+        nbformat.write(new_notebook(cells=[new_code_cell(source)]), tmp_path / name)
+    nbformat.write(new_notebook(cells=[new_code_cell("raise SystemExit")]), tmp_path / "99_not_a_course_notebook.ipynb")
+    results = bench.bench_notebooks(str(tmp_path))
+    assert set(results["notebook_seconds"]) == {"00_quick.ipynb", "01_slower.ipynb"}
+    assert results["notebooks_slowest"] == "01_slower.ipynb" and results["notebooks_run_seconds"] >= 0.3
+    assert bench.bench_notebooks(str(tmp_path / "none")) is None

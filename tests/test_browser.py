@@ -330,3 +330,124 @@ def test_notebook_02_pass_stepper_and_poll(open_notebook):
     nb.wait_for_new_image(cell, before)
     assert int(readout.inner_text()) > 1
     check_quizzes(nb, poll)
+
+
+def test_notebook_05_shape_and_speedup_explorers_and_poll_4(open_notebook):
+    nb = open_notebook("05_vector_formulation.ipynb")
+    check_widget_cells_render(nb)
+    poll, shapes, explorer = sorted(widget_cells(nb.name))
+    cell = nb.widget_cell(shapes)
+    before = nb.image_source(cell)
+    assert before, "the shape explorer shows no figure"
+    cell.locator("select").first.select_option(index=4)  # the gradient of W(1): width_0, width_1 and B show
+    nb.wait_for_new_image(cell, before)
+    before = nb.image_source(cell)
+    nb.drag_slider(cell, 3, fraction=0.95)  # a larger batch
+    nb.wait_for_new_image(cell, before)
+    cell = nb.widget_cell(explorer)
+    readout = cell.locator(".widget-readout").first
+    assert readout.inner_text().strip() == "1"  # it opens at B = 1, as the text before it asks
+    before = nb.image_source(cell)
+    assert before, "the explorer shows no plot"
+    nb.drag_slider(cell, 0, fraction=0.8)  # a larger batch
+    nb.wait_for_new_image(cell, before)
+    assert int(readout.inner_text()) > 1
+    quizzes = check_quizzes(nb, poll)
+    assert len(quizzes) == 1 and not quizzes[0].multiple  # Poll 4: one question, one answer
+
+
+def test_notebook_04_slope_slider_verdict_and_poll_3(open_notebook):
+    nb = open_notebook("04_subgradients.ipynb")
+    check_widget_cells_render(nb)
+    explorer, *quizzes = sorted(widget_cells(nb.name))
+    cell = nb.widget_cell(explorer)
+    readout, verdict = cell.locator(".widget-readout").first, cell.locator(".bp-verdict").first
+    slopes = [f"{v:.4g}" for v in bp.subgradient_slopes()]
+    assert readout.inner_text().strip() == "0.5" and "is a subgradient" in verdict.inner_text()
+
+    def drag_to(label):
+        """Drag the handle with the mouse until the readout shows ``label`` (a few corrections at most)."""
+        target = slopes.index(label)
+        fraction = target / (len(slopes) - 1)
+        for _ in range(6):
+            before = nb.image_source(cell)
+            nb.drag_slider(cell, 0, fraction=fraction)
+            shown = readout.inner_text().strip()
+            if shown == label:
+                nb.wait_for_new_image(cell, before)  # the figure follows the handle
+                return
+            fraction -= (slopes.index(shown) - target) / (len(slopes) - 1)
+        raise AssertionError(f"the slider did not reach {label}: it shows {readout.inner_text()}")
+
+    def says(valid):
+        words = "is a subgradient" if valid else "is not a subgradient"
+        playwright_api.expect(verdict).to_contain_text(words)
+
+    for label, valid in (("-0.01", False), ("0", True), ("1", True), ("1.01", False)):
+        drag_to(label)
+        says(valid)  # the verdict changes exactly at 0 and at 1
+    poll_3, question = quizzes
+    assert any(q.multiple for q in check_quizzes(nb, poll_3))  # Poll 3: tick every true derivative
+    check_quizzes(nb, question)
+
+
+def test_notebook_03_softmax_explorer_and_quiz(open_notebook):
+    nb = open_notebook("03_vector_activations.ipynb")
+    check_widget_cells_render(nb)
+    explorer, quiz = sorted(widget_cells(nb.name))
+    cell = nb.widget_cell(explorer)
+    readout = cell.locator(".widget-html").last
+
+    def shown():
+        return readout.inner_text().strip()
+
+    text, before = shown(), nb.image_source(cell)
+    assert before and "y = (0.167, 0.333, 0.500)" in text, text  # it opens at the hand example, T = 1
+    nb.drag_slider(cell, 2, fraction=0.95)  # raise the logit z_3
+    nb.wait_for_new_image(cell, before)
+    nb.wait_for_change(shown, text, "the readout (z_3 moved)")
+    assert "y = (0.167, 0.333, 0.500)" not in shown()
+    text, before = shown(), nb.image_source(cell)
+    nb.drag_slider(cell, 3, fraction=0.9)  # a high temperature
+    nb.wait_for_new_image(cell, before)
+    nb.wait_for_change(shown, text, "the readout (T moved)")
+    assert "T = 1:" not in shown(), shown()
+    quizzes = check_quizzes(nb, quiz)
+    assert [q.multiple for q in quizzes] == [True, False]  # which entries are negative; why the sum over outputs
+
+
+def test_notebook_06_dashboard_depth_then_relu_he_and_the_question(open_notebook):
+    nb = open_notebook("06_training_loop.ipynb")
+    check_widget_cells_render(nb)
+    dashboard, question = sorted(widget_cells(nb.name))
+    cell = nb.widget_cell(dashboard)
+    readout = cell.locator(".widget-readout").first  # the depth slider's
+    assert cell.locator("svg text").count() > 10, "the dashboard shows no figure"
+
+    def number(css):
+        return float(cell.locator(css).first.inner_text())
+
+    def drag_depth_to(depth):
+        """Drag the depth handle with the mouse until its readout shows ``depth``, then wait for the redraw."""
+        fraction = (depth - 1) / 59
+        for _ in range(8):
+            nb.drag_slider(cell, 0, fraction=fraction)
+            shown = int(readout.inner_text())
+            if shown == depth:
+                break
+            fraction -= (shown - depth) / 59
+        assert int(readout.inner_text()) == depth
+        playwright_api.expect(cell.locator(".bp-settings")).to_contain_text(f"depth {depth},")
+
+    drag_depth_to(5)
+    shallow = number(".bp-first")
+    drag_depth_to(40)
+    deep = number(".bp-first")
+    assert deep < shallow * 1e-10, (shallow, deep)  # orders of magnitude smaller at depth 40
+    playwright_api.expect(cell.locator(".bp-diagnosis")).to_have_text("vanishing")
+    cell.locator("select").nth(0).select_option("relu")   # activation
+    cell.locator("select").nth(1).select_option("he")     # initialisation
+    playwright_api.expect(cell.locator(".bp-settings")).to_contain_text("relu, he,")
+    first, last = number(".bp-first"), number(".bp-last")
+    assert 0.1 <= first / last <= 10, (first, last)  # back within a factor of 10 of the last layer's
+    check_quizzes(nb, question)

@@ -154,7 +154,9 @@ def test_printed_weights_carry_the_lectures_names(path):
 
 
 @pytest.mark.parametrize("number, call", [("00", 'bp.question("learning rate")'), ("01", "bp.poll(1)"),
-                                          ("02", "bp.poll(2)")])
+                                          ("02", "bp.poll(2)"), ("03", 'bp.question("softmax jacobian")'),
+                                          ("04", "bp.poll(3)"), ("05", "bp.poll(4)"),
+                                          ("06", 'bp.question("vanishing gradients")')])
 def test_each_notebook_asks_its_poll_by_name(number, call):
     (path,) = [p for p in LECTURES if p.name.startswith(number)]
     assert any(c.source.strip().endswith(call) for c in _code(nbformat.read(path, 4)))

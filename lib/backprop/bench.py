@@ -37,6 +37,24 @@ One run measures (times with ``time.perf_counter``, the median of a few repeats)
 ``--full`` adds repeats, the digits accuracy over 10 seeds, and a larger scalar
 sample; ``--json FILE`` writes every figure (seconds and ratios as numbers);
 ``--check`` exits with status 1 when a target is missed.
+
+5. **The dashboard of notebook 06** (``dashboard_update_ms``): the widget itself
+   (:func:`backprop.views.dashboard.vanishing_dashboard`) at depth 50, for every
+   activation, initialisation and residual setting (clipping on for half of them):
+   the median time from a simulated change of the eta slider to the redrawn figure
+   and readout (the same callback path a student's mouse triggers).
+6. **The notebooks** (``notebooks_run_seconds``, not in ``--tiny``): each notebook
+   00-06 of the repository run top to bottom in a fresh kernel (nbclient); the slowest.
+
+``--lab-sweep FILE`` runs instead the lab sweeps of notebook 06
+(:func:`backprop.core.lab.lab_sweeps`) and writes them to FILE as JSON;
+``lib/backprop/_data/lab_sweeps.json`` is that file.
+
+``--batch-sweep FILE`` measures instead the scalar loops against the matrices on the
+64-64-10 network for every batch size of :data:`SWEEP_BATCHES` (seconds per instance,
+:func:`bench_batch_sweep`) and writes them to FILE as JSON, with the command, the date
+and the machine; ``lib/backprop/_data/vector_speedup.json``, which notebook 05 plots,
+is that file.
 """
 
 from __future__ import annotations
@@ -60,9 +78,10 @@ from .core.network import mlp
 from .core.scalar_net import ScalarNetwork
 from .core.training import evaluate, sgd_update, train
 
-__all__ = ["DIGITS", "TARGETS", "bench_digits", "bench_scalar_vs_vector", "matmul_floor", "gather_seconds",
+__all__ = ["DIGITS", "TARGETS", "bench_digits", "bench_scalar_vs_vector", "SWEEP_BATCHES", "bench_batch_sweep",
+           "matmul_floor", "gather_seconds",
            "fused_epoch", "bench_mnist_epoch",
-           "bench_sklearn", "bench_torch", "run", "report", "main"]
+           "bench_sklearn", "bench_torch", "bench_dashboard", "bench_notebooks", "run", "report", "main"]
 
 #: the digits task: one hidden layer of 64 ReLU units, mini-batch SGD
 DIGITS = {"seed": 0, "hidden": 64, "eta": 0.3, "batch_size": 32, "epochs": 60, "test_fraction": 0.25}
@@ -76,6 +95,7 @@ TARGETS = {
     "scalar_vs_vector_speedup": (">=", 100.0),
     "mnist_epoch_over_floor": ("<=", 1.25),
     "mnist_epoch_over_fused": ("<=", 1.05),
+    "dashboard_update_ms": ("<=", 100.0),
 }
 
 
@@ -145,6 +165,29 @@ def bench_scalar_vs_vector(*, instances=100, repeats=3) -> dict:
     vector_seconds = _median_time(lambda: [net.loss_and_gradients(X, labels) for _ in range(inner)], repeats) / inner
     return {"scalar_seconds": scalar_seconds, "vector_seconds": vector_seconds,
             "scalar_vs_vector_speedup": scalar_seconds / vector_seconds, "scalar_instances": instances}
+
+
+#: the batch sizes of the sweep behind notebook 05's speed-up plot
+SWEEP_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+
+
+def bench_batch_sweep(*, batches=SWEEP_BATCHES, repeats=5, loop_instances=16) -> dict:
+    """Seconds per instance, scalar loops against matrices, for a 64-64-10 network on digits, per batch size.
+
+    The network and data are those of :func:`bench_scalar_vs_vector`; each batch size B
+    times ``Network.loss_and_gradients`` on B digits (best of ``repeats``) and the loops
+    on ``min(B, loop_instances)`` of them (their time per instance does not depend on B).
+    """
+    from .core.vector_form import time_loops_and_matrices
+
+    rng = np.random.default_rng(1)
+    data = digits_dataset(rng=rng)
+    net = _digits_net(rng, 64, fused=False)
+    rows = []
+    for B in batches:
+        X, labels = data.X_train[:B], data.labels_train[:B]
+        rows.append(time_loops_and_matrices(net, X, labels, repeats=repeats, loop_instances=loop_instances))
+    return {"network": "64-64-10, ReLU then softmax, cross-entropy, float64, digits (seed 1)", "rows": rows}
 
 
 # -- 3. the MNIST-shaped epoch and its floor -----------------------------------------------------------------
@@ -285,6 +328,63 @@ def bench_mnist_epoch(*, rows=MNIST["rows"], repeats=5) -> dict:
             "mnist_train_call_seconds": statistics.median(calls), "mnist_rows": rows}
 
 
+# -- 5. the dashboard of notebook 06, and 6. the notebooks ---------------------------------------------------
+def bench_dashboard(*, depth=50, points=None) -> dict:
+    """Milliseconds from a change of the dashboard's eta slider to its redrawn figure, at ``depth``, over a grid.
+
+    The widget is built once (threaded, as in the notebook); each grid point
+    (activation, init, residual, clip) is set up untimed, then the eta slider
+    moves and the time until the redraw has finished is taken.  Median and max.
+    """
+    import itertools
+
+    from .core.dashboard import DASHBOARD_ACTIVATIONS, DASHBOARD_INITS
+    from .views.dashboard import vanishing_dashboard
+
+    grid = [(a, i, r, 1.0 if (n % 2) else None) for n, (a, i, r) in
+            enumerate(itertools.product(DASHBOARD_ACTIVATIONS, DASHBOARD_INITS, (False, True)))]
+    grid = grid[:points] if points else grid
+    board = vanishing_dashboard("ReLU + He")
+    c, wait = board.controls, board.scheduler.wait
+    c["depth"].value = depth
+    wait()
+    times = []
+    for activation, init, residual, clip in grid:
+        c["activation"].value, c["init"].value, c["residual"].value, c["clip"].value = activation, init, residual, clip
+        wait()
+        eta = 0.02 if c["eta"].value != 0.02 else 0.01
+        start = time.perf_counter()
+        c["eta"].value = eta  # the simulated slider change
+        wait()
+        times.append(time.perf_counter() - start)
+    if board.scheduler.errors:
+        raise board.scheduler.errors[0]
+    return {"dashboard_update_ms": 1e3 * statistics.median(times), "dashboard_update_max_ms": 1e3 * max(times),
+            "dashboard_depth": depth, "dashboard_points": len(times)}
+
+
+def bench_notebooks(folder=None, *, timeout=600) -> dict | None:
+    """Seconds to run each notebook 00-06 top to bottom in a fresh kernel; None without the repository's notebooks."""
+    import glob
+
+    folder = folder or os.path.join(os.path.dirname(__file__), "..", "..", "notebooks")
+    paths = sorted(p for p in glob.glob(os.path.join(folder, "0[0-6]_*.ipynb")))
+    if not paths or not _installed("nbclient"):
+        return None
+    import nbformat
+    from nbclient import NotebookClient
+
+    seconds = {}
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": os.path.dirname(path)}}).execute()
+        seconds[os.path.basename(path)] = time.perf_counter() - start
+    slowest = max(seconds, key=seconds.get)
+    return {"notebooks_run_seconds": seconds[slowest], "notebooks_slowest": slowest, "notebook_seconds": seconds}
+
+
 # -- 4. peers -----------------------------------------------------------------------------------------------------
 def _installed(name):
     return importlib.util.find_spec(name) is not None
@@ -368,6 +468,13 @@ def run(*, full=False, tiny=False, peers=True, log=None) -> dict:
     results.update(bench_scalar_vs_vector(instances=5 if tiny else 300 if full else 100, repeats=repeats))
     say(f"an MNIST-shaped epoch ({rows} x 784, 784-128-10, batch 128, float64) and its matrix-multiply floor ...")
     results.update(bench_mnist_epoch(rows=rows, repeats=1 if tiny else 9 if full else 5))
+    say("the dashboard of notebook 06 at depth 50: slider change to redrawn figure ...")
+    results.update(bench_dashboard(points=4 if tiny else None))
+    if not tiny:
+        say("the notebooks 00-06, each top to bottom in a fresh kernel ...")
+        nbs = bench_notebooks()
+        if nbs is not None:
+            results.update(nbs)
     if peers:
         say("scikit-learn MLPClassifier on the digits (if installed) ...")
         sk = bench_sklearn(repeats=repeats)
@@ -415,6 +522,14 @@ def report(results: dict) -> str:
         ("library epoch / hand-fused epoch", f"{results['mnist_epoch_over_fused']:.3f}x",
          target("mnist_epoch_over_fused")),
     ]
+    rows.append(("dashboard update at depth 50", f"{results['dashboard_update_ms']:.1f} ms median "
+                 f"(max {results['dashboard_update_max_ms']:.0f} ms, {results['dashboard_points']} settings)",
+                 target("dashboard_update_ms")))
+    if "notebooks_run_seconds" in results:
+        rows.append(("slowest notebook, top to bottom", f"{results['notebooks_run_seconds']:.1f} s "
+                     f"({results['notebooks_slowest']})", f"{len(results['notebook_seconds'])} notebooks run"))
+    else:
+        rows.append(("slowest notebook, top to bottom", "not measured (--tiny, or no notebooks/)", ""))
     if "digits_accuracy_mean" in results:
         rows.append(("digits accuracy, 10 seeds", f"mean {100 * results['digits_accuracy_mean']:.2f} %, "
                      f"min {100 * results['digits_accuracy_min']:.2f} %, max {100 * results['digits_accuracy_max']:.2f} %", ""))
@@ -447,7 +562,37 @@ def main(argv=None) -> int:
     parser.add_argument("--no-peers", action="store_true", help="skip scikit-learn and PyTorch even when installed")
     parser.add_argument("--tiny", action="store_true", help="a smoke run in seconds (tiny sizes: the figures mean nothing)")
     parser.add_argument("--check", action="store_true", help="exit with status 1 when a target is missed")
+    parser.add_argument("--lab-sweep", metavar="FILE",
+                        help="only notebook 06's lab sweeps (eta, batch size, width; 3 seeds each), written to FILE as JSON")
+    parser.add_argument("--batch-sweep", metavar="FILE",
+                        help="only the scalar-vs-matrix sweep over batch sizes, written to FILE as JSON")
     args = parser.parse_args(argv)
+    if args.lab_sweep is not None:
+        from .core.lab import lab_sweeps
+
+        sweeps = lab_sweeps()
+        sweeps["source"] = (f"python -m backprop.bench --lab-sweep {os.path.basename(args.lab_sweep)}, "
+                            f"{time.strftime('%Y-%m-%d', time.gmtime())}, {platform.machine()}, "
+                            f"Python {platform.python_version()}, numpy {np.__version__}")
+        with open(args.lab_sweep, "w") as f:
+            json.dump(sweeps, f, indent=2)
+            f.write("\n")
+        for name, rows in sweeps["sweeps"].items():
+            print(name + ": " + ", ".join(f"{r['value']:g} -> {100 * r['mean']:.1f} %" for r in rows))
+        return 0
+    if args.batch_sweep is not None:
+        sweep = bench_batch_sweep(repeats=7 if args.full else 5)
+        sweep["source"] = (f"python -m backprop.bench --batch-sweep {os.path.basename(args.batch_sweep)}"
+                           f"{' --full' if args.full else ''}, {time.strftime('%Y-%m-%d', time.gmtime())}, "
+                           f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}, "
+                           f"numpy {np.__version__}, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+        with open(args.batch_sweep, "w") as f:
+            json.dump(sweep, f, indent=2)
+            f.write("\n")
+        for row in sweep["rows"]:
+            print(f"B = {row['batch_size']:4d}: loops {1e3 * row['loop_seconds_per_instance']:.3f} ms, "
+                  f"matrices {1e6 * row['matrix_seconds_per_instance']:.1f} us per instance: {row['speedup']:.0f}x")
+        return 0
     if args.full and args.tiny:
         parser.error("--full and --tiny exclude each other")
     if args.json is not None:

@@ -162,3 +162,16 @@ def test_homework_01_function_has_three_paths_from_x_to_f():
     assert list(definitions) == ["a", "b", "c", "F"]
     uses = {v: {s for s in ("x", "a", "b", "c") if s in e.replace("exp", "")} for v, e in definitions.items()}
     assert uses == {"a": {"x"}, "b": {"x"}, "c": {"a", "b"}, "F": {"a", "c"}}
+
+
+def test_vector_231_network_gives_its_numbers_by_hand():
+    """z(1) = W(1) x + b(1) = (1 - 2 + 0, 2 + 0 - 1, 0 + 2 + 1) = (-1, 1, 3); Y = 0 - 2 + 3 = 1; Div = 2."""
+    example = bp.examples.VECTOR_231
+    net = ex.vector_231_network()
+    X, D = np.array([example["x"]]), np.array([example["d"]])
+    Y, caches = net.forward(X)
+    assert caches[1][0][0].tolist() == example["numbers"]["z(1)"] and Y.tolist() == [example["numbers"]["Y"]]
+    loss, grads = net.loss_and_gradients(X, D)
+    assert loss == example["numbers"]["Div"]
+    assert grads["W(1)"].T.tolist() == example["numbers"]["dDiv/dW(1)"]  # the lecture's derivative is the transpose
+    assert grads["W(2)"].T.tolist() == example["numbers"]["dDiv/dW(2)"]

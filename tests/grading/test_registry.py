@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 import backprop.grading
-from backprop.grading import hw01, hw02
+from backprop.grading import hw01, hw02, hw03, hw04, hw05, hw06
 from backprop.grading.registry import HOMEWORK, PARTS, get_part
 from strategies import assert_explained
 
@@ -31,7 +31,9 @@ def test_every_part_id_is_unique():
     ids = [part.id for module in HOMEWORK.values() for part in module.PARTS]
     assert ids and all(ids)
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
-    assert len(PARTS) == len(ids) == 11  # a duplicate would silently shadow a part in the dict
+    assert len(PARTS) == len(ids)  # a duplicate would silently shadow a part in the dict
+    assert {name[:2]: len(module.PARTS) for name, module in HOMEWORK.items()} == {
+        "01": 5, "02": 6, "03": 7, "04": 4, "05": 4, "06": 4}
 
 
 def test_every_solution_notebook_is_a_homework_of_the_registry():
@@ -62,10 +64,11 @@ def test_each_homework_lists_its_parts_in_the_notebooks_order(path):
     assert all(pid.startswith(path.stem[:3]) for pid in in_notebook)  # "01_...": the notebook's number
 
 
-def test_the_registry_lists_hw01_then_hw02_in_notebook_order():
+def test_the_registry_lists_the_homework_in_notebook_order():
     in_notebooks = [_nbgrader(c)["grade_id"] for path in SOLUTIONS for c in _check_cells(path)]
     assert list(PARTS) == in_notebooks
-    assert [PARTS[pid] for pid in in_notebooks] == [*hw01.PARTS, *hw02.PARTS]
+    assert [PARTS[pid] for pid in in_notebooks] == [*hw01.PARTS, *hw02.PARTS, *hw03.PARTS, *hw04.PARTS, *hw05.PARTS,
+                                                     *hw06.PARTS]
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)

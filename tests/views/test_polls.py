@@ -21,7 +21,7 @@ def test_reexported():
 
 
 def test_the_lectures_polls_by_number():
-    assert set(POLLS) == {1, 2}  # polls 3 and 4 arrive with notebooks 03-06
+    assert set(POLLS) == {1, 2, 3, 4}  # the lecture's four polls
     assert poll(1) is POLLS[1] and len(poll(1)) == 2 and poll(2) is POLLS[2] and len(poll(2)) == 1
     assert question("learning rate") is QUESTIONS["learning rate"]
     assert all(isinstance(q, Quiz) for p in ALL.values() for q in p.quizzes)
@@ -77,7 +77,7 @@ def test_the_learning_rate_question_agrees_with_gradient_descent():
 
 
 @pytest.mark.parametrize("call, exc, fragments", [
-    (lambda: poll(5), ValueError, ["'number'", "[1, 2]", "5"]),
+    (lambda: poll(5), ValueError, ["'number'", "[1, 2, 3, 4]", "5"]),
     (lambda: poll("1"), ValueError, ["'number'", "str"]),
     (lambda: poll(True), ValueError, ["'number'"]),
     (lambda: question("momentum"), ValueError, ["'name'", "'learning rate'"]),
@@ -89,3 +89,17 @@ def test_bad_input_is_explained(call, exc, fragments):
 def test_a_poll_is_a_sequence_of_quizzes():
     p = Poll("t", (Quiz("q", ["a", "b"], answer=0),))
     assert len(p) == 1 and p[0].question == "q" and "t\n\nQuiz: q" in p.text()
+
+
+def test_the_softmax_jacobian_question_agrees_with_the_jacobian():
+    """Notebook 03's question: the options it marks right are the negative entries of the hand example's Jacobian."""
+    import numpy as np
+
+    import backprop as bp
+
+    signs = question("softmax jacobian")[0]
+    J = bp.Softmax().jacobian(bp.examples.SOFTMAX_HAND["z"])  # entry [i, j] = dy_j/dz_i (symmetric)
+    groups = [[(0, 0), (1, 1), (2, 2)], [(0, 1), (0, 2)], [(2, 0), (2, 1)], []]  # (i, j) of each option
+    negative = [i for i, g in enumerate(groups) if g and all(J[e] < 0 for e in g)]
+    assert signs.check(negative).correct and negative == [1, 2]
+    assert question("softmax jacobian")[1].check(0).correct

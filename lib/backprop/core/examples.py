@@ -20,6 +20,8 @@ backward pass must reproduce.
   sigmoid, tanh and identity, half squared error, one instance.
 * :data:`HOMEWORK_01`: homework 01's function F(x), variable by variable, as text
   for SymPy: a = x^2, b = sin x, c = a b, F = c + exp(a) (three paths from x to F).
+* :data:`VECTOR_231`: notebook 05's 2-3-1 network in vector form (W(k) of shape
+  (width_k, width_(k-1))), integer weights, ReLU then identity, Div = 1/2 (Y - d)^2.
 """
 
 from __future__ import annotations
@@ -37,12 +39,16 @@ __all__ = [
     "SIGMOID_NEURON",
     "TINY",
     "HOMEWORK_01",
+    "VECTOR_231",
     "scalar_network",
     "vector_network",
     "two_relu_network",
     "two_relu_residual_networks",
     "tiny_network",
     "sigmoid_neuron_example",
+    "vector_231_network",
+    "SOFTMAX_HAND",
+    "MULTIPLICATIVE_HAND",
 ]
 
 #: the two-hidden-ReLU example and the numbers it gives (the lecture's names, 1-based)
@@ -102,8 +108,54 @@ TINY = {
 }
 
 
+#: notebook 05's 2-3-1 network in vector form, integers a pencil can multiply: W(k) is (width_k, width_(k-1)),
+#: so W(k)[j, i] is w(k)_ij; ReLU hidden units, a linear output, Div = 1/2 (Y - d)^2
+VECTOR_231 = {
+    "x": [1.0, 2.0],
+    "d": [3.0],
+    "W": [[[1.0, -1.0], [2.0, 0.0], [0.0, 1.0]], [[1.0, -2.0, 1.0]]],
+    "b": [[0.0, -1.0, 1.0], [0.0]],
+    "activations": ["relu", "identity"],
+    "divergence": "half_squared_error",
+    "numbers": {
+        "z(1)": [-1.0, 1.0, 3.0], "y(1)": [0.0, 1.0, 3.0], "Y": [1.0], "Div": 2.0,
+        "dDiv/dY": [-2.0], "dDiv/dy(1)": [-2.0, 4.0, -2.0], "dDiv/dz(1)": [0.0, 4.0, -2.0],
+        "dDiv/dW(2)": [[0.0], [-2.0], [-6.0]],  # y(1) dDiv/dz(2): (width_1, width_2) = 3 x 1
+        "dDiv/dW(1)": [[0.0, 4.0, -2.0], [0.0, 8.0, -4.0]],  # x dDiv/dz(1): (width_0, width_1) = 2 x 3
+        "dDiv/dx": [8.0, -2.0],
+    },
+}
+
 #: homework 01's function, in the order its variables are computed (each definition as SymPy reads it)
 HOMEWORK_01 = {"a": "x**2", "b": "sin(x)", "c": "a*b", "F": "c + exp(a)"}
+
+#: notebook 03's softmax by hand: z = (0, ln 2, ln 3) gives y = (1/6, 1/3, 1/2); the Jacobian dy_j/dz_i =
+#: y_j (delta_ij - y_i) in 36ths (row i, column j); with the target d = (0, 0, 1), cross-entropy gives
+#: Div = ln 2 and dDiv/dz = y - d = (1/6, 1/3, -1/2)
+SOFTMAX_HAND = {
+    "z": [0.0, 0.6931471805599453, 1.0986122886681098],  # 0, ln 2, ln 3
+    "d": [0.0, 0.0, 1.0],
+    "numbers": {
+        "y": [1 / 6, 1 / 3, 1 / 2],
+        "jacobian_36ths": [[5, -2, -3], [-2, 8, -6], [-3, -6, 9]],
+        "Div": 0.6931471805599453,  # -ln(1/2) = ln 2
+        "dDiv/dy": [0.0, 0.0, -2.0],  # -d_j / y_j
+        "dDiv/dz": [1 / 6, 1 / 3, -1 / 2],  # y - d
+    },
+}
+
+#: notebook 03's multiplicative layer by hand: o_i = y_j y_l for the pairs (j, l) = (1, 2), (2, 3), (3, 3)
+#: (0-based in "pairs"), y = (2, -1, 3), upstream dDiv/do = (1, 2, -1)
+MULTIPLICATIVE_HAND = {
+    "y": [2.0, -1.0, 3.0],
+    "pairs": [[0, 1], [1, 2], [2, 2]],
+    "dDiv/do": [1.0, 2.0, -1.0],
+    "numbers": {
+        "o": [-2.0, -3.0, 9.0],
+        # y_1: 1 x (-1); y_2: 1 x 2 + 2 x 3; y_3: 2 x (-1) + (-1) x 2 x 3 (the square's two terms)
+        "dDiv/dy": [-1.0, 8.0, -8.0],
+    },
+}
 
 
 def scalar_network(example: dict) -> ScalarNetwork:
@@ -117,6 +169,15 @@ def vector_network(example: dict) -> Network:
     for w, b, f in zip(example["weights"], example["biases"], example["activations"]):
         layers += [Affine(np.array(w, dtype=float).T, b), ActivationLayer(f)]
     return Network(layers, example["divergence"])
+
+
+def vector_231_network() -> Network:
+    """:data:`VECTOR_231` as a vectorised Network (its W(k) as given: (width_k, width_(k-1)))."""
+    ex = VECTOR_231
+    layers = []
+    for W, b, f in zip(ex["W"], ex["b"], ex["activations"]):
+        layers += [Affine(np.array(W), b), ActivationLayer(f)]
+    return Network(layers, ex["divergence"])
 
 
 def two_relu_network(*, ran: bool = False) -> ScalarNetwork:

@@ -1,0 +1,120 @@
+"""SymPy derivations of notebook 03: the softmax Jacobian, and softmax followed by a divergence.
+
+Three witnesses for the rules of :class:`backprop.core.activations.Softmax` and the
+divergences that follow it, on symbols:
+
+* :func:`general_softmax_jacobian` -- ``dy_j/dz_i = y_j (delta_ij - y_i)`` for a softmax of
+  *any* width n, from ``sympy.diff`` of ``exp(z_j) / sum_k exp(z_k)`` with an indexed
+  sum (SymPy keeps n a symbol);
+* :func:`softmax_jacobian_derivation` -- the same for a given width, entry by entry, and
+  the library's own ``Softmax.jacobian`` run on the symbols;
+* :func:`softmax_divergence_collapse` -- the library's chain (the divergence's rule for
+  dDiv/dy, then ``Softmax.backward``) equals ``sum(d) y - d``, which is ``y - d`` when
+  the target d is a distribution, for cross-entropy and for KL.
+
+The lecture writes the Jacobian with the input first: entry ``[i, j]`` is
+``dy_j/dz_i``.  The library's ``Softmax.jacobian`` stores ``dy_i/dz_j``; softmax's
+Jacobian is symmetric, so the two are the same matrix (a witness below checks it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..core import activations as A
+from ..core import divergences as D
+from .ops import SYMPY_OPS as S
+from .ops import RuleCheck, compare, is_zero, sym_array, symbols_array
+
+__all__ = ["general_softmax_jacobian", "softmax_jacobian_derivation", "softmax_divergence_collapse"]
+
+#: the divergences whose gradient through a softmax collapses to y - d
+COLLAPSING_DIVERGENCES = ("cross_entropy", "kl_divergence")
+
+
+@dataclass(frozen=True)
+class GeneralJacobian:
+    """``dy_j/dz_i`` of a softmax of width n (n a symbol): SymPy's raw result and the lecture's form."""
+
+    y_j: sp.Expr  # exp(z_j) / sum_k exp(z_k)
+    raw: sp.Expr  # sympy.diff(y_j, z_i), as SymPy writes it
+    rule: sp.Expr  # y_j (delta_ij - y_i), written with the sums
+    ok: bool  # raw - rule simplifies to 0
+
+
+def general_softmax_jacobian() -> GeneralJacobian:
+    """``sympy.diff(exp(z_j) / sum_{k=1}^n exp(z_k), z_i)`` for symbolic n, i, j, against y_j (delta_ij - y_i).
+
+    SymPy differentiates the indexed sum term by term (a Kronecker delta per term);
+    evaluating it keeps the term k = i, on the branch i <= n (i is a unit, 1 <= i <= n).
+    """
+    n = sp.Symbol("n", integer=True, positive=True)
+    i, j, k = sp.symbols("i j k", integer=True, positive=True)
+    z = sp.IndexedBase("z", real=True)
+    total = sp.Sum(sp.exp(z[k]), (k, 1, n))
+    y_j, y_i = sp.exp(z[j]) / total, sp.exp(z[i]) / total
+    raw = sp.diff(y_j, z[i])
+    evaluated = raw.doit().replace(lambda e: isinstance(e, sp.Piecewise), lambda e: e.args[0][0])  # i <= n
+    rule = y_j * (sp.KroneckerDelta(i, j) - y_i)
+    return GeneralJacobian(y_j, raw, rule, bool(sp.simplify(evaluated - rule) == 0))
+
+
+@dataclass(frozen=True)
+class JacobianDerivation:
+    """The softmax Jacobian of one width, three ways, as SymPy matrices (entry ``[i, j]`` = dy_j/dz_i)."""
+
+    width: int
+    jacobian: sp.Matrix  # sympy.diff(y_j, z_i), in the logits z
+    in_y: sp.Matrix  # y_j (delta_ij - y_i), in the symbols y_1..y_n
+    y: tuple  # the symbols y_1..y_n
+    ok: bool  # sympy.diff equals y_j (delta_ij - y_i) in every entry
+    library: RuleCheck  # the library's Softmax.jacobian, on the symbols, against sympy.diff
+
+
+def softmax_jacobian_derivation(width: int = 3) -> JacobianDerivation:
+    """``dy_j/dz_i`` for a softmax of ``width`` units from ``sympy.diff``, checked entry by entry."""
+    if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= 6:
+        raise ValueError(f"argument 'width' expected an integer in 1..6 (SymPy slows down beyond), got {width!r}")
+    z = symbols_array("z", width, real=True)
+    e = [sp.exp(v) for v in z]
+    y = [v / sum(e) for v in e]
+    jac = sp.Matrix(width, width, lambda i, j: sp.diff(y[j], z[i]))
+    ys = sp.symbols(f"y_1:{width + 1}", positive=True)
+    in_y = sp.Matrix(width, width, lambda i, j: ys[j] * (sp.KroneckerDelta(i, j) - ys[i]))
+    back = dict(zip(ys, y))
+    ok = all(is_zero(jac[i, j] - in_y[i, j].subs(back)) for i in range(width) for j in range(width))
+    # the library's lines, given the textbook y (its max-shifted forward is checked in symbolic.rules)
+    lib = A.Softmax().jacobian(z, y=sym_array(y), xp=S)
+    library = compare("softmax_jacobian", "library J[i, j] = dy_i/dz_j equals sympy's dy_j/dz_i (symmetric)",
+                      lib, jac.tolist())
+    return JacobianDerivation(width, jac, in_y, tuple(ys), ok, library)
+
+
+def softmax_divergence_collapse(divergence: str = "cross_entropy", width: int = 3) -> RuleCheck:
+    """The library's chain through a softmax output equals ``sum(d) y - d`` (``y - d`` for a distribution d).
+
+    dDiv/dy comes from the divergence's own rule, then ``Softmax.backward`` (the
+    Jacobian-vector product) carries it to z: the lines that run on numbers, here on
+    symbols, against ``sum(d) y_i - d_i`` and against ``sympy.diff`` of the composed
+    divergence.
+    """
+    if divergence not in COLLAPSING_DIVERGENCES:
+        raise ValueError(f"argument 'divergence' expected one of {COLLAPSING_DIVERGENCES}, got {divergence!r}")
+    if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= 5:
+        raise ValueError(f"argument 'width' expected an integer in 1..5, got {width!r}")
+    z = symbols_array("z", width, real=True)
+    d = symbols_array("d", width, positive=True)
+    e = [sp.exp(v) for v in z]
+    y = sym_array([v / sum(e) for v in e])
+    value, dY = D.get_divergence(divergence).rule(y, d, xp=S)
+    dz = A.Softmax().backward(dY, z, y=y, xp=S)
+    collapsed = [sum(d) * y[i] - d[i] for i in range(width)]
+    value = value.item() if hasattr(value, "item") else value  # one instance: a 0-d array
+    direct = [sp.diff(value, v) for v in z]
+    chain = compare(f"softmax_{divergence}", "dDiv/dz = (dDiv/dy) J = sum(d) y - d", dz, collapsed)
+    if not chain.ok:
+        return chain
+    return compare(f"softmax_{divergence}", "dDiv/dz = sympy.diff(Div(softmax(z), d), z) = sum(d) y - d",
+                   direct, collapsed)

@@ -1,0 +1,445 @@
+"""Tests backprop.grading.hw04: homework 04's checks accept every valid subgradient, catch every bug they should,
+and name the entry, the factor and the valid range.
+
+- right answers written with different conventions at the corner (slope 0, 1/2, 1; ties to the first, the
+  last, split evenly) pass the public and the hidden cases of every seed tried;
+- a bank of wrong answers, one realistic bug each: each fails the public cases (the student's self-check)
+  and the hidden cases of every seed, and scores at most a stated share of its part;
+- the diagnosis of a typical mistake, one test each;
+- the hidden cases of every seed hold corners (exact zeros, ties, kinks within h);
+- the grader end to end on the solution, the untouched exercise and crafted submissions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from backprop.grading import CheckFailed, check, get_part, hidden_rng, hw04
+from backprop.grading.harness import run_here
+from backprop.grading.parts import judge_case, part_score
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTION = ROOT / "solutions" / "04_subgradients.ipynb"
+EXERCISE = ROOT / "exercises" / "04_subgradients.ipynb"
+SEEDS = range(6)
+POINTS = {"04_relu_backward": 1, "04_leaky_relu_backward": 1, "04_max_backward": 2, "04_kink_aware_check": 2}
+
+
+def _verdicts(part_id, fn, seed=None):
+    part = get_part(part_id)
+    cases = part.public_cases() if seed is None else part.hidden_cases(hidden_rng(part_id, seed))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [(c, judge_case(part, c, run_here(part.names, part.call, {part.names[0]: fn}, c.payload))) for c in cases]
+
+
+def _score(part_id, fn, seed=20261121):
+    part = get_part(part_id)
+    verdicts = _verdicts(part_id, fn) + _verdicts(part_id, fn, seed)
+    return part_score(part, POINTS[part_id], verdicts)
+
+
+def _message(part_id, fn):
+    with pytest.raises(CheckFailed) as info:
+        check(part_id, fn)
+    return str(info.value)
+
+
+# -- right answers, several conventions ---------------------------------------------------------------------
+def relu_slope_0(dy, z):
+    return dy * (z > 0)
+
+
+def relu_slope_half(dy, z):
+    return dy * np.where(z > 0, 1.0, np.where(z < 0, 0.0, 0.5))
+
+
+def relu_slope_1(dy, z):
+    return dy * (z >= 0)
+
+
+def relu_loops(dy, z):
+    dz = np.zeros(len(z))
+    for i in range(len(z)):
+        dz[i] = dy[i] if z[i] > 0 else 0.0
+    return dz
+
+
+def leaky_alpha(dy, z, alpha):
+    return dy * np.where(z > 0, 1.0, alpha)
+
+
+def leaky_one(dy, z, alpha):
+    return dy * np.where(z >= 0, 1.0, alpha)
+
+
+def _routed(z, columns, values):
+    """dz of z's shape with ``values`` in column ``columns[b]`` of each row b, 0 elsewhere."""
+    dz = np.zeros(z.shape)
+    dz[np.arange(z.shape[0]), columns] = values
+    return dz
+
+
+def max_first(dy, z):
+    return _routed(z, np.argmax(z, axis=1), dy)
+
+
+def max_last(dy, z):
+    return _routed(z, z.shape[1] - 1 - np.argmax(z[:, ::-1], axis=1), dy)
+
+
+def max_split(dy, z):
+    top = z == z.max(axis=1, keepdims=True)
+    return dy[:, None] * top / top.sum(axis=1, keepdims=True)
+
+
+def check_right(f, df, z, kinks, h):
+    out = []
+    for v in z:
+        if any(abs(v - k) <= h for k in kinks):
+            out.append("kink")
+            continue
+        numeric, analytic = (f(v + h) - f(v - h)) / (2 * h), float(df(v))
+        out.append("ok" if abs(analytic - numeric) <= 1e-6 * max(1.0, abs(analytic), abs(numeric)) else "FAIL")
+    return out
+
+
+def check_vectorised(f, df, z, kinks, h):
+    near = np.zeros(z.shape, dtype=bool)
+    for k in kinks:
+        near |= (z - h <= k) & (k <= z + h)
+    numeric = (f(z + h) - f(z - h)) / (2 * h)
+    analytic = df(z)
+    ok = np.abs(analytic - numeric) <= 1e-6 * np.maximum(1, np.maximum(np.abs(analytic), np.abs(numeric)))
+    return np.where(near, "kink", np.where(ok, "ok", "FAIL"))  # an array of strings is accepted too
+
+
+RIGHT = [("04_relu_backward", f) for f in (relu_slope_0, relu_slope_half, relu_slope_1, relu_loops)] + \
+        [("04_leaky_relu_backward", f) for f in (leaky_alpha, leaky_one)] + \
+        [("04_max_backward", f) for f in (max_first, max_last, max_split)] + \
+        [("04_kink_aware_check", f) for f in (check_right, check_vectorised)]
+
+
+@pytest.mark.parametrize("part_id, fn", RIGHT, ids=lambda v: getattr(v, "__name__", v))
+def test_every_valid_convention_passes_every_case_of_every_seed(part_id, fn):
+    for seed in [None, *SEEDS]:
+        failed = [(c.label, v.diagnosis) for c, v in _verdicts(part_id, fn, seed) if not v.passed]
+        assert not failed, (seed, failed[:2])
+    assert _score(part_id, fn) == POINTS[part_id]
+
+
+# -- wrong answers -------------------------------------------------------------------------------------------
+def relu_slope_outside(dy, z):  # 1.5 at the corner: not a subgradient
+    return dy * np.where(z > 0, 1.0, np.where(z < 0, 0.0, 1.5))
+
+
+def relu_negative_at_zero(dy, z):  # -0.5 at the corner
+    return dy * np.where(z > 0, 1.0, np.where(z < 0, 0.0, -0.5))
+
+
+def relu_hard_coded(dy, z):  # the two-ReLU example's answer, whatever the input
+    return np.array([-2.0, 0.0])
+
+
+def relu_times_output(dy, z):
+    return dy * np.maximum(z, 0)
+
+
+def relu_no_upstream(dy, z):
+    return (z > 0) * 1.0
+
+
+def leaky_like_relu(dy, z, alpha):
+    return dy * (z > 0)
+
+
+def leaky_below_alpha(dy, z, alpha):  # slope 0 at the corner, below alpha
+    return dy * np.where(z > 0, 1.0, np.where(z < 0, alpha, 0.0))
+
+
+def max_every_tie(dy, z):
+    return dy[:, None] * (z == z.max(axis=1, keepdims=True))
+
+
+def max_to_all(dy, z):
+    return np.repeat(dy[:, None], z.shape[1], axis=1)
+
+
+def max_to_smallest(dy, z):
+    return _routed(z, np.argmin(z, axis=1), dy)
+
+
+def max_no_upstream(dy, z):
+    return _routed(z, np.argmax(z, axis=1), 1.0)
+
+
+def max_hard_coded(dy, z):  # Poll 3's answer
+    return np.array([[0.0, 0.0, 1.0]])
+
+
+def check_all_ok(f, df, z, kinks, h):
+    return ["ok"] * len(z)
+
+
+def check_no_kinks(f, df, z, kinks, h):
+    return check_right(f, df, z, [], h)
+
+
+def check_exact_kinks_only(f, df, z, kinks, h):
+    return ["kink" if any(v == k for k in kinks) else s for v, s in zip(z, check_right(f, df, z, [], h))]
+
+
+def check_reach_2h(f, df, z, kinks, h):
+    return check_right(f, df, z, kinks, 2 * h)
+
+
+def check_never_fails(f, df, z, kinks, h):
+    return ["ok" if s == "FAIL" else s for s in check_right(f, df, z, kinks, h)]
+
+
+#: (part, wrong answer, the most it may score as a share of the part): the table of the closing note
+WRONG = [
+    ("04_relu_backward", relu_slope_outside, 0.0),
+    ("04_relu_backward", relu_negative_at_zero, 0.0),
+    ("04_relu_backward", relu_hard_coded, 0.0),
+    ("04_relu_backward", relu_times_output, 0.0),
+    ("04_relu_backward", relu_no_upstream, 0.0),
+    ("04_leaky_relu_backward", leaky_like_relu, 0.0),
+    ("04_leaky_relu_backward", leaky_below_alpha, 0.0),
+    ("04_max_backward", max_every_tie, 0.2),  # right on the public cases without a tie; every hidden one has ties
+    ("04_max_backward", max_to_all, 0.1),  # right on the public max unit of one input
+    ("04_max_backward", max_to_smallest, 0.1),
+    ("04_max_backward", max_no_upstream, 0.1),
+    ("04_max_backward", max_hard_coded, 0.1),  # right on Poll 3's case it copies
+    ("04_kink_aware_check", check_all_ok, 0.1),
+    ("04_kink_aware_check", check_no_kinks, 0.2),
+    ("04_kink_aware_check", check_exact_kinks_only, 0.2),
+    ("04_kink_aware_check", check_reach_2h, 0.2),
+    ("04_kink_aware_check", check_never_fails, 0.2),
+]
+
+
+@pytest.mark.parametrize("part_id, fn, most", WRONG, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_every_wrong_answer_fails_the_self_check_and_the_hidden_cases_of_every_seed(part_id, fn, most):
+    assert not all(v.passed for _, v in _verdicts(part_id, fn))  # the self-check catches it
+    for seed in SEEDS:
+        assert not all(v.passed for _, v in _verdicts(part_id, fn, seed)), seed
+    assert _score(part_id, fn) <= most * POINTS[part_id]
+
+
+def score_table() -> list[tuple[str, str, float, float]]:
+    """(part, wrong answer, points, out of): what each crafted wrong answer scores at the default seed."""
+    return [(p, fn.__name__, _score(p, fn), POINTS[p]) for p, fn, _ in WRONG]
+
+
+# -- diagnostics, one each --------------------------------------------------------------------------------------
+def test_a_slope_outside_the_range_at_the_corner_is_named_with_the_range():
+    message = _message("04_relu_backward", relu_slope_outside)
+    assert "dDiv/dz(k)_3 (dz[2])" in message and "z is at the kink" in message
+    assert "expected a value in [0, 1.5], got 2.25" in message
+    assert "only the units exactly at the kink" in message and "[0, 1]" in message
+
+
+def test_a_missing_upstream_factor_is_named():
+    message = _message("04_relu_backward", relu_no_upstream)
+    assert "dDiv/dz(k)_1 (dz[0])" in message and "expected -2, got 1" in message
+    assert "the factor dDiv/dy" in message
+
+
+def test_the_relu_itself_instead_of_its_slope_is_named():
+    assert "instead of its slope" in _message("04_relu_backward", relu_times_output)
+
+
+def test_a_leaky_relu_treated_as_a_relu_is_told_alpha():
+    message = _message("04_leaky_relu_backward", leaky_like_relu)
+    assert "slope is alpha = 0.1, not 0" in message and "expected 0.15, got 0" in message
+
+
+def test_a_leaky_slope_below_alpha_at_the_corner_gets_the_range():
+    message = _message("04_leaky_relu_backward", leaky_below_alpha)
+    assert "[alpha, 1]" in message and "expected a value in [0.1, 1], got 0" in message
+
+
+def test_a_tie_counted_twice_is_explained():
+    message = _message("04_max_backward", max_every_tie)
+    assert "max unit 1: inputs 1, 3 (dz[0][0], dz[0][2]) tie for the largest" in message
+    assert "summing to it, got [1.5, 1.5] (sum 3)" in message and "counted twice" in message
+
+
+def test_routing_to_every_input_is_compared_with_an_add_gate():
+    message = _message("04_max_backward", max_to_all)
+    assert "dDiv/dz_1 of max unit 1 (dz[0][0]) got 1" in message and "as through an add gate" in message
+
+
+def test_routing_to_the_smallest_is_named():
+    assert "went to the smallest input" in _message("04_max_backward", max_to_smallest)
+
+
+def test_a_missing_upstream_factor_in_max_is_named():
+    assert "the factor dDiv/dy is missing" in _message("04_max_backward", max_no_upstream)
+
+
+def test_a_hard_coded_max_answer_has_the_wrong_shape():
+    assert "dz should have shape (2, 3), got (1, 3)" in _message("04_max_backward", max_hard_coded)
+
+
+def test_a_check_that_never_spots_a_kink_is_told_so():
+    assert "every entry is 'ok'" in _message("04_kink_aware_check", check_all_ok)
+
+
+def test_a_check_that_flags_only_exact_kinks_is_told_about_h():
+    message = _message("04_kink_aware_check", check_exact_kinks_only)
+    assert "z_2 = 4e-06 (status[1]; kinks at 0, h = 1e-05, 0.4 h from the nearest kink): expected 'kink'" in message
+    assert "within h of a kink" in message
+
+
+def test_a_check_reaching_2h_is_told_the_interval():
+    message = _message("04_kink_aware_check", check_reach_2h)
+    assert "1.5 h from the nearest kink): expected 'ok', got 'kink'" in message
+    assert "farther than h from every kink" in message
+
+
+def test_a_check_without_kinks_reports_them_as_failures():
+    assert "reported as a failure" in _message("04_kink_aware_check", check_no_kinks)
+
+
+def test_a_check_that_never_fails_is_told_a_wrong_derivative_passed():
+    assert "a wrong derivative passed" in _message("04_kink_aware_check", check_never_fails)
+
+
+def test_an_argument_changed_in_place_is_named():
+    def relu_in_place(dy, z):
+        dy *= z > 0
+        return dy
+
+    message = _message("04_relu_backward", relu_in_place)
+    assert "changed its argument `dy` in place" in message and "dDiv/dy(k)_2 (dy[1])" in message
+
+
+def test_a_status_that_is_not_a_string_is_refused():
+    message = _message("04_kink_aware_check", lambda f, df, z, kinks, h: [1] * len(z))
+    assert "a list of strings" in message
+
+
+# -- the hidden cases hold corners -------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", SEEDS)
+def test_every_hidden_case_holds_corners(seed):
+    for part_id in ("04_relu_backward", "04_leaky_relu_backward"):
+        cases = get_part(part_id).hidden_cases(hidden_rng(part_id, seed))
+        assert len(cases) == 12
+        for case in cases:
+            z, dy = np.array(case.payload["z"]), np.array(case.payload["dy"])
+            assert (z == 0).any() and (z > 0).any() and (z < 0).any() and (np.abs(dy) >= 0.1).all()
+    for case in get_part("04_max_backward").hidden_cases(hidden_rng("04_max_backward", seed)):
+        z = np.array(case.payload["z"])
+        ties = (z == z.max(axis=1, keepdims=True)).sum(axis=1)
+        assert (ties >= 2).any() and (ties == 1).any()
+    statuses, functions = set(), set()
+    for case in get_part("04_kink_aware_check").hidden_cases(hidden_rng("04_kink_aware_check", seed)):
+        p = case.payload
+        expected = get_part("04_kink_aware_check").expected(p)
+        statuses |= set(expected)
+        functions.add(p["function"])
+        z, h = np.array(p["z"]), p["h"]
+        for k in p["kinks"]:  # at the kink, within h, and between h and 2h
+            gaps = np.abs(z - k) / h
+            assert (gaps == 0).any() and ((gaps > 0) & (gaps < 1)).any() and ((gaps > 1) & (gaps < 2)).any()
+            assert not ((gaps > 0.95) & (gaps < 1.05)).any()  # never on the edge of the interval
+    assert statuses == {"ok", "FAIL", "kink"} and len(functions) >= 5
+
+
+def test_the_homework_may_not_use_the_modules_that_hold_its_answers():
+    assert set(hw04.MAY_USE) == {"core.checks"} and hw04.PACKAGES == ("numpy",)
+    for part in hw04.PARTS:
+        assert part.may_use == hw04.MAY_USE
+
+
+# -- the grader end to end ----------------------------------------------------------------------------------------
+def _with_answer(tmp, name, grade_id, source):
+    nb = nbformat.read(SOLUTION, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            cell.source = source
+    path = tmp / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+CRAFTED = {
+    "relu_outside": ("relu_backward_code", "def relu_backward(dy, z):\n"
+                     "    return dy * np.where(z > 0, 1.0, np.where(z < 0, 0.0, 2.0))\n"),
+    "relu_half": ("relu_backward_code", "def relu_backward(dy, z):\n"
+                  "    return dy * np.where(z > 0, 1.0, np.where(z < 0, 0.0, 0.5))\n"),
+    "relu_library": ("relu_backward_code", "import backprop as bp\n\ndef relu_backward(dy, z):\n"
+                     "    return bp.ReLU().backward(dy, z)\n"),
+    "max_every_tie": ("max_backward_code", "def max_backward(dy, z):\n"
+                      "    return dy[:, None] * (z == z.max(axis=1, keepdims=True))\n"),
+    "max_split": ("max_backward_code", "def max_backward(dy, z):\n"
+                  "    top = z == z.max(axis=1, keepdims=True)\n"
+                  "    return dy[:, None] * top / top.sum(axis=1, keepdims=True)\n"),
+    "check_library": ("kink_aware_check_code",
+                      "from backprop.core.gradcheck import check_derivative\n\n"
+                      "def kink_aware_check(f, df, z, kinks, h):\n"
+                      "    report = check_derivative(f, df, z, kinks=tuple(kinks), h=h, order=2)\n"
+                      "    return [e.status for e in report.entries]\n"),
+    "check_no_kinks": ("kink_aware_check_code", "def kink_aware_check(f, df, z, kinks, h):\n"
+                       "    numeric = (f(z + h) - f(z - h)) / (2 * h)\n"
+                       "    return ['ok' if abs(a - n) <= 1e-6 else 'FAIL' for a, n in zip(df(z), numeric)]\n"),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hw04")
+    subs = {"solution": SOLUTION, "exercise": EXERCISE}
+    subs |= {name: _with_answer(tmp, name, gid, src) for name, (gid, src) in CRAFTED.items()}
+    cmd = [sys.executable, "-m", "backprop.grading", "grade", *map(str, subs.values()), "--json", "--jobs", "2"]
+    if not shutil.which("bwrap") and os.environ.get("BACKPROP_REQUIRE_SANDBOX") != "1":
+        cmd.append("--no-sandbox")
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    by_path = {line["submission"]: line for line in map(json.loads, proc.stdout.splitlines())}
+    return {name: {p["id"]: p for p in by_path[str(path)]["parts"]} for name, path in subs.items()}
+
+
+def _points(graded, name):
+    return {pid: part["points"] for pid, part in graded[name].items()}
+
+
+def test_the_solution_scores_full_marks_and_the_exercise_zero(graded):
+    assert _points(graded, "solution") == POINTS
+    assert set(_points(graded, "exercise").values()) == {0.0}
+    assert all("not answered yet" in p["feedback"] for p in graded["exercise"].values())
+
+
+def test_any_valid_subgradient_or_tie_share_earns_full_marks(graded):
+    assert _points(graded, "relu_half")["04_relu_backward"] == 1
+    assert _points(graded, "max_split")["04_max_backward"] == 2
+
+
+def test_wrong_corners_and_ties_lose_their_part_only(graded):
+    relu = _points(graded, "relu_outside")
+    assert relu["04_relu_backward"] == 0 and relu["04_max_backward"] == 2
+    ties = _points(graded, "max_every_tie")
+    assert ties["04_max_backward"] <= 0.5 and ties["04_relu_backward"] == 1
+    assert "counted twice" in graded["max_every_tie"]["04_max_backward"]["feedback"]
+    assert _points(graded, "check_no_kinks")["04_kink_aware_check"] <= 0.25  # its public cases without a kink
+
+
+def test_the_librarys_answers_are_out_of_reach(graded):
+    for name, part_id, module in (("relu_library", "04_relu_backward", "backprop"),
+                                  ("check_library", "04_kink_aware_check", "backprop.core.gradcheck")):
+        part = graded[name][part_id]
+        assert part["points"] == 0, part
+        assert "must not use" in part["feedback"] or "not available" in part["feedback"] or \
+               "has no attribute" in part["feedback"], part["feedback"]

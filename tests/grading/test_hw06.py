@@ -1,0 +1,261 @@
+"""Tests backprop.grading.hw06: homework 06's checks pass the right loop, catch the classic wrong loops and say
+which, name the problem and the layer of a run, and grade end to end.
+
+- the solution's functions pass the public and the hidden cases of every seed tried;
+- crafted wrong training loops (no shuffle, averaging twice, never averaging, clipping per tensor, updating before
+  the batch is accumulated, epoch losses averaged per batch) fail part 1 on every seed, each told its mistake;
+- the diagnostics of parts 3 and 4, one test each;
+- the grader end to end on the solution, the untouched exercise and crafted submissions.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from backprop.grading import CheckFailed, check, get_part, hidden_rng, hw06
+from backprop.grading.harness import run_here
+from backprop.grading.parts import judge_case, part_score
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTION = ROOT / "solutions" / "06_training_loop.ipynb"
+EXERCISE = ROOT / "exercises" / "06_training_loop.ipynb"
+SEEDS = range(4)
+POINTS = {"06_training_loop": 4, "06_digits_accuracy": 2, "06_init_scale": 2, "06_diagnose_run": 2}
+
+
+def _solution_source(grade_id):
+    nb = nbformat.read(SOLUTION, as_version=4)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    return cell.source.replace("    ### BEGIN SOLUTION\n", "").replace("    ### END SOLUTION", "")
+
+
+LOOP = _solution_source("train_loop_code")
+#: the crafted wrong loops: (what the solution's text becomes, the words the feedback must use)
+WRONG_LOOPS = {
+    "no shuffle": ((("order = rng.permutation(T)", "order = np.arange(T)"),), "rng.permutation(T) once"),
+    "averages twice": ((("s / b for name", "s / b / b for name"),), "divided by the batch size twice"),
+    "never averages": ((("s / b for name", "s for name"),), "never averaged"),
+    "clips per tensor": ((("norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads.values()))  # all gradients "
+                           "together\n                if norm > clip:\n                    grads = {name: g * (clip / "
+                           "norm) for name, g in grads.items()}",
+                           "grads = {name: g * min(1.0, clip / np.linalg.norm(g)) for name, g in grads.items()}"),),
+                         "clipped on its own"),
+    "updates per instance": ((("                for name, g in grads.items():\n                    sums[name] += g",
+                               "                for name, g in grads.items():\n                    params[name] -= eta "
+                               "* g / b"),), "inside the loop over the batch"),
+    "epoch loss per batch": ((("epoch_loss += batch_loss\n", "epoch_loss += batch_loss / b * batch_size\n"),),
+                             "epoch losses are not"),
+}
+
+
+def _loop(name):
+    source = LOOP
+    for old, new in WRONG_LOOPS[name][0]:
+        assert old in source, (name, old)
+        source = source.replace(old, new)
+    scope = {"np": np, "math": math}
+    exec(source, scope)
+    return scope["train_loop"]
+
+
+def _functions():
+    scope = {"np": np, "math": math}
+    for gid in ("train_loop_code", "init_code", "diagnose_code"):
+        exec(_solution_source(gid), scope)
+    return scope
+
+
+def _verdicts(part_id, fns, seed=None):
+    part = get_part(part_id)
+    cases = part.public_cases() if seed is None else part.hidden_cases(hidden_rng(part_id, seed))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [(c, judge_case(part, c, run_here(part.names, part.call, fns, c.payload))) for c in cases]
+
+
+@pytest.mark.parametrize("part_id", ["06_training_loop", "06_init_scale", "06_diagnose_run"])
+def test_the_solution_passes_every_case_of_every_seed(part_id):
+    fns = _functions()
+    for seed in [None, *SEEDS]:
+        verdicts = _verdicts(part_id, {n: fns[n] for n in get_part(part_id).names}, seed)
+        assert all(v.passed for _, v in verdicts), [v.details for _, v in verdicts if not v.passed]
+
+
+def test_the_solution_reaches_the_accuracy_on_the_graders_splits():
+    fns = _functions()
+    verdicts = _verdicts("06_digits_accuracy", {"train_loop": fns["train_loop"]}, 7)
+    assert len(verdicts) == 2 and all(v.passed for _, v in verdicts)
+
+
+@pytest.mark.parametrize("name", list(WRONG_LOOPS))
+def test_every_wrong_loop_fails_the_self_check_and_every_seed_and_is_told_its_mistake(name):
+    fn = _loop(name)
+    with pytest.raises(CheckFailed) as info:
+        check("06_training_loop", fn)
+    assert WRONG_LOOPS[name][1] in str(info.value), str(info.value)
+    part = get_part("06_training_loop")
+    for seed in SEEDS:
+        verdicts = _verdicts("06_training_loop", {"train_loop": fn}, seed)
+        score = part_score(part, 4, _verdicts("06_training_loop", {"train_loop": fn}) + verdicts)
+        limit = 0.8 if name == "clips per tensor" else 0.0  # its unclipped cases (3 of 15) are right
+        assert score <= limit + 1e-9, (name, seed, score)
+
+
+def test_the_wrong_loops_are_named_the_lecture_way():
+    with pytest.raises(CheckFailed) as info:
+        check("06_training_loop", _loop("averages twice"))
+    assert "after training, w(" in str(info.value) and "expected" in str(info.value)
+
+
+@pytest.mark.parametrize("fns, fragment", [
+    ((lambda n: math.sqrt(1.0 / n), lambda n, s: n * s * s / 2), "factor 2, sqrt(2 / fan_in)"),
+    ((lambda n: 2.0 / n, lambda n, s: n * s * s / 2), "the standard deviation is its square root"),
+    ((lambda n: math.sqrt(2.0 / n), lambda n, s: n * s * s), "forgot the ReLU's 1/2"),
+    ((lambda n: math.sqrt(2.0 / n), lambda n, s: n * s / 2), "where the variance std^2 belongs"),
+])
+def test_init_diagnostics(fns, fragment):
+    with pytest.raises(CheckFailed) as info:
+        check("06_init_scale", *fns)
+    assert fragment in str(info.value)
+
+
+def _diagnose(rule):
+    def diagnose_run(history):
+        return rule(history)
+    return diagnose_run
+
+
+@pytest.mark.parametrize("fn, fragment", [
+    (_diagnose(lambda h: ("healthy", None)), "wrong problem"),
+    (_diagnose(lambda h: (lambda p, k: (p, None if k is None else 1))(*_functions()["diagnose_run"](h))),
+     "right problem, wrong layer"),
+    (_diagnose(lambda h: ("exploding", 0) if not all(math.isfinite(x) for x in h["train_loss"]) or
+               max(v[-1] for k, v in h["grad_norm"].items() if k[0] == "W") > 1e3 else _functions()["diagnose_run"](h)),
+     "numbered from 1"),
+    (_diagnose(lambda h: ("Vanishing!", 1)), "must be one of"),
+    (_diagnose(lambda h: (lambda p, k: (p, 1 if p == "healthy" else k))(*_functions()["diagnose_run"](h))),
+     "a healthy run names no layer"),
+    (_diagnose(lambda h: "vanishing"), "should return a pair"),
+])
+def test_diagnose_diagnostics(fn, fragment):
+    with pytest.raises(CheckFailed) as info:
+        check("06_diagnose_run", fn)
+    assert fragment in str(info.value), str(info.value)
+
+
+def test_the_first_epoch_judged_instead_of_the_last_is_caught_on_hidden_cases():
+    def first_epoch(history):
+        h = {"grad_norm": {k: v[:1] for k, v in history["grad_norm"].items()},
+             "dead_relu": {k: v[:1] for k, v in history["dead_relu"].items()}, "train_loss": history["train_loss"][:1]}
+        return _functions()["diagnose_run"](h)
+    verdicts = _verdicts("06_diagnose_run", {"diagnose_run": first_epoch}, 0)
+    assert sum(not v.passed for _, v in verdicts) >= 6
+
+
+def test_hidden_histories_hit_every_problem_and_many_layers():
+    kinds, layers = set(), set()
+    for seed in SEEDS:
+        for case in get_part("06_diagnose_run").hidden_cases(hidden_rng("06_diagnose_run", seed)):
+            problem, k = hw06.diagnose_reference(hw06._plain_history(case.payload))
+            kinds.add(problem)
+            layers.add(k)
+    assert kinds == {"exploding", "vanishing", "dead units", "healthy"} and len(layers - {None}) >= 4
+
+
+def test_hidden_loop_problems_clip_and_end_on_a_smaller_batch():
+    for case in get_part("06_training_loop").hidden_cases(hidden_rng("06_training_loop", 0)):
+        p = case.payload
+        assert len(p["X"]) % p["batch_size"] != 0
+    clips = [c.payload["clip"] for c in get_part("06_training_loop").hidden_cases(hidden_rng("06_training_loop", 0))]
+    assert clips.count(None) == 2 and len(clips) == 12
+
+
+def test_the_given_cell_is_the_function_the_grader_passes():
+    nb = nbformat.read(SOLUTION, as_version=4)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "given_network"]
+    assert cell.source == hw06.INSTANCE_GRADIENTS
+
+
+def test_the_homework_may_not_use_the_modules_that_hold_its_answers():
+    assert set(hw06.MAY_USE) == {"core.checks"} and hw06.PACKAGES == ("numpy",)
+    for part in hw06.PARTS:
+        assert part.may_use == hw06.MAY_USE
+
+
+# -- the grader end to end ----------------------------------------------------------------------------------------
+def _with_answer(tmp, name, grade_id, source):
+    nb = nbformat.read(SOLUTION, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            cell.source = source
+    path = tmp / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _crafted_loop(name):
+    source = LOOP
+    for old, new in WRONG_LOOPS[name][0]:
+        source = source.replace(old, new)
+    return source
+
+
+CRAFTED = {
+    "no_shuffle": ("train_loop_code", lambda: _crafted_loop("no shuffle")),
+    "averages_twice": ("train_loop_code", lambda: _crafted_loop("averages twice")),
+    "clips_per_tensor": ("train_loop_code", lambda: _crafted_loop("clips per tensor")),
+    "updates_per_instance": ("train_loop_code", lambda: _crafted_loop("updates per instance")),
+    "library_train": ("train_loop_code", lambda: "from backprop.core.training import clip_by_global_norm\n\n"
+                      + _crafted_loop("no shuffle")),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hw06")
+    subs = {"solution": SOLUTION, "exercise": EXERCISE}
+    subs |= {name: _with_answer(tmp, name, gid, src()) for name, (gid, src) in CRAFTED.items()}
+    cmd = [sys.executable, "-m", "backprop.grading", "grade", *map(str, subs.values()), "--json", "--jobs", "2"]
+    if not shutil.which("bwrap") and os.environ.get("BACKPROP_REQUIRE_SANDBOX") != "1":
+        cmd.append("--no-sandbox")
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    by_path = {line["submission"]: line for line in map(json.loads, proc.stdout.splitlines())}
+    return {name: {p["id"]: p for p in by_path[str(path)]["parts"]} for name, path in subs.items()}
+
+
+def _points(graded, name):
+    return {pid: part["points"] for pid, part in graded[name].items()}
+
+
+def test_the_solution_scores_full_marks_and_the_exercise_zero(graded):
+    assert _points(graded, "solution") == POINTS
+    assert set(_points(graded, "exercise").values()) == {0.0}
+    assert all("not answered yet" in p["feedback"] for p in graded["exercise"].values())
+
+
+@pytest.mark.parametrize("name, fragment", [("no_shuffle", "rng.permutation(T) once"),
+                                            ("averages_twice", "divided by the batch size twice"),
+                                            ("clips_per_tensor", "clipped on its own"),
+                                            ("updates_per_instance", "inside the loop over the batch")])
+def test_each_crafted_wrong_loop_loses_the_loop_part_and_is_told_why(graded, name, fragment):
+    points = _points(graded, name)
+    assert points["06_training_loop"] <= (0.8 if name == "clips_per_tensor" else 0.0), points
+    assert points["06_init_scale"] == 2 and points["06_diagnose_run"] == 2
+    assert fragment in graded[name]["06_training_loop"]["feedback"]
+
+
+def test_the_librarys_loop_is_out_of_reach(graded):
+    part = graded["library_train"]["06_training_loop"]
+    assert part["points"] == 0 and "must not use" in part["feedback"], part["feedback"]

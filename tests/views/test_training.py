@@ -1,0 +1,52 @@
+"""views/training.py: notebook 06's figures of training (descent variants, confusion matrix, mistakes, sweeps,
+dead units) are course figures and count what they show."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import backprop as bp
+from backprop.views import training as V
+from backprop.views.style import MAX_WIDTH
+
+
+def test_reexported():
+    for name in V.__all__:
+        assert getattr(bp, name) is getattr(V, name)
+
+
+@pytest.fixture(scope="module")
+def run():
+    rng = np.random.default_rng(0)
+    data = bp.digits_dataset(rng=rng)
+    net = bp.lab_network(16, rng)
+    h = bp.train(net, data.X_train[:200], data.labels_train[:200], eta=0.1, epochs=2, batch_size=20, rng=rng)
+    return data, net, h
+
+
+def test_the_confusion_matrix_counts_rows_true_columns_predicted():
+    counts = V.confusion_matrix(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 2]), num_classes=3)
+    assert counts.tolist() == [[1, 1, 0], [0, 1, 0], [0, 0, 1]]
+    with pytest.raises(ValueError, match="'predicted'"):
+        V.confusion_matrix(np.array([0, 1]), np.array([0]))
+
+
+def test_every_figure_is_a_course_figure(run):
+    data, net, h = run
+    predicted = bp.predict_labels(net, data.X_test)
+    figures = [V.descent_figure({"mini-batch": h}), V.confusion_figure(data.labels_test, predicted),
+               V.misclassified_figure(data.images_test, data.labels_test, predicted),
+               V.sweep_figure(bp.stored_lab_sweeps()), V.dead_units_figure({"eta 0.1": h})]
+    for fig in figures:
+        assert isinstance(fig, bp.CourseFigure) and fig.get_size_inches()[0] <= MAX_WIDTH
+    assert "accuracy" in figures[1].axes[0].get_title()
+    shown = sum(1 for ax in figures[2].axes if ax.get_title())
+    assert shown == min(12, int(np.sum(predicted != data.labels_test)))
+
+
+def test_bad_inputs_are_explained():
+    with pytest.raises(TypeError, match="'histories'"):
+        V.descent_figure([])
+    with pytest.raises(TypeError, match="'sweeps'"):
+        V.sweep_figure({})
