@@ -53,6 +53,41 @@ def assert_explained(call, exc, fragments):
     assert "backprop" in info.traceback[-1].path.parts, f"raised in {info.traceback[-1].path}"
 
 
+# -- the homework's parts, judged here --------------------------------------------------------------
+def case_verdicts(part_id, answers, seed=None, given=None):
+    """``[(case, verdict)]`` for every public case of a homework part (``seed`` None) or every hidden case of
+    that seed, the answers run in this process.  ``answers``: the function the part asks for, or a dict
+    name -> function; ``given``: names of the homework's given cells.  A buggy answer's numpy warnings
+    (overflow...) are its own and are silenced."""
+    import warnings
+
+    from backprop.grading import get_part, hidden_rng
+    from backprop.grading.harness import run_here
+    from backprop.grading.parts import judge_case
+
+    part = get_part(part_id)
+    names = dict(given or {}, **(answers if isinstance(answers, dict) else {part.names[0]: answers}))
+    cases = part.public_cases() if seed is None else part.hidden_cases(hidden_rng(part_id, seed))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [(c, judge_case(part, c, run_here(part.names, part.call, names, c.payload))) for c in cases]
+
+
+def notebook_with_answer(solution, folder, name, grade_id, source):
+    """A copy of the ``solution`` notebook, written to ``folder/name.ipynb``, with the answer cell
+    ``grade_id`` replaced by ``source``: a crafted submission for the grader."""
+    import nbformat
+
+    nb = nbformat.read(solution, as_version=4)
+    cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    assert cells, f"no cell {grade_id!r} in {solution}"
+    for cell in cells:
+        cell.source = source
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
 # -- random networks with every divergence ------------------------------------------------------
 HIDDEN = ["identity", "sigmoid", "tanh", "relu", "leaky_relu"]
 #: divergence -> (output activation, kind of target)

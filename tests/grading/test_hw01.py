@@ -15,9 +15,8 @@ import pytest
 import sympy as sp
 
 from backprop.grading import CheckFailed, check, get_part, hidden_rng
-from backprop.grading.harness import run_here
 from backprop.grading.hw01 import PUBLIC_POINTS
-from backprop.grading.parts import judge_case
+from strategies import case_verdicts
 
 ROOT = Path(__file__).resolve().parents[2]
 x, a, b, c, F = sp.symbols("x a b c F")
@@ -32,11 +31,6 @@ def _message(part_id, fn):
     return str(info.value)
 
 
-def _verdicts(part_id, fn, seed=None):
-    part = get_part(part_id)
-    cases = part.public_cases() if seed is None else part.hidden_cases(hidden_rng(part_id, seed))
-    return [(case, judge_case(part, case, run_here(part.names, part.call, {part.names[0]: fn}, case.payload)))
-            for case in cases]
 
 
 def _edges(**changes):
@@ -92,10 +86,10 @@ BUGS = [
 
 @pytest.mark.parametrize("part_id, label, fn", BUGS, ids=[f"{b[0]}: {b[1]}" for b in BUGS])
 def test_every_bug_fails_the_public_cases_and_the_hidden_cases_of_every_seed(part_id, label, fn):
-    assert not all(v.passed for _, v in _verdicts(part_id, fn)), f"{label} passes the self-check"
+    assert not all(v.passed for _, v in case_verdicts(part_id, fn)), f"{label} passes the self-check"
     if get_part(part_id).hidden_count:
         for seed in SEEDS:
-            assert not all(v.passed for _, v in _verdicts(part_id, fn, seed)), f"{label} passes seed {seed}"
+            assert not all(v.passed for _, v in case_verdicts(part_id, fn, seed)), f"{label} passes seed {seed}"
 
 
 @pytest.mark.parametrize("part_id, fn", [
@@ -105,7 +99,7 @@ def test_every_bug_fails_the_public_cases_and_the_hidden_cases_of_every_seed(par
 ])
 def test_right_answers_pass_every_case(part_id, fn):
     for seed in (None, *SEEDS):
-        assert all(v.passed for _, v in _verdicts(part_id, fn, seed)), seed
+        assert all(v.passed for _, v in case_verdicts(part_id, fn, seed)), seed
 
 
 def test_symbols_with_assumptions_are_the_homeworks_symbols():
@@ -139,7 +133,7 @@ def test_the_path_sum_names_the_missing_path_and_the_missing_factor():
 
 
 def test_sympys_total_without_the_paths_earns_nothing_for_the_path_sum():
-    verdicts = _verdicts("01_total_derivative", lambda x0: (float(_dF_dx().subs(x, x0)), {}), seed=0)
+    verdicts = case_verdicts("01_total_derivative", lambda x0: (float(_dF_dx().subs(x, x0)), {}), seed=0)
     assert not any(v.passed for _, v in verdicts)
 
 

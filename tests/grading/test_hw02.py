@@ -19,9 +19,9 @@ import pytest
 
 import backprop as bp
 from backprop.grading import CheckFailed, check, get_part, hidden_rng
-from backprop.grading.harness import run_here
 from backprop.grading.hw02 import OUTPUTS, SCALAR_ACTIVATIONS, TAIL
-from backprop.grading.parts import judge_case, part_score
+from backprop.grading.parts import part_score
+from strategies import case_verdicts
 
 SEEDS = range(6)
 
@@ -32,14 +32,6 @@ def _message(part_id, fn):
     return str(info.value)
 
 
-def _verdicts(part_id, fn, seed=None):
-    """Every case's verdict, public cases only (seed None) or hidden ones of a seed; a buggy answer's numpy
-    warnings (overflow...) are its own and are silenced here."""
-    part = get_part(part_id)
-    cases = part.public_cases() if seed is None else part.hidden_cases(hidden_rng(part_id, seed))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return [(c, judge_case(part, c, run_here(part.names, part.call, {part.names[0]: fn}, c.payload))) for c in cases]
 
 
 # -- right answers -------------------------------------------------------------------------------------
@@ -170,9 +162,9 @@ BUGS = (
 
 @pytest.mark.parametrize("part_id, label, fn", BUGS, ids=[b[1] for b in BUGS])
 def test_every_bug_fails_the_public_cases_and_the_hidden_cases_of_every_seed(part_id, label, fn):
-    assert not all(v.passed for _, v in _verdicts(part_id, fn)), f"{label} passes the self-check"
+    assert not all(v.passed for _, v in case_verdicts(part_id, fn)), f"{label} passes the self-check"
     for seed in SEEDS:
-        assert not all(v.passed for _, v in _verdicts(part_id, fn, seed)), f"{label} passes the hidden cases of seed {seed}"
+        assert not all(v.passed for _, v in case_verdicts(part_id, fn, seed)), f"{label} passes the hidden cases of seed {seed}"
 
 
 @pytest.mark.parametrize("part_id, fn", [
@@ -182,7 +174,7 @@ def test_every_bug_fails_the_public_cases_and_the_hidden_cases_of_every_seed(par
 ])
 def test_right_answers_pass_every_case_of_every_seed(part_id, fn):
     for seed in (None, *SEEDS):
-        failed = [(c.label, v.details) for c, v in _verdicts(part_id, fn, seed) if not v.passed]
+        failed = [(c.label, v.details) for c, v in case_verdicts(part_id, fn, seed) if not v.passed]
         assert not failed, (seed, failed[:2])
 
 
@@ -245,7 +237,7 @@ def test_a_kink_case_stays_at_the_kink_in_the_students_own_summation_order():
     ("bad_subgradient", "at a kink (z = 0) the slope of a relu must be a subgradient"),
 ])
 def test_activation_step_names_the_factor_and_the_activation(kind, says):
-    failing = [v for _, v in _verdicts("02_activation_step", _activation_bug(kind)) if not v.passed]
+    failing = [v for _, v in case_verdicts("02_activation_step", _activation_bug(kind)) if not v.passed]
     assert any(says in v.diagnosis for v in failing), [v.diagnosis for v in failing]
 
 
@@ -253,8 +245,8 @@ def test_an_answer_wrong_at_every_kink_loses_the_kink_cases_share_and_is_told():
     from backprop.grading.grade import _part_feedback
 
     part = get_part("02_activation_step")
-    verdicts = _verdicts("02_activation_step", _activation_bug("bad_subgradient"))
-    verdicts += _verdicts("02_activation_step", _activation_bug("bad_subgradient"), seed=0)
+    verdicts = case_verdicts("02_activation_step", _activation_bug("bad_subgradient"))
+    verdicts += case_verdicts("02_activation_step", _activation_bug("bad_subgradient"), seed=0)
     assert all(v.passed for c, v in verdicts if c.group != "kink")
     assert not any(v.passed for c, v in verdicts if c.group == "kink")
     assert part_score(part, 1.0, verdicts) == 0.75
@@ -302,7 +294,7 @@ def test_summing_instead_of_averaging_and_swapping_the_divergence_are_named():
 
 
 def test_an_activations_own_backward_is_not_there_for_the_answer():
-    failing = [v for _, v in _verdicts("02_activation_step", lambda dy, z, f: f.backward(dy, z)) if not v.passed]
+    failing = [v for _, v in case_verdicts("02_activation_step", lambda dy, z, f: f.backward(dy, z)) if not v.passed]
     assert failing and all("must not use backprop.core.activations.backward" in v.diagnosis for v in failing)
 
 

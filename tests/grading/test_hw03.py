@@ -19,20 +19,13 @@ import pytest
 
 import backprop as bp
 from backprop.grading import CheckFailed, check, get_part, hidden_rng
-from backprop.grading.harness import run_here
 from backprop.grading.hw03 import BIG, LARGE_WIDTH, PARTS, entry_name
-from backprop.grading.parts import judge_case, part_score
+from backprop.grading.parts import part_score
+from strategies import case_verdicts
 
 SEEDS = range(5)
 
 
-def _verdicts(part_id, fn, seed=None):
-    part = get_part(part_id)
-    cases = part.public_cases() if seed is None else part.hidden_cases(hidden_rng(part_id, seed))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a buggy answer's overflow warnings are its own
-        return [(c, judge_case(part, c, run_here(part.names, part.call, {part.names[0]: fn}, c.payload)))
-                for c in cases]
 
 
 def _message(part_id, fn):
@@ -110,7 +103,7 @@ def test_every_part_has_right_answers_here():
                          ids=lambda v: v if isinstance(v, str) else v.__name__)
 def test_right_answers_pass_public_and_hidden_cases(part_id, fn):
     for seed in (None, *SEEDS[:2]):
-        failed = [(c.label, v.details) for c, v in _verdicts(part_id, fn, seed) if not v.passed]
+        failed = [(c.label, v.details) for c, v in case_verdicts(part_id, fn, seed) if not v.passed]
         assert not failed, failed
 
 
@@ -254,11 +247,11 @@ WRONG = {
 @pytest.mark.parametrize("part_id, fn", [(p, f) for p, fs in WRONG.items() for f in fs],
                          ids=lambda v: v if isinstance(v, str) else v.__name__)
 def test_each_bug_fails_the_self_check_and_the_hidden_cases_of_every_seed(part_id, fn):
-    public = _verdicts(part_id, fn)
+    public = case_verdicts(part_id, fn)
     assert not all(v.passed for _, v in public), "the self-check lets it pass"
     part = get_part(part_id)
     for seed in SEEDS:
-        verdicts = _verdicts(part_id, fn, seed)
+        verdicts = case_verdicts(part_id, fn, seed)
         assert not all(v.passed for _, v in verdicts), f"seed {seed}: the hidden cases let it pass"
         assert part_score(part, 1.0, verdicts) < 1.0
 
@@ -275,23 +268,23 @@ LOSE_ALL = [("03_softmax", naive_softmax), ("03_softmax", hard_coded_softmax), (
 @pytest.mark.parametrize("part_id, fn", LOSE_ALL, ids=lambda v: v if isinstance(v, str) else v.__name__)
 def test_the_named_mistakes_lose_the_whole_part(part_id, fn):
     part = get_part(part_id)
-    public = _verdicts(part_id, fn)
+    public = case_verdicts(part_id, fn)
     for seed in SEEDS[:3]:
-        assert part_score(part, 2.0, public + _verdicts(part_id, fn, seed)) == 0.0
+        assert part_score(part, 2.0, public + case_verdicts(part_id, fn, seed)) == 0.0
 
 
 def test_a_jacobian_built_at_a_large_width_is_told_why_it_fails():
     message = _message("03_softmax_backward_large", softmax_backward_jacobian)
     assert f"ran out of memory at width n = {LARGE_WIDTH[0]:,}" in message
     assert "80 GB" in message and "vectors only" in message
-    assert all(not v.passed for _, v in _verdicts("03_softmax_backward_large", softmax_backward_jacobian, 0))
+    assert all(not v.passed for _, v in case_verdicts("03_softmax_backward_large", softmax_backward_jacobian, 0))
 
 
 def test_the_large_part_is_fast_for_the_jacobian_vector_product():
     import time
 
     start = time.perf_counter()
-    verdicts = _verdicts("03_softmax_backward_large", softmax_backward, 0)
+    verdicts = case_verdicts("03_softmax_backward_large", softmax_backward, 0)
     assert all(v.passed for _, v in verdicts) and len(verdicts) == 2
     assert time.perf_counter() - start < 5.0
 

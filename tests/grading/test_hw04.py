@@ -17,16 +17,14 @@ import os
 import shutil
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
 from backprop.grading import CheckFailed, check, get_part, hidden_rng, hw04
-from backprop.grading.harness import run_here
-from backprop.grading.parts import judge_case, part_score
+from backprop.grading.parts import part_score
+from strategies import case_verdicts, notebook_with_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "04_subgradients.ipynb"
@@ -35,17 +33,11 @@ SEEDS = range(6)
 POINTS = {"04_relu_backward": 1, "04_leaky_relu_backward": 1, "04_max_backward": 2, "04_kink_aware_check": 2}
 
 
-def _verdicts(part_id, fn, seed=None):
-    part = get_part(part_id)
-    cases = part.public_cases() if seed is None else part.hidden_cases(hidden_rng(part_id, seed))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return [(c, judge_case(part, c, run_here(part.names, part.call, {part.names[0]: fn}, c.payload))) for c in cases]
 
 
 def _score(part_id, fn, seed=20261121):
     part = get_part(part_id)
-    verdicts = _verdicts(part_id, fn) + _verdicts(part_id, fn, seed)
+    verdicts = case_verdicts(part_id, fn) + case_verdicts(part_id, fn, seed)
     return part_score(part, POINTS[part_id], verdicts)
 
 
@@ -133,7 +125,7 @@ RIGHT = [("04_relu_backward", f) for f in (relu_slope_0, relu_slope_half, relu_s
 @pytest.mark.parametrize("part_id, fn", RIGHT, ids=lambda v: getattr(v, "__name__", v))
 def test_every_valid_convention_passes_every_case_of_every_seed(part_id, fn):
     for seed in [None, *SEEDS]:
-        failed = [(c.label, v.diagnosis) for c, v in _verdicts(part_id, fn, seed) if not v.passed]
+        failed = [(c.label, v.diagnosis) for c, v in case_verdicts(part_id, fn, seed) if not v.passed]
         assert not failed, (seed, failed[:2])
     assert _score(part_id, fn) == POINTS[part_id]
 
@@ -231,9 +223,9 @@ WRONG = [
 
 @pytest.mark.parametrize("part_id, fn, most", WRONG, ids=lambda v: getattr(v, "__name__", str(v)))
 def test_every_wrong_answer_fails_the_self_check_and_the_hidden_cases_of_every_seed(part_id, fn, most):
-    assert not all(v.passed for _, v in _verdicts(part_id, fn))  # the self-check catches it
+    assert not all(v.passed for _, v in case_verdicts(part_id, fn))  # the self-check catches it
     for seed in SEEDS:
-        assert not all(v.passed for _, v in _verdicts(part_id, fn, seed)), seed
+        assert not all(v.passed for _, v in case_verdicts(part_id, fn, seed)), seed
     assert _score(part_id, fn) <= most * POINTS[part_id]
 
 
@@ -365,14 +357,6 @@ def test_the_homework_may_not_use_the_modules_that_hold_its_answers():
 
 
 # -- the grader end to end ----------------------------------------------------------------------------------------
-def _with_answer(tmp, name, grade_id, source):
-    nb = nbformat.read(SOLUTION, as_version=4)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            cell.source = source
-    path = tmp / f"{name}.ipynb"
-    nbformat.write(nb, path)
-    return path
 
 
 CRAFTED = {
@@ -402,7 +386,7 @@ CRAFTED = {
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hw04")
     subs = {"solution": SOLUTION, "exercise": EXERCISE}
-    subs |= {name: _with_answer(tmp, name, gid, src) for name, (gid, src) in CRAFTED.items()}
+    subs |= {name: notebook_with_answer(SOLUTION, tmp, name, gid, src) for name, (gid, src) in CRAFTED.items()}
     cmd = [sys.executable, "-m", "backprop.grading", "grade", *map(str, subs.values()), "--json", "--jobs", "2"]
     if not shutil.which("bwrap") and os.environ.get("BACKPROP_REQUIRE_SANDBOX") != "1":
         cmd.append("--no-sandbox")

@@ -29,6 +29,7 @@ from backprop.grading.harness import run_here
 from backprop.grading.hw05 import (OUTPUTS, PARTS, WORKED, _with_pass, batch_case, buggy_two_layer, entry_name,
                                    reference_backward)
 from backprop.grading.parts import Case, judge_case, part_score
+from strategies import case_verdicts
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "05_vector_formulation.ipynb"
@@ -135,20 +136,13 @@ WRONG = [
 ]
 
 
-def _verdicts(part_id, fn, seed=None):
-    part = get_part(part_id)
-    cases = part.public_cases() if seed is None else part.hidden_cases(hidden_rng(part_id, seed))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ns = dict(GIVEN, **{part.names[0]: fn})
-        return [(c, judge_case(part, c, run_here(part.names, part.call, ns, c.payload))) for c in cases]
 
 
 # -- right answers pass everything ----------------------------------------------------------------------
 @pytest.mark.parametrize("part_id", list(RIGHT))
 @pytest.mark.parametrize("seed", [None, *SEEDS])
 def test_the_right_answers_pass_every_case(part_id, seed):
-    failed = [(c.label, v.details, v.diagnosis) for c, v in _verdicts(part_id, RIGHT[part_id], seed) if not v.passed]
+    failed = [(c.label, v.details, v.diagnosis) for c, v in case_verdicts(part_id, RIGHT[part_id], seed, given=GIVEN) if not v.passed]
     assert failed == []
 
 
@@ -158,7 +152,7 @@ WRONG = [w if len(w) == 5 else (*w, 0.25) for w in WRONG]
 
 @pytest.mark.parametrize("part_id, what, fn, fragment, share", WRONG, ids=[w[1] for w in WRONG])
 def test_each_wrong_answer_is_diagnosed_on_the_public_cases(part_id, what, fn, fragment, share):
-    public = _verdicts(part_id, fn)
+    public = case_verdicts(part_id, fn, given=GIVEN)
     assert not all(v.passed for _, v in public), what
     shown = " ".join(" ".join(v.details) + " " + v.diagnosis for _, v in public if not v.passed)
     assert fragment in shown, shown
@@ -167,7 +161,7 @@ def test_each_wrong_answer_is_diagnosed_on_the_public_cases(part_id, what, fn, f
 @pytest.mark.parametrize("part_id, what, fn, fragment, share", WRONG, ids=[w[1] for w in WRONG])
 @pytest.mark.parametrize("seed", SEEDS)
 def test_each_wrong_answer_loses_most_of_its_part_on_the_hidden_cases(part_id, what, fn, fragment, share, seed):
-    hidden = _verdicts(part_id, fn, seed)
+    hidden = case_verdicts(part_id, fn, seed, given=GIVEN)
     assert part_score(get_part(part_id), 10, hidden) <= 10 * share, (what, [v.passed for _, v in hidden])
 
 
@@ -217,7 +211,7 @@ def test_the_worked_batch_starts_with_the_notebooks_instance():
 def test_the_public_feedback_names_an_entry_with_both_numbers_and_the_diagnosis_none():
     """Details (shown for public cases only) name the entry and give expected versus got; the diagnosis
     (shown for hidden cases too) names the mistake without the hidden case's numbers."""
-    failed = [v for _, v in _verdicts("05_weight_gradient", WRONG[4][2]) if not v.passed]
+    failed = [v for _, v in case_verdicts("05_weight_gradient", WRONG[4][2], given=GIVEN) if not v.passed]
     assert any("dLoss/dw(" in line and "(dW[" in line and "expected" in line for line in failed[0].details)
     assert "expected" not in failed[0].diagnosis and "got" not in failed[0].diagnosis
 

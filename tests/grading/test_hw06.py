@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import nbformat
@@ -24,8 +23,8 @@ import numpy as np
 import pytest
 
 from backprop.grading import CheckFailed, check, get_part, hidden_rng, hw06
-from backprop.grading.harness import run_here
-from backprop.grading.parts import judge_case, part_score
+from backprop.grading.parts import part_score
+from strategies import case_verdicts, notebook_with_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "06_training_loop.ipynb"
@@ -76,25 +75,19 @@ def _functions():
     return scope
 
 
-def _verdicts(part_id, fns, seed=None):
-    part = get_part(part_id)
-    cases = part.public_cases() if seed is None else part.hidden_cases(hidden_rng(part_id, seed))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return [(c, judge_case(part, c, run_here(part.names, part.call, fns, c.payload))) for c in cases]
 
 
 @pytest.mark.parametrize("part_id", ["06_training_loop", "06_init_scale", "06_diagnose_run"])
 def test_the_solution_passes_every_case_of_every_seed(part_id):
     fns = _functions()
     for seed in [None, *SEEDS]:
-        verdicts = _verdicts(part_id, {n: fns[n] for n in get_part(part_id).names}, seed)
+        verdicts = case_verdicts(part_id, {n: fns[n] for n in get_part(part_id).names}, seed)
         assert all(v.passed for _, v in verdicts), [v.details for _, v in verdicts if not v.passed]
 
 
 def test_the_solution_reaches_the_accuracy_on_the_graders_splits():
     fns = _functions()
-    verdicts = _verdicts("06_digits_accuracy", {"train_loop": fns["train_loop"]}, 7)
+    verdicts = case_verdicts("06_digits_accuracy", {"train_loop": fns["train_loop"]}, 7)
     assert len(verdicts) == 2 and all(v.passed for _, v in verdicts)
 
 
@@ -106,8 +99,8 @@ def test_every_wrong_loop_fails_the_self_check_and_every_seed_and_is_told_its_mi
     assert WRONG_LOOPS[name][1] in str(info.value), str(info.value)
     part = get_part("06_training_loop")
     for seed in SEEDS:
-        verdicts = _verdicts("06_training_loop", {"train_loop": fn}, seed)
-        score = part_score(part, 4, _verdicts("06_training_loop", {"train_loop": fn}) + verdicts)
+        verdicts = case_verdicts("06_training_loop", {"train_loop": fn}, seed)
+        score = part_score(part, 4, case_verdicts("06_training_loop", {"train_loop": fn}) + verdicts)
         limit = 0.8 if name == "clips per tensor" else 0.0  # its unclipped cases (3 of 15) are right
         assert score <= limit + 1e-9, (name, seed, score)
 
@@ -159,7 +152,7 @@ def test_the_first_epoch_judged_instead_of_the_last_is_caught_on_hidden_cases():
         h = {"grad_norm": {k: v[:1] for k, v in history["grad_norm"].items()},
              "dead_relu": {k: v[:1] for k, v in history["dead_relu"].items()}, "train_loss": history["train_loss"][:1]}
         return _functions()["diagnose_run"](h)
-    verdicts = _verdicts("06_diagnose_run", {"diagnose_run": first_epoch}, 0)
+    verdicts = case_verdicts("06_diagnose_run", {"diagnose_run": first_epoch}, 0)
     assert sum(not v.passed for _, v in verdicts) >= 6
 
 
@@ -194,14 +187,6 @@ def test_the_homework_may_not_use_the_modules_that_hold_its_answers():
 
 
 # -- the grader end to end ----------------------------------------------------------------------------------------
-def _with_answer(tmp, name, grade_id, source):
-    nb = nbformat.read(SOLUTION, as_version=4)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            cell.source = source
-    path = tmp / f"{name}.ipynb"
-    nbformat.write(nb, path)
-    return path
 
 
 def _crafted_loop(name):
@@ -225,7 +210,7 @@ CRAFTED = {
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hw06")
     subs = {"solution": SOLUTION, "exercise": EXERCISE}
-    subs |= {name: _with_answer(tmp, name, gid, src()) for name, (gid, src) in CRAFTED.items()}
+    subs |= {name: notebook_with_answer(SOLUTION, tmp, name, gid, src()) for name, (gid, src) in CRAFTED.items()}
     cmd = [sys.executable, "-m", "backprop.grading", "grade", *map(str, subs.values()), "--json", "--jobs", "2"]
     if not shutil.which("bwrap") and os.environ.get("BACKPROP_REQUIRE_SANDBOX") != "1":
         cmd.append("--no-sandbox")
