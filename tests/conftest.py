@@ -29,7 +29,15 @@ settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
+#: the files that take longest (measured with ``--durations``), started first: with ``--dist=loadfile``
+#: a file runs on one worker, so a long one started last would run alone at the end while the other core idles
+LONGEST_FIRST = ("tests/test_browser.py", "tests/grading/test_grade.py", "tests/grading/test_grade_hw03.py",
+                 "tests/grading/test_hw06.py", "tests/symbolic/test_rules.py")
+
+
 def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.relative_to(config.rootpath).as_posix(), len(rank)))  # stable
     served = served_modules()  # {"02": {"core.scalar_net", ...}, ...}
     for item in items:
         module = module_under_test(item.path)
@@ -39,3 +47,4 @@ def pytest_collection_modifyitems(config, items):
             numbers.add(named)
         for nb in sorted(numbers):
             item.add_marker(getattr(pytest.mark, f"nb{nb}"))
+
