@@ -200,3 +200,32 @@ def test_compare_entry_by_entry_and_as_a_matrix():
 def test_compare_refuses_different_entry_counts():
     assert_explained(lambda: compare("r", "s", [z, z], [z]), ValueError,
                      ["rule r", "the library gave 2 entries", "sympy 1"])
+
+
+# -- the quick numerical probe ----------------------------------------------------------------------------------
+def test_clearly_nonzero_finds_a_wrong_difference_and_never_calls_an_identity_nonzero():
+    from backprop.symbolic.ops import clearly_nonzero
+
+    x = sp.Symbol("x", real=True)
+    p = sp.Symbol("p", positive=True)
+    assert not clearly_nonzero(sp.exp(x) / (1 + sp.exp(x)) - 1 / (1 + sp.exp(-x)))  # the sigmoid, two ways: 0
+    assert not clearly_nonzero(sp.log(sp.exp(x) + 1) - x - sp.log(1 + sp.exp(-x)))   # softplus, shifted: 0
+    assert clearly_nonzero(sp.exp(x) / (1 + sp.exp(x)) - 1 / (1 + sp.exp(x)))        # a wrong sign: not 0
+    assert not clearly_nonzero(sp.sqrt(p ** 2) - p)  # 0 for every value p's assumption allows ...
+    assert clearly_nonzero(sp.sqrt(x ** 2) - x)      # ... but not for a negative x
+
+
+def test_clearly_nonzero_leaves_widths_and_indices_to_simplify():
+    from backprop.symbolic.ops import clearly_nonzero, is_zero
+
+    n = sp.Symbol("n", integer=True, positive=True)
+    assert not clearly_nonzero(n + 1)  # says nothing: the probe takes no integer symbol
+    assert not is_zero(n + 1)          # simplify decides
+
+
+def test_a_wrong_rule_is_told_apart_without_simplifying_its_difference(monkeypatch):
+    from backprop.symbolic import ops
+
+    x = sp.Symbol("x", real=True)
+    monkeypatch.setattr(ops.sp, "simplify", lambda *a, **k: pytest.fail("simplify was called"))
+    assert not ops.is_zero(sp.tanh(x) - 2 * sp.exp(x))
