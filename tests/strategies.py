@@ -73,19 +73,41 @@ def case_verdicts(part_id, answers, seed=None, given=None):
         return [(c, judge_case(part, c, run_here(part.names, part.call, names, c.payload))) for c in cases]
 
 
-def notebook_with_answer(solution, folder, name, grade_id, source):
-    """A copy of the ``solution`` notebook, written to ``folder/name.ipynb``, with the answer cell
-    ``grade_id`` replaced by ``source``: a crafted submission for the grader."""
+def notebook_with_answer(solution, folder, name, answers):
+    """A copy of the ``solution`` notebook, written to ``folder/name.ipynb``, with each answer cell of
+    ``answers`` ({grade_id: source}) replaced: a crafted submission for the grader."""
     import nbformat
 
     nb = nbformat.read(solution, as_version=4)
-    cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
-    assert cells, f"no cell {grade_id!r} in {solution}"
-    for cell in cells:
-        cell.source = source
+    for grade_id, source in answers.items():
+        cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+        assert cells, f"no cell {grade_id!r} in {solution}"
+        for cell in cells:
+            cell.source = source
     path = folder / f"{name}.ipynb"
     nbformat.write(nb, path)
     return path
+
+
+def grade_cli(submissions, *options):
+    """The instructor's command, ``python -m backprop.grading grade ... --json --jobs 2`` (and ``options``), run on
+    ``submissions`` ({name: notebook path}): ``{name: its JSON report}``.  In the sandbox where bwrap is installed
+    or CI requires it, else with ``--no-sandbox``."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cmd = [sys.executable, "-m", "backprop.grading", "grade", *map(str, submissions.values()), "--json", "--jobs", "2",
+           *options]
+    if not shutil.which("bwrap") and os.environ.get("BACKPROP_REQUIRE_SANDBOX") != "1":
+        cmd.append("--no-sandbox")
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    by_path = {line["submission"]: line for line in map(json.loads, proc.stdout.splitlines())}
+    return {name: by_path[str(path)] for name, path in submissions.items()}
 
 
 # -- random networks with every divergence ------------------------------------------------------

@@ -8,21 +8,17 @@ others. The table these tests check is the one the closing note reports.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import nbformat
 import pytest
+
+from strategies import grade_cli, notebook_with_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 SOL03 = ROOT / "solutions" / "03_vector_activations.ipynb"
 EX03 = ROOT / "exercises" / "03_vector_activations.ipynb"
 TIMEOUT = 10
-SANDBOXED = bool(shutil.which("bwrap")) or os.environ.get("BACKPROP_REQUIRE_SANDBOX") == "1"
 
 #: submission -> (the answer cell it replaces, its source)
 CRAFTED = {
@@ -112,30 +108,13 @@ EXPECTED = {
 }
 
 
-def _replace(grade_id: str, source: str) -> str:
-    nb = nbformat.read(SOL03, as_version=4)
-    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
-    cell.source = source.strip("\n")
-    return nbformat.writes(nb)
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hw03")
-    paths = {"solution": tmp / "solution.ipynb", "untouched": tmp / "untouched.ipynb"}
-    paths["solution"].write_text(SOL03.read_text())
-    paths["untouched"].write_text(EX03.read_text())
-    for name, (grade_id, source) in CRAFTED.items():
-        paths[name] = tmp / f"{name}.ipynb"
-        paths[name].write_text(_replace(grade_id, source))
-    cmd = [sys.executable, "-m", "backprop.grading", "grade", *map(str, paths.values()), "--json", "--jobs", "2",
-           "--timeout", str(TIMEOUT)]
-    if not SANDBOXED:
-        cmd.append("--no-sandbox")
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    by_path = {line["submission"]: line for line in map(json.loads, proc.stdout.splitlines())}
-    return {name: by_path[str(p)] for name, p in paths.items()}
+    paths = {"solution": shutil.copy(SOL03, tmp / "solution.ipynb"), "untouched": shutil.copy(EX03, tmp / "untouched.ipynb")}
+    paths |= {name: notebook_with_answer(SOL03, tmp, name, {grade_id: source.strip("\n")})
+              for name, (grade_id, source) in CRAFTED.items()}
+    return grade_cli(paths, "--timeout", str(TIMEOUT))
 
 
 def _parts(result) -> dict:

@@ -12,11 +12,7 @@ answers right only for square matrices, only for B = 1, or that average twice.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -29,7 +25,7 @@ from backprop.grading.harness import run_here
 from backprop.grading.hw05 import (OUTPUTS, PARTS, WORKED, _with_pass, batch_case, buggy_two_layer, entry_name,
                                    reference_backward)
 from backprop.grading.parts import Case, judge_case, part_score
-from strategies import case_verdicts
+from strategies import case_verdicts, grade_cli, notebook_with_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "05_vector_formulation.ipynb"
@@ -221,15 +217,6 @@ def _cell(nb, grade_id):
     return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
 
 
-def _submission(tmp: Path, name: str, replace: dict) -> Path:
-    nb = nbformat.read(SOLUTION, 4)
-    for grade_id, source in replace.items():
-        _cell(nb, grade_id).source = source
-    path = tmp / f"{name}.ipynb"
-    nbformat.write(nb, path)
-    return path
-
-
 #: crafted submissions: {name: ({answer cell: source}, the parts it must lose)}
 SUBMISSIONS = {
     "square_only": ({"forward_code": "def forward_batch(X, weights, biases, activations):\n"
@@ -260,15 +247,8 @@ def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hw05")
     subs = {"solution": shutil.copy(SOLUTION, tmp / "solution.ipynb"),
             "untouched": shutil.copy(EXERCISE, tmp / "untouched.ipynb")}
-    subs.update({name: _submission(tmp, name, replace) for name, (replace, _) in SUBMISSIONS.items()})
-    cmd = [sys.executable, "-m", "backprop.grading", "grade", *map(str, subs.values()), "--json", "--jobs", "2",
-           "--timeout", "10"]
-    if not shutil.which("bwrap") and os.environ.get("BACKPROP_REQUIRE_SANDBOX") != "1":
-        cmd.append("--no-sandbox")
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    by_path = {line["submission"]: line for line in map(json.loads, proc.stdout.splitlines())}
-    return {name: by_path[str(path)] for name, path in subs.items()}
+    subs.update({name: notebook_with_answer(SOLUTION, tmp, name, replace) for name, (replace, _) in SUBMISSIONS.items()})
+    return grade_cli(subs, "--timeout", "10")
 
 
 def test_the_solution_scores_full_marks(graded):

@@ -10,12 +10,7 @@ which, name the problem and the layer of a run, and grade end to end.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -24,7 +19,7 @@ import pytest
 
 from backprop.grading import CheckFailed, check, get_part, hidden_rng, hw06
 from backprop.grading.parts import part_score
-from strategies import case_verdicts, notebook_with_answer
+from strategies import case_verdicts, grade_cli, notebook_with_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "06_training_loop.ipynb"
@@ -210,14 +205,8 @@ CRAFTED = {
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hw06")
     subs = {"solution": SOLUTION, "exercise": EXERCISE}
-    subs |= {name: notebook_with_answer(SOLUTION, tmp, name, gid, src()) for name, (gid, src) in CRAFTED.items()}
-    cmd = [sys.executable, "-m", "backprop.grading", "grade", *map(str, subs.values()), "--json", "--jobs", "2"]
-    if not shutil.which("bwrap") and os.environ.get("BACKPROP_REQUIRE_SANDBOX") != "1":
-        cmd.append("--no-sandbox")
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    by_path = {line["submission"]: line for line in map(json.loads, proc.stdout.splitlines())}
-    return {name: {p["id"]: p for p in by_path[str(path)]["parts"]} for name, path in subs.items()}
+    subs |= {name: notebook_with_answer(SOLUTION, tmp, name, {gid: src()}) for name, (gid, src) in CRAFTED.items()}
+    return {name: {p["id"]: p for p in report["parts"]} for name, report in grade_cli(subs).items()}
 
 
 def _points(graded, name):
