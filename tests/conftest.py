@@ -17,27 +17,32 @@ calls appears in a test that carries its marker.
 from __future__ import annotations
 
 import os
-import re
 
 import pytest
 from hypothesis import settings
 
 from course_map import module_under_test, notebook_of_id, served_modules
+from scheduling import LONGEST_FIRST, work_unit
 
 settings.register_profile("dev", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
-#: the files that take longest (measured with ``--durations``), started first: with ``--dist=loadfile``
-#: a file runs on one worker, so a long one started last would run alone at the end while the other core idles
-LONGEST_FIRST = ("tests/test_browser.py", "tests/grading/test_grade.py", "tests/grading/test_grade_hw03.py",
-                 "tests/grading/test_hw06.py", "tests/symbolic/test_rules.py")
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist hands out ``work_unit``s, in the order of the collection (``--no-loadscope-reorder``)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnits(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return work_unit(nodeid)
+
+    return WorkUnits(config, log)
 
 
 def pytest_collection_modifyitems(config, items):
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.relative_to(config.rootpath).as_posix(), len(rank)))  # stable
+    items.sort(key=lambda item: rank.get(work_unit(item.nodeid), len(rank)))  # stable
     served = served_modules()  # {"02": {"core.scalar_net", ...}, ...}
     for item in items:
         module = module_under_test(item.path)

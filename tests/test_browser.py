@@ -4,9 +4,11 @@ The other tests call each widget's callback headless; these open the lecture
 notebooks in JupyterLab.  First *unrun*, as a student who opens the course to read
 it: every output must make sense (no widget repr such as ``VBox(children=...``, no
 "Error displaying widget"; a widget cell says in words what running it gives).
-Then every cell is run and the widgets are used with the mouse: every widget cell
-must show a widget, a slider or dropdown must redraw its figure, and every quiz of
-every poll must show, for each option picked, the feedback ``Quiz.check`` gives.
+Then every cell is run in that same page and the widgets are used with the mouse:
+every widget cell must show a widget, a slider or dropdown must redraw its figure,
+and every quiz of every poll must show, for each option picked, the feedback
+``Quiz.check`` gives.  pytest-xdist hands these tests out a notebook at a time
+(``work_unit`` in conftest.py), so the two cores share them with the other tests.
 
 JupyterLab runs on 127.0.0.1 on copies of the notebooks in a temporary folder,
 with its own settings, workspace, data and runtime folders: nothing of the
@@ -65,7 +67,9 @@ def _free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
+# session-scoped: the browser's tests are handed out a notebook at a time, between other files' tests,
+# and each worker starts JupyterLab and Chromium once, not at every return to this module
+@pytest.fixture(scope="session")
 def lab(tmp_path_factory):
     """A JupyterLab server on copies of the notebooks: ``(base_url, token)``."""
     home = tmp_path_factory.mktemp("lab")
@@ -109,7 +113,7 @@ def lab(tmp_path_factory):
         log.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(lab):
     with playwright_api.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -121,8 +125,28 @@ class Notebook:
     """One notebook open in its own page, every cell run."""
 
     def __init__(self, page, name):
-        self.page, self.name = page, name
+        self.page, self.name, self.ran = page, name, False
         self.panel = page.locator(f"#{page.evaluate('window.jupyterapp.shell.currentWidget.id')}")
+
+    def run_all(self):
+        """Run every cell, as Run > Run All Cells does, and wait until each has run and the kernel is idle."""
+        if self.ran:
+            return
+        self.page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        self.page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
+            const code = w.content.widgets.filter(c => c.model.type === 'code');
+            return code.every(c => c.model.executionCount !== null)
+                && w.sessionContext.session.kernel.status === 'idle'; }""")
+        self.ran = True
+        self.check_cells()
+
+    def check_cells(self):
+        """As many cells in the page as in the file, and no error or warning output."""
+        cells = self.cells()
+        expected = len(nbformat.read(ROOT / "notebooks" / self.name, as_version=4).cells)
+        assert cells.count() == expected, f"{self.name}: {cells.count()} cells in the page, {expected} in the file"
+        errors_shown = self.panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        assert errors_shown.count() == 0, f"{self.name}: an error or warning output: {errors_shown.first.inner_text()}"
 
     def cells(self):
         return self.panel.locator(".jp-Notebook .jp-Cell")
@@ -163,46 +187,80 @@ class Notebook:
         self.page.mouse.up()
 
 
-@pytest.fixture
-def open_notebook(lab, browser, tmp_path):
-    base, token = lab
-    pages = []
+class Pages:
+    """The notebooks' pages, one per notebook: opened unrun and kept, so that a later test runs its cells there.
 
-    def open_(name, run=True):
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    A student opens a notebook, reads it, then runs it: so does the module.  The
+    test that reads a notebook unrun leaves its page open; the test that uses its
+    widgets runs every cell in that same page (one JupyterLab and one kernel per
+    notebook, not two), or opens the page itself when it runs alone.
+    """
+
+    def __init__(self, lab, browser, shots):
+        (self.base, self.token), self.browser, self.shots = lab, browser, shots
+        self.open = {}  # name -> (Notebook, JavaScript errors)
+
+    def unrun(self, name):
+        """The notebook opened before running (a fresh page if its page has run already)."""
+        if name in self.open and self.open[name][0].ran:
+            self.close(name)
+        if name not in self.open:
+            self.open[name] = self._open(name)
+        return self.open[name][0]
+
+    def ran(self, name):
+        """The notebook with every cell run, in its page."""
+        notebook = self.unrun(name)
+        notebook.run_all()
+        return notebook
+
+    def _open(self, name):
+        page = self.browser.new_page(viewport={"width": 1400, "height": 1000})
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.set_default_timeout(TIMEOUT_MS)
-        pages.append((page, name, errors))
         # a workspace of its own (reset): only this notebook open, none restored from an earlier page
-        page.goto(f"{base}/lab/workspaces/{name.split('_')[0]}/tree/notebooks/{name}?reset&token={token}")
+        page.goto(f"{self.base}/lab/workspaces/{name.split('_')[0]}/tree/notebooks/{name}?reset&token={self.token}")
         # JupyterLab replaces its first kernel just after opening: wait for one that is idle
         page.wait_for_function("""() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
             const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
             return k && k.status === 'idle' && w.content && w.content.widgets.length > 0; }""")
-        if run:
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
-                const code = w.content.widgets.filter(c => c.model.type === 'code');
-                return code.every(c => c.model.executionCount !== null)
-                    && w.sessionContext.session.kernel.status === 'idle'; }""")
         notebook = Notebook(page, name)
         # make install turns nbgrader's menus and buttons off in the course's JupyterLab
         menus = page.locator("#jp-menu-panel .lm-MenuBar-itemLabel").all_inner_texts()
         assert "File" in menus and "Nbgrader" not in menus, menus
         assert page.get_by_text("Create Assignment").count() == 0
-        cells = notebook.cells()
-        expected = len(nbformat.read(ROOT / "notebooks" / name, as_version=4).cells)
-        assert cells.count() == expected, f"{name}: {cells.count()} cells in the page, {expected} in the file"
-        errors_shown = notebook.panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-        assert errors_shown.count() == 0, f"{name}: an error or warning output: {errors_shown.first.inner_text()}"
-        return notebook
+        notebook.check_cells()
+        return notebook, errors
+
+    def close(self, name):
+        notebook, errors = self.open.pop(name)
+        notebook.page.screenshot(path=str(self.shots / f"{name}.png"))  # for a failing run: pytest keeps it
+        notebook.page.close()
+        assert errors == [], f"{name}: JavaScript errors in the page: {errors}"
+
+
+@pytest.fixture(scope="session")
+def pages(lab, browser, tmp_path_factory):
+    opened = Pages(lab, browser, tmp_path_factory.mktemp("screenshots"))
+    yield opened
+    for name in list(opened.open):
+        opened.close(name)
+
+
+@pytest.fixture
+def open_notebook(pages):
+    """``open_notebook(name, run=True)``: the notebook's page, its cells run (or not); closed after a run test."""
+    used = []
+
+    def open_(name, run=True):
+        used.append((name, run))
+        return pages.ran(name) if run else pages.unrun(name)
 
     yield open_
-    for page, name, errors in pages:
-        page.screenshot(path=str(tmp_path / f"{name}.png"))  # for a failing run: pytest keeps tmp_path
-        page.close()
-        assert errors == [], f"{name}: JavaScript errors in the page: {errors}"
+    for name, run in used:
+        if run and name in pages.open:
+            pages.close(name)  # JavaScript errors in the page fail the test that ran it
 
 
 def check_widget_cells_render(notebook):
