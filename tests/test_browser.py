@@ -259,8 +259,13 @@ def open_notebook(pages):
 
     yield open_
     for name, run in used:
-        if run and name in pages.open:
+        if name not in pages.open:
+            continue
+        if run:
             pages.close(name)  # JavaScript errors in the page fail the test that ran it
+        else:  # the page stays open for the widget test; its JavaScript errors so far fail this test
+            errors = pages.open[name][1]
+            assert errors == [], f"{name}: JavaScript errors in the page: {errors}"
 
 
 def check_widget_cells_render(notebook):
