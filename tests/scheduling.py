@@ -6,8 +6,8 @@ import re
 
 #: the work units (see ``work_unit``) that take longest, measured with ``--durations``, started first
 #: (``--no-loadscope-reorder`` keeps this order): a long one started last would run alone at the end while
-#: the other core idles.  The browser's units mostly wait (for JupyterLab, the kernel, the page) and use
-#: about half a core, so they alternate with units that compute.
+#: the other core idles.  The browser's units (one notebook each, 12 s to 35 s) are interleaved with the
+#: other long ones, so that both workers draw from them from the start.
 LONGEST_FIRST = ("tests/test_browser.py:06", "tests/grading/test_grade.py", "tests/test_browser.py:02",
                  "tests/grading/test_hw06.py", "tests/test_browser.py:00", "tests/symbolic/test_rules.py",
                  "tests/test_browser.py:03", "tests/grading/test_grade_hw03.py", "tests/test_browser.py:04",

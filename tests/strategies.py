@@ -73,6 +73,21 @@ def case_verdicts(part_id, answers, seed=None, given=None):
         return [(c, judge_case(part, c, run_here(part.names, part.call, names, c.payload))) for c in cases]
 
 
+def check_message(part_id, *answers):
+    """The message of the student's self-check ``check(part_id, *answers)``, which must fail (CheckFailed);
+    a buggy answer's numpy warnings are silenced, as in :func:`case_verdicts`."""
+    import warnings
+
+    import pytest
+
+    from backprop.grading import CheckFailed, check
+
+    with pytest.raises(CheckFailed) as info, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(part_id, *answers)
+    return str(info.value)
+
+
 def notebook_with_answer(solution, folder, name, answers):
     """A copy of the ``solution`` notebook, written to ``folder/name.ipynb``, with each answer cell of
     ``answers`` ({grade_id: source}) replaced: a crafted submission for the grader."""

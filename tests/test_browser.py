@@ -37,6 +37,7 @@ import nbformat
 import pytest
 
 import backprop as bp
+from backprop.core.dashboard import MAX_DEPTH
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("BACKPROP_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -175,6 +176,20 @@ class Notebook:
         """Wait until the cell's first image shows other bytes than ``old`` (a new figure from the kernel)."""
         self.wait_for_change(lambda: self.image_source(cell), old, "the figure")
 
+    def drag_slider_to(self, cell, index, value, values):
+        """Drag the index-th slider with the mouse until its readout shows ``value``; ``values``: every
+        readout the slider can show, in order (a drag lands within a step or two; each miss corrects the aim)."""
+        readout = cell.locator(".widget-slider").nth(index).locator(".widget-readout")
+        target, last = values.index(value), len(values) - 1
+        fraction = target / last
+        for _ in range(8):
+            self.drag_slider(cell, index, fraction=fraction)
+            shown = readout.inner_text().strip()
+            if shown == value:
+                return
+            fraction -= (values.index(shown) - target) / last
+        raise AssertionError(f"{self.name}: the slider did not reach {value}: it shows {readout.inner_text()}")
+
     def drag_slider(self, cell, index=0, fraction=0.8):
         """Drag the index-th slider's handle to ``fraction`` of its track, as a student would."""
         track = cell.locator(".widget-slider .noUi-target").nth(index)
@@ -209,9 +224,11 @@ class Pages:
         return self.open[name][0]
 
     def ran(self, name):
-        """The notebook with every cell run, in its page."""
+        """The notebook with every cell run, in its page, and every widget cell showing its widget."""
         notebook = self.unrun(name)
-        notebook.run_all()
+        if not notebook.ran:
+            notebook.run_all()
+            check_widget_cells_render(notebook)
         return notebook
 
     def _open(self, name):
@@ -348,7 +365,6 @@ def expect_feedback(feedback, expected):
 
 def test_notebook_00_explorer_and_quiz(open_notebook):
     nb = open_notebook("00_problem_setup.ipynb")
-    check_widget_cells_render(nb)
     explorer, quiz = sorted(widget_cells(nb.name))
     cell = nb.widget_cell(explorer)
     before = nb.image_source(cell)
@@ -366,7 +382,6 @@ def test_notebook_00_explorer_and_quiz(open_notebook):
 
 def test_notebook_01_path_sum_explorer_and_polls(open_notebook):
     nb = open_notebook("01_calculus_refresher.ipynb")
-    check_widget_cells_render(nb)
     explorer, *polls = sorted(widget_cells(nb.name))
     cell = nb.widget_cell(explorer)
     table = cell.locator(".widget-htmlmath").last
@@ -383,7 +398,6 @@ def test_notebook_01_path_sum_explorer_and_polls(open_notebook):
 
 def test_notebook_02_pass_stepper_and_poll(open_notebook):
     nb = open_notebook("02_scalar_backprop.ipynb")
-    check_widget_cells_render(nb)
     stepper, poll = sorted(widget_cells(nb.name))
     cell = nb.widget_cell(stepper)
     readout = cell.locator(".widget-readout").first
@@ -397,7 +411,6 @@ def test_notebook_02_pass_stepper_and_poll(open_notebook):
 
 def test_notebook_05_shape_and_speedup_explorers_and_poll_4(open_notebook):
     nb = open_notebook("05_vector_formulation.ipynb")
-    check_widget_cells_render(nb)
     poll, shapes, explorer = sorted(widget_cells(nb.name))
     cell = nb.widget_cell(shapes)
     before = nb.image_source(cell)
@@ -421,7 +434,6 @@ def test_notebook_05_shape_and_speedup_explorers_and_poll_4(open_notebook):
 
 def test_notebook_04_slope_slider_verdict_and_poll_3(open_notebook):
     nb = open_notebook("04_subgradients.ipynb")
-    check_widget_cells_render(nb)
     explorer, *quizzes = sorted(widget_cells(nb.name))
     cell = nb.widget_cell(explorer)
     readout, verdict = cell.locator(".widget-readout").first, cell.locator(".bp-verdict").first
@@ -429,18 +441,9 @@ def test_notebook_04_slope_slider_verdict_and_poll_3(open_notebook):
     assert readout.inner_text().strip() == "0.5" and "is a subgradient" in verdict.inner_text()
 
     def drag_to(label):
-        """Drag the handle with the mouse until the readout shows ``label`` (a few corrections at most)."""
-        target = slopes.index(label)
-        fraction = target / (len(slopes) - 1)
-        for _ in range(6):
-            before = nb.image_source(cell)
-            nb.drag_slider(cell, 0, fraction=fraction)
-            shown = readout.inner_text().strip()
-            if shown == label:
-                nb.wait_for_new_image(cell, before)  # the figure follows the handle
-                return
-            fraction -= (slopes.index(shown) - target) / (len(slopes) - 1)
-        raise AssertionError(f"the slider did not reach {label}: it shows {readout.inner_text()}")
+        before = nb.image_source(cell)
+        nb.drag_slider_to(cell, 0, label, slopes)
+        nb.wait_for_new_image(cell, before)  # the figure follows the handle
 
     def says(valid):
         words = "is a subgradient" if valid else "is not a subgradient"
@@ -456,7 +459,6 @@ def test_notebook_04_slope_slider_verdict_and_poll_3(open_notebook):
 
 def test_notebook_03_softmax_explorer_and_quiz(open_notebook):
     nb = open_notebook("03_vector_activations.ipynb")
-    check_widget_cells_render(nb)
     explorer, quiz = sorted(widget_cells(nb.name))
     cell = nb.widget_cell(explorer)
     readout = cell.locator(".widget-html").last
@@ -481,10 +483,8 @@ def test_notebook_03_softmax_explorer_and_quiz(open_notebook):
 
 def test_notebook_06_dashboard_depth_then_relu_he_and_the_question(open_notebook):
     nb = open_notebook("06_training_loop.ipynb")
-    check_widget_cells_render(nb)
     dashboard, question = sorted(widget_cells(nb.name))
     cell = nb.widget_cell(dashboard)
-    readout = cell.locator(".widget-readout").first  # the depth slider's
     assert cell.locator("svg text").count() > 10, "the dashboard shows no figure"
 
     def number(css):
@@ -492,14 +492,7 @@ def test_notebook_06_dashboard_depth_then_relu_he_and_the_question(open_notebook
 
     def drag_depth_to(depth):
         """Drag the depth handle with the mouse until its readout shows ``depth``, then wait for the redraw."""
-        fraction = (depth - 1) / 59
-        for _ in range(8):
-            nb.drag_slider(cell, 0, fraction=fraction)
-            shown = int(readout.inner_text())
-            if shown == depth:
-                break
-            fraction -= (shown - depth) / 59
-        assert int(readout.inner_text()) == depth
+        nb.drag_slider_to(cell, 0, str(depth), [str(d) for d in range(1, MAX_DEPTH + 1)])
         playwright_api.expect(cell.locator(".bp-settings")).to_contain_text(f"depth {depth},")
 
     drag_depth_to(5)

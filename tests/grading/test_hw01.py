@@ -14,21 +14,15 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from backprop.grading import CheckFailed, check, get_part, hidden_rng
+from backprop.grading import check, get_part, hidden_rng
 from backprop.grading.hw01 import PUBLIC_POINTS
-from strategies import case_verdicts
+from strategies import case_verdicts, check_message
 
 ROOT = Path(__file__).resolve().parents[2]
 x, a, b, c, F = sp.symbols("x a b c F")
 SEEDS = range(6)
 RIGHT_EDGES = {(x, a): 2 * x, (x, b): sp.cos(x), (a, c): b, (b, c): a, (c, F): sp.Integer(1), (a, F): sp.exp(a)}
 PATHS = [(x, a, c, F), (x, a, F), (x, b, c, F)]
-
-
-def _message(part_id, fn):
-    with pytest.raises(CheckFailed) as info:
-        check(part_id, fn)
-    return str(info.value)
 
 
 
@@ -122,13 +116,13 @@ def test_every_seeds_points_have_both_signs_and_keep_2x_away_from_1(seed):
 
 
 def test_a_missing_path_is_named():
-    msg = _message("01_influence_paths", lambda: [(x, a, c, F), (x, a, F)])
+    msg = check_message("01_influence_paths", lambda: [(x, a, c, F), (x, a, F)])
     assert "2 of the 3 paths" in msg and "missing: x -> b -> c -> F" in msg
 
 
 def test_the_path_sum_names_the_missing_path_and_the_missing_factor():
-    assert "the path x -> a -> c -> F is missing from products" in _message("01_total_derivative", _path_sum(paths=PATHS[1:]))
-    msg = _message("01_total_derivative", _path_sum(edges={**RIGHT_EDGES, (a, c): sp.Integer(1)}))
+    assert "the path x -> a -> c -> F is missing from products" in check_message("01_total_derivative", _path_sum(paths=PATHS[1:]))
+    msg = check_message("01_total_derivative", _path_sum(edges={**RIGHT_EDGES, (a, c): sp.Integer(1)}))
     assert "the product along x -> a -> c -> F is missing the factor dc/da (the arrow a -> c)" in msg
 
 
@@ -138,16 +132,16 @@ def test_sympys_total_without_the_paths_earns_nothing_for_the_path_sum():
 
 
 def test_a_forward_difference_is_named():
-    assert "forward difference" in _message("01_central_difference", lambda f, x, h: (f(x + h) - f(x)) / h)
+    assert "forward difference" in check_message("01_central_difference", lambda f, x, h: (f(x + h) - f(x)) / h)
 
 
 def test_an_arrow_that_is_a_path_is_named():
     edges = {**RIGHT_EDGES, (x, F): 1}
-    assert "there is no arrow x -> F" in _message("01_local_derivatives", lambda: edges)
+    assert "there is no arrow x -> F" in check_message("01_local_derivatives", lambda: edges)
 
 
 def test_a_weight_right_only_for_positive_x_is_named():
-    msg = _message("01_local_derivatives", _edges(x_a=2 * sp.sqrt(a)))
+    msg = check_message("01_local_derivatives", _edges(x_a=2 * sp.sqrt(a)))
     assert "da/dx at x = -1.25: expected -2.5, got 2.5" in msg and "opposite sign" in msg
 
 

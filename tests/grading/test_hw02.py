@@ -18,18 +18,12 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.grading import CheckFailed, check, get_part, hidden_rng
+from backprop.grading import get_part, hidden_rng
 from backprop.grading.hw02 import OUTPUTS, SCALAR_ACTIVATIONS, TAIL
 from backprop.grading.parts import part_score
-from strategies import case_verdicts
+from strategies import case_verdicts, check_message
 
 SEEDS = range(6)
-
-
-def _message(part_id, fn):
-    with pytest.raises(CheckFailed) as info:
-        check(part_id, fn)
-    return str(info.value)
 
 
 
@@ -254,28 +248,28 @@ def test_an_answer_wrong_at_every_kink_loses_the_kink_cases_share_and_is_told():
 
 
 def test_a_transposed_weight_gradient_is_named():
-    assert "transposed" in _message("02_weight_step", lambda dz, y: (np.outer(dz, y), dz))
+    assert "transposed" in check_message("02_weight_step", lambda dz, y: (np.outer(dz, y), dz))
 
 
 def test_backward_pass_names_the_first_wrong_factor_as_the_lecture_names_it():
-    msg = _message("02_backward_pass", backward_with(_activation_bug("no_slope")))
+    msg = check_message("02_backward_pass", backward_with(_activation_bug("no_slope")))
     assert "layer 1 (relu): the factor f'(z) of the relu units is missing" in msg
     assert "dDiv/dz(1)_2 (dz[1][1]): expected 0, got -4" in msg
 
 
 def test_backward_pass_names_an_output_slope_a_swapped_divergence_and_a_step_that_writes_in_place():
-    msg = _message("02_backward_pass", backward_with(skip_output_slope=True))
+    msg = check_message("02_backward_pass", backward_with(skip_output_slope=True))
     assert "(sigmoid): the factor f'(z) of the sigmoid units is missing" in msg
-    assert "arguments are swapped: divergence.derivative(y[2], d), the network's output first" in _message(
+    assert "arguments are swapped: divergence.derivative(y[2], d), the network's output first" in check_message(
         "02_backward_pass", backward_with(divergence_args=lambda y, d: (d, y)))
-    assert "does activation_step write into its argument dy_k in place?" in _message(
+    assert "does activation_step write into its argument dy_k in place?" in check_message(
         "02_backward_pass", backward_with(_activation_bug("in_place")))
 
 
 def test_a_function_that_changes_its_arguments_is_told_which_entry():
-    msg = _message("02_forward", _forward_bug("in_place_bias"))
+    msg = check_message("02_forward", _forward_bug("in_place_bias"))
     assert "`forward_pass` changed its argument `biases` in place (b(1)_1 (biases[1][0]))" in msg
-    msg = _message("02_activation_step", _activation_bug("in_place"))
+    msg = check_message("02_activation_step", _activation_bug("in_place"))
     # f'(z(1)_1) = 1 leaves dDiv/dy(1)_1 as it was; the dead unit's entry is the one overwritten
     assert "`activation_step` changed its argument `dy_k` in place (dDiv/dy(1)_2 (dy_k[1]))" in msg
 
@@ -283,13 +277,13 @@ def test_a_function_that_changes_its_arguments_is_told_which_entry():
 def test_the_forward_pass_names_an_unstable_sigmoid_and_a_forgotten_leaky_relu():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the buggy answer's own overflow warnings
-        assert "not finite for some sigmoid unit" in _message("02_forward", _forward_bug("unstable_sigmoid"))
-    assert "a leaky ReLU gives alpha z for z < 0" in _message("02_forward", _forward_bug("leaky_forgotten"))
+        assert "not finite for some sigmoid unit" in check_message("02_forward", _forward_bug("unstable_sigmoid"))
+    assert "a leaky ReLU gives alpha z for z < 0" in check_message("02_forward", _forward_bug("leaky_forgotten"))
 
 
 def test_summing_instead_of_averaging_and_swapping_the_divergence_are_named():
-    assert "sum over the instances" in _message("02_average_gradients", average_with(scale=lambda T: 1.0))
-    assert "arguments are swapped: divergence.value(Y, d)" in _message(
+    assert "sum over the instances" in check_message("02_average_gradients", average_with(scale=lambda T: 1.0))
+    assert "arguments are swapped: divergence.value(Y, d)" in check_message(
         "02_average_gradients", average_with(value_args=lambda y, d: (d, y)))
 
 

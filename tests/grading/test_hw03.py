@@ -12,27 +12,19 @@
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.grading import CheckFailed, check, get_part, hidden_rng
+from backprop.grading import get_part, hidden_rng
 from backprop.grading.hw03 import BIG, LARGE_WIDTH, PARTS, entry_name
 from backprop.grading.parts import part_score
-from strategies import case_verdicts
+from strategies import case_verdicts, check_message
 
 SEEDS = range(5)
 
 
-
-
-def _message(part_id, fn):
-    with pytest.raises(CheckFailed) as info, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        check(part_id, fn)
-    return str(info.value)
 
 
 # -- right answers ---------------------------------------------------------------------------------
@@ -274,7 +266,7 @@ def test_the_named_mistakes_lose_the_whole_part(part_id, fn):
 
 
 def test_a_jacobian_built_at_a_large_width_is_told_why_it_fails():
-    message = _message("03_softmax_backward_large", softmax_backward_jacobian)
+    message = check_message("03_softmax_backward_large", softmax_backward_jacobian)
     assert f"ran out of memory at width n = {LARGE_WIDTH[0]:,}" in message
     assert "80 GB" in message and "vectors only" in message
     assert all(not v.passed for _, v in case_verdicts("03_softmax_backward_large", softmax_backward_jacobian, 0))
@@ -320,7 +312,7 @@ DIAGNOSES = [
 
 @pytest.mark.parametrize("part_id, fn, fragments", DIAGNOSES, ids=lambda v: v.__name__ if callable(v) else None)
 def test_each_diagnosis_names_the_factor_and_the_entry(part_id, fn, fragments):
-    message = _message(part_id, fn)
+    message = check_message(part_id, fn)
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} not in:\n{message}"
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backprop.grading import CheckFailed, check, get_part, hidden_rng, hw04
+from backprop.grading import get_part, hidden_rng, hw04
 from backprop.grading.parts import part_score
-from strategies import case_verdicts, grade_cli, notebook_with_answer
+from strategies import case_verdicts, check_message, grade_cli, notebook_with_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "04_subgradients.ipynb"
@@ -34,12 +34,6 @@ def _score(part_id, fn, seed=20261121):
     part = get_part(part_id)
     verdicts = case_verdicts(part_id, fn) + case_verdicts(part_id, fn, seed)
     return part_score(part, POINTS[part_id], verdicts)
-
-
-def _message(part_id, fn):
-    with pytest.raises(CheckFailed) as info:
-        check(part_id, fn)
-    return str(info.value)
 
 
 # -- right answers, several conventions ---------------------------------------------------------------------
@@ -231,77 +225,77 @@ def score_table() -> list[tuple[str, str, float, float]]:
 
 # -- diagnostics, one each --------------------------------------------------------------------------------------
 def test_a_slope_outside_the_range_at_the_corner_is_named_with_the_range():
-    message = _message("04_relu_backward", relu_slope_outside)
+    message = check_message("04_relu_backward", relu_slope_outside)
     assert "dDiv/dz(k)_3 (dz[2])" in message and "z is at the kink" in message
     assert "expected a value in [0, 1.5], got 2.25" in message
     assert "only the units exactly at the kink" in message and "[0, 1]" in message
 
 
 def test_a_missing_upstream_factor_is_named():
-    message = _message("04_relu_backward", relu_no_upstream)
+    message = check_message("04_relu_backward", relu_no_upstream)
     assert "dDiv/dz(k)_1 (dz[0])" in message and "expected -2, got 1" in message
     assert "the factor dDiv/dy" in message
 
 
 def test_the_relu_itself_instead_of_its_slope_is_named():
-    assert "instead of its slope" in _message("04_relu_backward", relu_times_output)
+    assert "instead of its slope" in check_message("04_relu_backward", relu_times_output)
 
 
 def test_a_leaky_relu_treated_as_a_relu_is_told_alpha():
-    message = _message("04_leaky_relu_backward", leaky_like_relu)
+    message = check_message("04_leaky_relu_backward", leaky_like_relu)
     assert "slope is alpha = 0.1, not 0" in message and "expected 0.15, got 0" in message
 
 
 def test_a_leaky_slope_below_alpha_at_the_corner_gets_the_range():
-    message = _message("04_leaky_relu_backward", leaky_below_alpha)
+    message = check_message("04_leaky_relu_backward", leaky_below_alpha)
     assert "[alpha, 1]" in message and "expected a value in [0.1, 1], got 0" in message
 
 
 def test_a_tie_counted_twice_is_explained():
-    message = _message("04_max_backward", max_every_tie)
+    message = check_message("04_max_backward", max_every_tie)
     assert "max unit 1: inputs 1, 3 (dz[0][0], dz[0][2]) tie for the largest" in message
     assert "summing to it, got [1.5, 1.5] (sum 3)" in message and "counted twice" in message
 
 
 def test_routing_to_every_input_is_compared_with_an_add_gate():
-    message = _message("04_max_backward", max_to_all)
+    message = check_message("04_max_backward", max_to_all)
     assert "dDiv/dz_1 of max unit 1 (dz[0][0]) got 1" in message and "as through an add gate" in message
 
 
 def test_routing_to_the_smallest_is_named():
-    assert "went to the smallest input" in _message("04_max_backward", max_to_smallest)
+    assert "went to the smallest input" in check_message("04_max_backward", max_to_smallest)
 
 
 def test_a_missing_upstream_factor_in_max_is_named():
-    assert "the factor dDiv/dy is missing" in _message("04_max_backward", max_no_upstream)
+    assert "the factor dDiv/dy is missing" in check_message("04_max_backward", max_no_upstream)
 
 
 def test_a_hard_coded_max_answer_has_the_wrong_shape():
-    assert "dz should have shape (2, 3), got (1, 3)" in _message("04_max_backward", max_hard_coded)
+    assert "dz should have shape (2, 3), got (1, 3)" in check_message("04_max_backward", max_hard_coded)
 
 
 def test_a_check_that_never_spots_a_kink_is_told_so():
-    assert "every entry is 'ok'" in _message("04_kink_aware_check", check_all_ok)
+    assert "every entry is 'ok'" in check_message("04_kink_aware_check", check_all_ok)
 
 
 def test_a_check_that_flags_only_exact_kinks_is_told_about_h():
-    message = _message("04_kink_aware_check", check_exact_kinks_only)
+    message = check_message("04_kink_aware_check", check_exact_kinks_only)
     assert "z_2 = 4e-06 (status[1]; kinks at 0, h = 1e-05, 0.4 h from the nearest kink): expected 'kink'" in message
     assert "within h of a kink" in message
 
 
 def test_a_check_reaching_2h_is_told_the_interval():
-    message = _message("04_kink_aware_check", check_reach_2h)
+    message = check_message("04_kink_aware_check", check_reach_2h)
     assert "1.5 h from the nearest kink): expected 'ok', got 'kink'" in message
     assert "farther than h from every kink" in message
 
 
 def test_a_check_without_kinks_reports_them_as_failures():
-    assert "reported as a failure" in _message("04_kink_aware_check", check_no_kinks)
+    assert "reported as a failure" in check_message("04_kink_aware_check", check_no_kinks)
 
 
 def test_a_check_that_never_fails_is_told_a_wrong_derivative_passed():
-    assert "a wrong derivative passed" in _message("04_kink_aware_check", check_never_fails)
+    assert "a wrong derivative passed" in check_message("04_kink_aware_check", check_never_fails)
 
 
 def test_an_argument_changed_in_place_is_named():
@@ -309,12 +303,12 @@ def test_an_argument_changed_in_place_is_named():
         dy *= z > 0
         return dy
 
-    message = _message("04_relu_backward", relu_in_place)
+    message = check_message("04_relu_backward", relu_in_place)
     assert "changed its argument `dy` in place" in message and "dDiv/dy(k)_2 (dy[1])" in message
 
 
 def test_a_status_that_is_not_a_string_is_refused():
-    message = _message("04_kink_aware_check", lambda f, df, z, kinks, h: [1] * len(z))
+    message = check_message("04_kink_aware_check", lambda f, df, z, kinks, h: [1] * len(z))
     assert "a list of strings" in message
 
 

@@ -45,8 +45,6 @@ def witnessed_instance(name):
 
 
 # -- every rule verifies -------------------------------------------------------------------------
-# Each activation and divergence is verified beside its other witnesses (tests/core/test_activations.py,
-# test_divergences.py); here every rule at once, with one rule made wrong: that one fails, every other verifies.
 def test_every_rule_of_the_library_is_covered():
     expected = set(bp.ACTIVATIONS) | {"softmax_jacobian", "softmax_backward"}
     expected |= {"relu_subgradient", "relu_other_subgradient", "leaky_relu_subgradient"}
@@ -56,6 +54,9 @@ def test_every_rule_of_the_library_is_covered():
     assert expected == set(sym.RULES)
 
 
+# Every rule at once, one of them made wrong: that one fails and every other verifies.  (Each activation
+# and divergence is verified again beside its other witnesses, in tests/core/test_activations.py and
+# test_divergences.py.)
 def test_verify_all_reports_exactly_the_wrong_rule(patch):
     patch(activations.Tanh, "derivative", lambda self, z, y=None, xp=np: 1 - self.forward(z, xp))
     checks = sym.verify_all()
