@@ -215,3 +215,9 @@ def overlapping_labels(fig):
         for n, (a, box_a) in enumerate(boxes):
             pairs += [(a.get_text(), b.get_text()) for b, box_b in boxes[n + 1:] if box_a.overlaps(box_b)]
     return pairs
+
+
+def settle(box):
+    """Wait until an explorer (``views.widgets.explorer``) has drawn the newest setting: it draws in a thread."""
+    assert box.scheduler.wait(60), "the explorer did not finish drawing"
+    assert box.scheduler.errors == [], box.scheduler.errors

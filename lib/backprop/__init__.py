@@ -81,7 +81,7 @@ EXPORTS: dict[str, tuple[str, ...]] = {
     "views.progress": ("progress_bar",),
     "core.vector_form": ("layer_pairs", "jacobian_backward", "delta_backward", "shape_rows", "time_loops_and_matrices",
                          "SPEEDUP_FILE", "stored_speedup"),
-    "views.shapes": ("shape_table", "index_table", "notation_table", "speedup_figure", "speedup_explorer", "PRODUCTS",
+    "views.shapes": ("shape_table", "index_table", "notation_table", "speedup_figure", "PRODUCTS",
                      "product_shapes", "product_figure", "product_explorer"),
     "core.subgradients": ("SubgradientVerdict", "subgradient_verdict", "line_gap", "RandomizedLeakyReLU",
                           "max_forward", "max_routing", "max_backward", "max_pool_forward", "max_pool_backward",

@@ -8,7 +8,7 @@ import pytest
 import backprop as bp
 from backprop.views import polls
 from backprop.views.polls import POLLS, QUESTIONS, Poll, poll, question
-from backprop.views.quiz import Quiz
+from backprop.views.quiz import Quiz, plain
 from lecture_runs import copied
 from strategies import assert_explained
 
@@ -45,8 +45,9 @@ def test_shown_before_running_without_the_answer(name):
     text = bundle["text/plain"]
     assert text == shown.text() and text.startswith(shown.title)
     for quiz in shown.quizzes:
-        assert quiz.question in text and all(o in text for o in quiz.options)
-        assert not any(why in text for why in quiz.explanations)  # the verdicts stay hidden until Check
+        assert plain(quiz.question) in text and all(plain(o) in text for o in quiz.options)
+        assert not any(plain(why) in text for why in quiz.explanations)  # the verdicts stay hidden until Check
+        assert "$" not in text and "\\" not in text  # maths reads as text before the widget typesets it
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -67,7 +68,7 @@ def test_the_learning_rate_question_agrees_with_gradient_descent():
     assert list(surface.curvatures) == [4.0]
     alternating_and_converging = []
     for i, option in enumerate(quiz.options):
-        eta = float(option.split("=")[1])
+        eta = float(plain(option).split("=")[1])  # "$\\eta = 0.4$" reads "η = 0.4"
         path = bp.gradient_descent(surface, surface.start, eta, 30)
         errors = path.points[:, 0] - 1.0
         flips = np.all(np.sign(errors[1:-1]) == -np.sign(errors[:-2]))
@@ -98,8 +99,8 @@ def test_the_softmax_jacobian_question_agrees_with_the_jacobian():
     import backprop as bp
 
     signs = question("softmax jacobian")[0]
-    J = bp.Softmax().jacobian(bp.examples.SOFTMAX_HAND["z"])  # entry [i, j] = dy_j/dz_i (symmetric)
-    groups = [[(0, 0), (1, 1), (2, 2)], [(0, 1), (0, 2)], [(2, 0), (2, 1)], []]  # (i, j) of each option
+    J = bp.Softmax().jacobian(bp.examples.SOFTMAX_HAND["z"])  # entry [i, j] = dy_i/dz_j
+    groups = [[(0, 0), (1, 1), (2, 2)], [(1, 0), (2, 0)], [(0, 2), (1, 2)], []]  # (i, j) of each option's entries
     negative = [i for i, g in enumerate(groups) if g and all(J[e] < 0 for e in g)]
     assert signs.check(negative).correct and negative == [1, 2]
     assert question("softmax jacobian")[1].check(0).correct

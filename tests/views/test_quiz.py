@@ -4,7 +4,7 @@ import ipywidgets as widgets
 import pytest
 
 import backprop as bp
-from backprop.views.quiz import Quiz, QuizFeedback
+from backprop.views.quiz import OptionVerdict, Quiz, QuizFeedback, plain
 from strategies import assert_explained
 
 OPTIONS = ["first option", "second option", "third option"]
@@ -24,21 +24,20 @@ def test_reexported():
 
 
 @pytest.mark.parametrize("i", range(3))
-def test_single_every_option(i):
+def test_single_every_option_is_judged_and_explained(i):
     fb = single().check(i)
     assert isinstance(fb, QuizFeedback)
     assert fb.correct == (i == 1)
-    assert OPTIONS[i] in fb.message and WHY[i] in fb.message
+    assert fb.options == (OptionVerdict(i, i == 1, WHY[i]),)
     assert fb.message.startswith("Correct" if i == 1 else "Not quite")
-    # a wrong answer is explained without giving the right one away
-    if i != 1:
+    if i != 1:  # a wrong answer is explained without giving the right one away
         assert OPTIONS[1] not in fb.message and WHY[1] not in fb.message
 
 
-def test_single_without_explanations_names_the_option():
+def test_single_without_explanations():
     q = Quiz("Which one?", OPTIONS, answer=2)
-    assert q.check(2) == QuizFeedback(True, 'Correct: "third option".')
-    assert not q.check(0).correct and "first option" in q.check(0).message
+    assert q.check(2) == QuizFeedback(True, "Correct.", (OptionVerdict(2, True, ""),))
+    assert not q.check(0).correct
 
 
 def test_check_is_pure():
@@ -50,31 +49,32 @@ def test_check_is_pure():
 @pytest.mark.parametrize(
     "choice, correct, wrong, missing",
     [
-        ([0, 2], True, [], []),
-        ([2, 0], True, [], []),
-        ((0, 2), True, [], []),
-        ({0, 2}, True, [], []),
-        ([0], False, [], [2]),
-        ([2], False, [], [0]),
-        ([1], False, [1], [0, 2]),
-        ([0, 1], False, [1], [2]),
-        ([0, 1, 2], False, [1], []),
-        ([], False, [], [0, 2]),
+        ([0, 2], True, 0, 0),
+        ([2, 0], True, 0, 0),
+        ((0, 2), True, 0, 0),
+        ({0, 2}, True, 0, 0),
+        ([0], False, 0, 1),
+        ([2], False, 0, 1),
+        ([1], False, 1, 2),
+        ([0, 1], False, 1, 1),
+        ([0, 1, 2], False, 1, 0),
+        ([], False, 0, 2),
     ],
 )
-def test_multiple_every_selection(choice, correct, wrong, missing):
+def test_multiple_every_selection_judges_each_tick_and_never_names_a_missing_option(choice, correct, wrong, missing):
     fb = multiple().check(choice)
     assert fb.correct is correct
-    for i in wrong:
-        assert f'"{OPTIONS[i]}" should not be selected. {WHY[i]}' in fb.message
-    if missing:
-        assert f"{len(missing)} correct option(s) missing" in fb.message
-        for i in missing:
-            assert OPTIONS[i] in fb.message and WHY[i] in fb.message
+    assert fb.options == tuple(OptionVerdict(i, i in (0, 2), WHY[i]) for i in sorted(choice))
+    for i in {0, 2} - set(choice):  # a true option left unticked is counted, never named or explained
+        assert OPTIONS[i] not in fb.message and WHY[i] not in fb.message
+        assert all(v.index != i for v in fb.options)
+    if not choice:
+        assert fb.message.startswith("Nothing is ticked")
+    elif correct:
+        assert fb.message == "Correct: exactly these 2 are true."
     else:
-        assert "missing" not in fb.message
-    if correct:
-        assert WHY[0] in fb.message and WHY[2] in fb.message and WHY[1] not in fb.message
+        assert (f"{wrong} of your ticks" in fb.message) == bool(wrong)
+        assert (f"{missing} more option" in fb.message) == bool(missing)
 
 
 def test_answer_property():
@@ -127,6 +127,8 @@ def test_feedback_html_escapes_and_colours():
     good = Quiz.feedback_html(QuizFeedback(True, "a < b"))
     bad = Quiz.feedback_html(QuizFeedback(False, "x"))
     assert "a &lt; b" in good and "#1a7f37" in good and "#b3261e" in bad
+    right, wrong = Quiz.option_html(OptionVerdict(0, True, "x < y")), Quiz.option_html(OptionVerdict(1, False))
+    assert "right" in right and "x &lt; y" in right and "wrong" in wrong and "#b3261e" in wrong
 
 
 def test_text_lists_the_options_says_what_to_do_and_keeps_the_answer_hidden():
@@ -137,60 +139,64 @@ def test_text_lists_the_options_says_what_to_do_and_keeps_the_answer_hidden():
     assert repr(quiz) == text
     assert not any(why in text for why in quiz.explanations if why)  # no explanation, so no answer, before trying
     many = Quiz("Which ones?", OPTIONS, answer=[0, 2])
-    assert "select every option that is true" in many.text()
+    assert "tick every option that is true" in many.text()
+
+
+def test_maths_is_typeset_in_the_widget_and_readable_as_plain_text():
+    q = Quiz(r"Which $\eta$ makes $Loss(w) = 2(w - 1)^2$ converge?", [r"$\eta = 0.4$", r"$\frac{\partial y}{\partial z_{1}}$"],
+             answer=0)
+    assert q.text().splitlines()[:3] == ["Quiz: Which η makes Loss(w) = 2(w - 1)^2 converge?", "  A. η = 0.4",
+                                         "  B. ∂y/∂z_1"]
+    assert plain(r"$\Delta y \approx f'(x)\, \Delta x$, $\tau = 5$, $\sqrt{2 / n_{k-1}}$, $W^{(k)}$") == \
+        "Δy ≈ f'(x) Δx, τ = 5, sqrt(2 / n_(k-1)), W^(k)"
+    rows = [c for c in q.widget().children if "bp-quiz-option" in c._dom_classes]
+    assert r"$\eta = 0.4$" in rows[0].children[1].value  # HTMLMath: MathJax typesets it in the page
 
 
 # ---- the widget, built headless ------------------------------------------------
+def _parts(quiz):
+    box = quiz.widget()
+    children = box.children
+    rows = [c for c in children if "bp-quiz-option" in c._dom_classes]
+    verdicts = [c for c in children if "bp-quiz-verdict" in c._dom_classes]
+    button = next(c for c in children if isinstance(c, widgets.Button))
+    summary = next(c for c in children if "bp-quiz-summary" in c._dom_classes)
+    return box, children[0], [r.children[0] for r in rows], [r.children[1] for r in rows], verdicts, button, summary
 
-def test_radio_widget_click_gives_feedback():
+
+def test_one_answer_each_label_beside_its_box_one_tick_at_a_time():
     q = single()
-    box = q.widget()
-    question, radio, button, feedback = box.children
-    assert isinstance(radio, widgets.RadioButtons) and isinstance(feedback, widgets.HTMLMath)
-    assert "Which one?" in question.value
-    assert radio.value is None and feedback.value == ""
-    assert "bp-quiz" in box._dom_classes  # what the browser tests find each quiz by
+    box, question, boxes, labels, verdicts, button, summary = _parts(q)
+    assert "bp-quiz" in box._dom_classes and "Which one?" in question.value
+    assert all(isinstance(b, widgets.Checkbox) and b.description == "" for b in boxes)
+    assert [lab.value for lab in labels] == [f"<b>{L}.</b> {o}" for L, o in zip("ABC", OPTIONS)]
     button.click()
-    assert feedback.value == "Pick an option first."
+    assert summary.value == "Pick an option first."
     for i in range(3):
-        radio.value = i
-        assert feedback.value == ""  # a new selection clears the old verdict
+        boxes[i].value = True
+        assert [b.value for b in boxes] == [j == i for j in range(3)]  # ticking one unticks the others
+        assert summary.value == "" and all(v.value == "" for v in verdicts)  # a new tick clears the old verdict
         button.click()
-        assert feedback.value == Quiz.feedback_html(q.check(i))
-        assert WHY[i] in feedback.value
+        assert summary.value == Quiz.feedback_html(q.check(i))
+        assert verdicts[i].value == Quiz.option_html(q.check(i).options[0]) and WHY[i] in verdicts[i].value
+        assert all(v.value == "" for j, v in enumerate(verdicts) if j != i)
 
 
-def test_checkbox_widget_click_gives_feedback():
+def test_several_answers_each_tick_judged_under_its_option():
     q = multiple()
-    question, choices, button, feedback = q.widget().children
-    boxes = choices.children
-    assert [b.description for b in boxes] == OPTIONS
-    assert all(isinstance(b, widgets.Checkbox) for b in boxes)
+    box, question, boxes, labels, verdicts, button, summary = _parts(q)
     button.click()
-    assert feedback.value == Quiz.feedback_html(q.check([]))
+    assert summary.value == Quiz.feedback_html(q.check([]))
     for selection in ([0], [0, 2], [0, 1, 2], [1]):
         for i, b in enumerate(boxes):
             b.value = i in selection
         button.click()
-        assert feedback.value == Quiz.feedback_html(q.check(selection))
+        feedback = q.check(selection)
+        assert summary.value == Quiz.feedback_html(feedback)
+        shown = {i for i, v in enumerate(verdicts) if v.value}
+        assert shown == set(selection)  # only ticked options get a verdict: an unticked true one stays silent
     boxes[0].value = not boxes[0].value
-    assert feedback.value == ""
-
-
-def test_long_options_are_lettered_and_listed_under_the_question():
-    long = ["a statement long enough that a one-line widget label would cut it off " * 2, "short", "$x^2$"]
-    q = Quiz("Which ones?", long, answer=[0, 1], explanations=WHY)
-    assert q.labels() == ["A", "B", "C"]
-    assert Quiz("q", ["short", "$x$"], answer=0).labels() == ["A", "B"]  # math needs typesetting
-    assert single().labels() == OPTIONS
-    question, choices, button, feedback = q.widget().children
-    assert [b.description for b in choices.children] == ["A", "B", "C"]
-    assert "<b>A.</b> " + long[0] in question.value and "<b>C.</b> $x^2$" in question.value
-    choices.children[2].value = True
-    button.click()
-    assert "$x^2$" in feedback.value and "should not be selected" in feedback.value
-    radio = Quiz("Which one?", long, answer=2).widget().children[1]
-    assert [label for label, _ in radio.options] == ["A", "B", "C"]
+    assert summary.value == "" and all(v.value == "" for v in verdicts)
 
 
 def test_display_delegates_to_the_widget():

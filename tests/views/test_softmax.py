@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import backprop as bp
 from backprop.views.softmax import HAND_LOGITS
-from strategies import FD_EXAMPLES, arrays, assert_explained, floats
+from strategies import settle, FD_EXAMPLES, arrays, assert_explained, floats
 
 
 # -- the rule: y = softmax(z / T), J[i, j] = dy_i/dz_j = y_i (delta_ij - y_j) / T -----------------------------------
@@ -108,16 +108,23 @@ def test_softmax_view_at_the_hand_example():
 # -- the widget ---------------------------------------------------------------------------------------
 def test_explorer_starts_at_the_hand_example_and_redraws():
     box = bp.softmax_explorer()
-    logits, t_slider, image, readout = box.children
-    sliders = logits.children
+    controls, image, readout = box.children
+    *sliders, t_slider = controls.children
     assert [s.description for s in sliders] == ["z_1", "z_2", "z_3"]
     assert all(math.log(2.0) in s.options or any(v == math.log(2.0) for _, v in s.options) for s in sliders)
     assert t_slider.value == 1.0 and "y = (0.167, 0.333, 0.500)" in readout.value
     before = image.value
     sliders[2].value = 4.0
+    settle(box)
     assert image.value != before and "z = (0.000, 0.693, 4.000)" in readout.value
     t_slider.value = 10.0
+    settle(box)
     assert "T = 10" in readout.value
+
+
+def test_the_heatmap_never_writes_minus_zero():
+    fig = bp.jacobian_heatmap(np.array([[1e-7, -1e-7], [-0.25, 0.0]]), decimals=3)
+    assert sorted(_texts(fig)) == ["-0.250", "0.000", "0.000", "0.000"]
 
 
 def test_explorer_reads_well_unrun_and_checks_arguments():

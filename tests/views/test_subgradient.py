@@ -9,7 +9,7 @@ import pytest
 import backprop as bp
 from backprop.views import subgradient as V
 from backprop.views.style import MAX_WIDTH, MIN_FONT
-from strategies import assert_explained
+from strategies import settle, assert_explained
 
 
 def test_reexported():
@@ -60,14 +60,18 @@ def test_the_leaky_callback_uses_alpha():
 
 def test_the_explorer_widget_redraws_and_says_the_verdict():
     box = bp.subgradient_explorer()
-    slider, verdict, image = box.children
+    controls, verdict, image = box.children
+    (slider,) = controls.children
     assert slider.value == 0.5 and "is a subgradient" in verdict.value and bytes(image.value).startswith(b"\x89PNG")
     before = bytes(image.value)
     slider.value = 1.01
+    settle(box)
     assert "not a subgradient" in verdict.value and bytes(image.value) != before
     slider.value = 0.0
+    settle(box)
     assert "is a subgradient" in verdict.value
     slider.value = -0.01
+    settle(box)
     assert "not a subgradient" in verdict.value
     text = box._repr_mimebundle_()["text/plain"]
     assert "run this cell" in text.lower() and "VBox" not in text

@@ -13,8 +13,9 @@ from matplotlib.patches import FancyArrowPatch
 import backprop as bp
 from backprop.core.descent import SURFACES
 from backprop.views import widgets as views_widgets
-from backprop.views.widgets import (described, explorer_figure, grid, learning_rate_explorer, pass_step_figure, pass_stepper, path_sum_explorer, path_sum_view)
-from strategies import assert_explained, influence_example, influence_examples
+from backprop.views.widgets import (LatestOnly, described, explorer_figure, grid, learning_rate_explorer, pass_step_figure,
+                                    pass_stepper, path_sum_explorer, path_sum_view, png_width)
+from strategies import settle, assert_explained, influence_example, influence_examples
 
 NAMES = sorted(SURFACES)
 examples = bp.examples
@@ -72,16 +73,20 @@ def test_the_explorer_widget_redraws_when_a_control_moves():
     box = learning_rate_explorer(eta=0.1, steps=5)
     controls, image = box.children
     surface, eta, steps = controls.children
-    assert set(surface.options) == set(NAMES)
+    assert {value for _, value in surface.options} == set(NAMES)
+    assert all("_" not in label.split(":")[0] for label, _ in surface.options)  # words, not code names
     first = bytes(image.value)
-    assert first.startswith(PNG)
+    assert first.startswith(PNG) and image.layout.width == f"{png_width(first)}px"  # natural size, not stretched
     eta.value = 0.5
+    settle(box)
     second = bytes(image.value)
     assert second != first
     surface.value = "saddle_between_minima"
+    settle(box)
     third = bytes(image.value)
     assert third not in (first, second)
     steps.value = 40
+    settle(box)
     assert bytes(image.value) not in (first, second, third)
     assert eta.value == 0.5  # exactly: 2/f'' of quadratic_1d is one of the slider's values
 
@@ -90,7 +95,7 @@ def test_the_explorer_widget_keeps_its_settings_in_range():
     box = learning_rate_explorer(["saddle", "quadratic_1d"], eta=10.0, steps=500, eta_range=(0.01, 1.0),
                                  max_steps=50)
     surface, eta, steps = box.children[0].children
-    assert list(surface.options) == ["saddle", "quadratic_1d"] and surface.value == "saddle"
+    assert [v for _, v in surface.options] == ["saddle", "quadratic_1d"] and surface.value == "saddle"
     assert eta.value == 1.0 and steps.value == 50 and steps.max == 50
 
 
@@ -134,9 +139,8 @@ def explorer():
 
 
 def parts(box):
-    (controls, results) = box.children
+    controls, image, table = box.children  # the controls above the figure, the table below it
     pick, source, sliders = controls.children
-    image, table = results.children
     return pick, source, sliders, image, table
 
 
@@ -151,10 +155,12 @@ def test_explorer_follows_the_sliders():
     seen = {bytes(image.value)}
     for value in (-2.0, -0.35, 0.0, 1.6):
         sliders.children[0].value = value
+        settle(box)
         assert table.value == path_sum_view(diagram, x, target, {x: value})[1]
         assert bytes(image.value) not in seen  # the drawing follows the slider too
         seen.add(bytes(image.value))
     source.value = u
+    settle(box)
     assert table.value == path_sum_view(diagram, u, target, {x: 1.6})[1]
 
 
@@ -163,13 +169,16 @@ def test_explorer_switches_example_and_source():
     pick, source, sliders, image, table = parts(box)
     before = bytes(image.value)
     pick.value = "two inputs"
+    settle(box)
     assert bytes(image.value) != before
     diagram, target, at = named["two inputs"]
     assert [s.description for s in sliders.children] == ["x", "y"]
     assert [label for label, _ in source.options] == ["x", "y", "u"]
     sliders.children[1].value = 0.75
+    settle(box)
     assert table.value == path_sum_view(diagram, x, target, {x: at[x], y: 0.75})[1]
     source.value = y
+    settle(box)
     assert table.value == path_sum_view(diagram, y, target, {x: at[x], y: 0.75})[1]
 
 
@@ -177,8 +186,10 @@ def test_explorer_explains_an_undefined_point():
     box, _ = explorer()
     pick, source, sliders, image, table = parts(box)
     pick.value = "log"
+    settle(box)
     before = image.value
     sliders.children[0].value = -1.0  # log of a negative number
+    settle(box)
     assert "not a finite real number" in table.value
     assert image.value == before  # the last good drawing stays
 
@@ -234,12 +245,13 @@ def test_pass_step_figure_hides_what_is_not_computed_yet():
 def test_pass_stepper_runs_its_callback():
     net = examples.two_relu_network()
     ui = pass_stepper(net, RELU["x"], RELU["d"], biases=False)
-    slider, image = ui.children
+    (slider,), image = ui.children[0].children, ui.children[1]
     assert slider.min == 1 and slider.max == len(bp.pass_steps(examples.two_relu_network(), RELU["x"], RELU["d"]))
     seen = {bytes(image.value)}
     assert bytes(image.value).startswith(PNG)
     for value in (2, 7, slider.max):
         slider.value = value  # fires the callback
+        settle(ui)
         assert bytes(image.value).startswith(PNG) and bytes(image.value) not in seen
         seen.add(bytes(image.value))
 
@@ -315,6 +327,7 @@ def test_path_sum_sliders_hold_the_marked_points():
     slider = sliders.children[0]
     assert 1.1925 in [v for _, v in slider.options]
     slider.value = 1.1925
+    settle(box)
     assert table.value == path_sum_view(diagram, x, target, {x: 1.1925})[1]
 
 
@@ -351,3 +364,33 @@ def test_described_replaces_only_the_plain_text():
     assert bundle["text/plain"] == "A slider from 0 to 100; run this cell to move it."
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == slider.model_id
     assert_explained(lambda: described(widgets.IntSlider(), ""), TypeError, ["'text'", "sentence"])
+
+
+# -- what every explorer shares: the figure at its natural size, only the newest setting drawn -------------
+def test_png_width_reads_the_header_and_refuses_other_bytes():
+    from backprop.views.style import new_figure, png
+
+    fig = new_figure(3.0, 2.0)
+    assert png_width(png(fig)) == 300  # 3 inches at the course's 100 dpi
+    assert_explained(lambda: png_width(b"GIF89a" + bytes(30)), ValueError, ["'data'", "PNG"])
+
+
+def test_latest_only_skips_the_settings_overtaken_while_it_worked():
+    import threading
+
+    started, release, done = threading.Event(), threading.Event(), []
+
+    def work(item):
+        if item == 0:
+            started.set()
+            release.wait(10)
+        done.append(item)
+
+    scheduler = LatestOnly(work)
+    scheduler.submit(0)
+    started.wait(10)
+    for item in range(1, 20):  # a student dragging a slider across 19 values while the first draws
+        scheduler.submit(item)
+    release.set()
+    assert scheduler.wait(10)
+    assert done == [0, 19] and scheduler.runs == 2  # the first, then only the newest

@@ -57,15 +57,16 @@ POLLS: dict[int, Poll] = {
     1: Poll("Poll 1: the chain rule and influence diagrams", (
         Quiz(
             "Can the chain rule be obtained from nothing more than the first-order approximation "
-            "dy ≈ (derivative) · dx?",
+            r"$\Delta y \approx f'(x)\, \Delta x$? (Pick one.)",
             ["Yes", "No: it has to be assumed separately"],
             answer=0,
             explanations=[
-                "Write dz ≈ f'(y) dy, then replace dy by its own approximation g'(x) dx: the multipliers "
-                "multiply, dz ≈ f'(y) g'(x) dx. With several intermediate variables the small changes add "
-                "up, which gives the sum over paths (sections 3.1 and 3.2).",
-                "Two lines suffice: dz ≈ f'(y) dy, and dy ≈ g'(x) dx; put the second into the first. "
-                "Section 3.1 does exactly this.",
+                r"Write $\Delta z \approx f'(y)\, \Delta y$, then replace $\Delta y$ by its own approximation "
+                r"$g'(x)\, \Delta x$: the multipliers multiply, $\Delta z \approx f'(y)\, g'(x)\, \Delta x$. With "
+                "several intermediate variables the small changes add up, which gives the sum over paths "
+                "(sections 3.1 and 3.2).",
+                r"Two lines suffice: $\Delta z \approx f'(y)\, \Delta y$ and $\Delta y \approx g'(x)\, \Delta x$; "
+                "put the second into the first. Section 3.1 does exactly this.",
             ],
         ),
         Quiz(
@@ -102,7 +103,8 @@ POLLS: dict[int, Poll] = {
             explanations=[
                 "Training is the whole loop, repeated over the data: forward pass, backward pass, update. "
                 "Backpropagation is one step of that loop.",
-                "The change w <- w - eta * dLoss/dw is gradient descent's step (notebook 00). "
+                r"The change $w \leftarrow w - \eta\, \partial Loss / \partial w$ is gradient descent's step "
+                "(notebook 00). "
                 "Backpropagation leaves every weight as it was; it only computes the derivatives.",
                 "Backpropagation is a way to compute derivatives, and only that: one backward sweep gives "
                 "every weight, bias and variable its derivative of the divergence. The update is a "
@@ -112,42 +114,45 @@ POLLS: dict[int, Poll] = {
     )),
     4: Poll("Poll 4: the order of the factors in the vector chain rule", (
         Quiz(
-            "Let D = f(g(h(x))), where x is a vector and h and g return vectors, so D is a number. "
-            "Write d_a b for the derivative of b with respect to a (a row vector when b is a number, a "
-            "Jacobian when b is a vector). Which product is dD/dx? (Pick one.)",
+            "Let $D = f(g(h(x)))$, where $x$ is a vector and $h$ and $g$ return vectors, so $D$ is a number. "
+            "Write $d_a b$ for the derivative of $b$ with respect to $a$ (a row vector when $b$ is a number, a "
+            r"Jacobian when $b$ is a vector). Which product is $\partial D / \partial x$? (Pick one.)",
             [
-                "d_x h · d_h g · d_g f: the innermost function's derivative first",
-                "d_g f · d_h g · d_x h: the outermost function's derivative first",
+                r"$d_x h \cdot d_h g \cdot d_g f$: the innermost function's derivative first",
+                r"$d_g f \cdot d_h g \cdot d_x h$: the outermost function's derivative first",
                 "Both: matrix products can be taken in either order",
             ],
             answer=1,
             explanations=[
-                "Check the shapes with x of width n, h of width m, g of width p: d_x h is m x n and d_h g is "
-                "p x m, so d_x h · d_h g needs n = p, which is false in general. Even when the widths happen to "
-                "agree, the product is a different matrix.",
-                "d_g f is 1 x p, d_h g is p x m, d_x h is m x n: each inner size matches, and the result is "
-                "1 x n, a row like x's derivative must be. Going backward through a network is exactly this: "
-                "start from dDiv/dY and right-multiply by one local Jacobian per step (section 3).",
-                "Matrix products do not commute: A B and B A differ in general, and here the reversed order "
-                "does not even have matching shapes. Only for numbers (1 x 1) is the order free.",
+                r"Check the shapes with $x$ of width $n$, $h$ of width $m$, $g$ of width $p$: $d_x h$ is "
+                r"$m \times n$ and $d_h g$ is $p \times m$, so $d_x h \cdot d_h g$ needs $n = p$, which is false "
+                "in general. Even when the widths happen to agree, the product is a different matrix.",
+                r"$d_g f$ is $1 \times p$, $d_h g$ is $p \times m$, $d_x h$ is $m \times n$: each inner size "
+                r"matches, and the result is $1 \times n$, a row like $x$'s derivative must be. Going backward "
+                r"through a network is exactly this: start from $\partial Div / \partial Y$ and right-multiply by "
+                "one local Jacobian per step (section 3).",
+                "Matrix products do not commute: $A B$ and $B A$ differ in general, and here the reversed order "
+                r"does not even have matching shapes. Only for numbers ($1 \times 1$) is the order free.",
             ],
         ),
     )),
     3: Poll("Poll 3: the derivative of a max", (
         Quiz(
-            "Take y = max(z1, z2, z3) at the point z1 = 1, z2 = 2, z3 = 3. Which of these derivatives are "
-            "right? (Tick every one that is.)",
-            ["dy/dz1 = 1", "dy/dz1 = 0", "dy/dz2 = 1", "dy/dz2 = 0", "dy/dz3 = 1", "dy/dz3 = 0"],
+            r"Take $y = \max(z_1, z_2, z_3)$ at the point $z_1 = 1$, $z_2 = 2$, $z_3 = 3$. Which of these "
+            "derivatives are right? (Tick every one that is.)",
+            [rf"$\partial y / \partial z_{i} = {v}$" for i in (1, 2, 3) for v in (1, 0)],
             answer=[1, 3, 4],
             explanations=[
-                "z1 = 1 is not the largest input: nudging it a little leaves the max at 3, so y does not move.",
-                "z1 is below the largest input by 2: a small change of z1 leaves y = 3 unchanged, so the "
+                "$z_1 = 1$ is not the largest input: nudging it a little leaves the max at 3, so $y$ does not "
+                "move.",
+                "$z_1$ is below the largest input by 2: a small change of $z_1$ leaves $y = 3$ unchanged, so the "
                 "derivative is 0.",
-                "z2 = 2 loses to z3 = 3; a small nudge of z2 cannot change which input wins, so y stays 3.",
-                "Right: z2 is not the winner, and a small change of a loser does not reach the output.",
-                "Right: near this point y is simply z3, so a change of z3 passes to y one for one. Max routes "
+                "$z_2 = 2$ loses to $z_3 = 3$; a small nudge of $z_2$ cannot change which input wins, so $y$ "
+                "stays 3.",
+                "$z_2$ is not the winner, and a small change of a loser does not reach the output.",
+                "Near this point $y$ is simply $z_3$, so a change of $z_3$ passes to $y$ one for one. Max routes "
                 "the whole gradient to its winner.",
-                "z3 is the winner: y equals z3 near this point, so its slope is 1, not 0.",
+                "$z_3$ is the winner: $y$ equals $z_3$ near this point, so its slope is 1, not 0.",
             ],
         ),
     )),
@@ -156,24 +161,24 @@ POLLS: dict[int, Poll] = {
 QUESTIONS: dict[str, Poll] = {
     "learning rate": Poll("Check yourself: the learning rate", (
         Quiz(
-            "On Loss(w) = 2(w - 1)^2 (so f'' = 4), which learning rate makes the iterates land on alternate "
-            "sides of the minimum while still converging?",
-            ["eta = 0.1", "eta = 0.25", "eta = 0.4", "eta = 0.6"],
+            "On $Loss(w) = 2(w - 1)^2$ (so $f'' = 4$), which learning rate makes the iterates land on "
+            "alternate sides of the minimum while still converging? (Pick one.)",
+            [rf"$\eta = {v}$" for v in ("0.1", "0.25", "0.4", "0.6")],
             answer=2,
             explanations=[
-                "With eta = 0.1 the factor 1 - eta f'' = 0.6 is positive: the iterates approach from one "
-                "side only.",
-                "eta = 0.25 = 1/f'' gives the factor 0: the first step lands exactly on the minimum.",
-                "The factor is 1 - 0.4 * 4 = -0.6: negative (the side flips) and smaller than 1 in size "
+                r"With $\eta = 0.1$ the factor $1 - \eta f'' = 0.6$ is positive: the iterates approach from "
+                "one side only.",
+                r"$\eta = 0.25 = 1/f''$ gives the factor 0: the first step lands exactly on the minimum.",
+                r"The factor is $1 - 0.4 \cdot 4 = -0.6$: negative (the side flips) and smaller than 1 in size "
                 "(the error shrinks).",
-                "The factor is 1 - 0.6 * 4 = -1.4: the side flips, but the error grows by 1.4 each step, so "
-                "the run diverges.",
+                r"The factor is $1 - 0.6 \cdot 4 = -1.4$: the side flips, but the error grows by 1.4 each step, "
+                "so the run diverges.",
             ],
         ),
     )),
     "slope at a kink": Poll("Check yourself: the slope at a kink", (
         Quiz(
-            "A ReLU unit sits exactly at z = 0 during a backward pass. Which slopes may the backward pass "
+            "A ReLU unit sits exactly at $z = 0$ during a backward pass. Which slopes may the backward pass "
             "use for it? (Pick one.)",
             ["Only 0", "Only 1", "Any value from 0 to 1, as long as it is stated",
              "None: the backward pass must stop with an error"],
@@ -183,7 +188,7 @@ QUESTIONS: dict[str, Poll] = {
                 "corner with a slope between 0 and 1 stays under the ReLU.",
                 "1 is valid too, but so is every slope between 0 and 1: each gives a line that stays under "
                 "the ReLU.",
-                "Every slope in [0, 1] is a subgradient at the corner, and gradient descent works with any of "
+                "Every slope in $[0, 1]$ is a subgradient at the corner, and gradient descent works with any of "
                 "them; what matters is to state the choice so results can be reproduced.",
                 "Nothing stops: a subgradient stands in for the missing derivative, and exact zeros are rare "
                 "in float64 anyway (section 6).",
@@ -192,43 +197,44 @@ QUESTIONS: dict[str, Poll] = {
     )),
     "softmax jacobian": Poll("Check yourself: the softmax Jacobian", (
         Quiz(
-            "At z = (0, ln 2, ln 3) the softmax gives y = (1/6, 1/3, 1/2). Which entries dy_i/dz_j of its "
-            "Jacobian are negative? (Tick every group that is.)",
+            r"At $z = (0, \ln 2, \ln 3)$ the softmax gives $y = (1/6, 1/3, 1/2)$. Which entries "
+            r"$\partial y_i / \partial z_j$ of its Jacobian are negative? (Tick every group that is.)",
             [
-                "dy_1/dz_1, dy_2/dz_2 and dy_3/dz_3 (the diagonal)",
-                "dy_2/dz_1 and dy_3/dz_1",
-                "dy_1/dz_3 and dy_2/dz_3",
+                r"$\partial y_1 / \partial z_1$, $\partial y_2 / \partial z_2$ and $\partial y_3 / \partial z_3$ "
+                "(the diagonal)",
+                r"$\partial y_2 / \partial z_1$ and $\partial y_3 / \partial z_1$",
+                r"$\partial y_1 / \partial z_3$ and $\partial y_2 / \partial z_3$",
                 "none: raising a logit raises every output",
             ],
             answer=[1, 2],
             explanations=[
-                "On the diagonal the entry is y_i (1 - y_i) = 5/36, 8/36, 9/36: positive. Raising z_i raises "
-                "its own output.",
-                "Off the diagonal the entry is -y_i y_j. Raising z_1 takes probability from y_2 and y_3, "
+                "On the diagonal the entry is $y_i (1 - y_i)$ = 5/36, 8/36, 9/36: positive. Raising $z_i$ "
+                "raises its own output.",
+                "Off the diagonal the entry is $-y_i y_j$. Raising $z_1$ takes probability from $y_2$ and $y_3$, "
                 "which must give way because the outputs always sum to 1.",
-                "The same rule, -y_i y_j, in the column of z_3: -3/36 and -6/36. Every entry off the diagonal "
-                "is negative, whatever z is.",
+                "The same rule, $-y_i y_j$, in the column of $z_3$: $-3/36$ and $-6/36$. Every entry off the "
+                "diagonal is negative, whatever $z$ is.",
                 "The outputs sum to 1 for every z, so they cannot all grow: what one output gains, the others "
                 "lose. Each row of the Jacobian sums to 0.",
             ],
         ),
         Quiz(
-            "Why does dDiv/dz_1 through a softmax add up one term per output y_j, while through a layer of "
-            "sigmoids it has a single term? (Pick one.)",
+            r"Why does $\partial Div / \partial z_1$ through a softmax add up one term per output $y_i$, while "
+            "through a layer of sigmoids it has a single term? (Pick one.)",
             [
-                "z_1 sits in the denominator of every y_j, so it influences every output, and the chain rule "
-                "adds one term per path to Div.",
-                "Because Div depends on every output y_j.",
+                "$z_1$ sits in the denominator of every $y_i$, so it influences every output, and the chain "
+                "rule adds one term per path to $Div$.",
+                "Because $Div$ depends on every output $y_i$.",
                 "Because the softmax has no derivative of its own, so the divergence's has to be used.",
             ],
             answer=0,
             explanations=[
-                "Exactly: the influence diagram has an arrow from z_1 to every y_j, each path through one of "
-                "them carries dy_j/dz_1, and the paths add (section 1 and section 4).",
-                "Div depends on every output for the sigmoid layer too, yet there z_1 reaches Div through y_1 "
-                "alone. What matters is which outputs z_1 influences.",
-                "The softmax has a derivative: a full Jacobian, y_j (delta_ij - y_i). It is the reason for the "
-                "sum, not a gap in it.",
+                "The influence diagram has an arrow from $z_1$ to every $y_i$, each path through one of them "
+                r"carries $\partial y_i / \partial z_1$, and the paths add (section 1 and section 4).",
+                "$Div$ depends on every output for the sigmoid layer too, yet there $z_1$ reaches $Div$ through "
+                "$y_1$ alone. What matters is which outputs $z_1$ influences.",
+                r"The softmax has a derivative: a full Jacobian, $y_i (\delta_{ij} - y_j)$. It is the reason for "
+                "the sum, not a gap in it.",
             ],
         ),
     )),
@@ -236,33 +242,33 @@ QUESTIONS: dict[str, Poll] = {
         Quiz(
             "A network of 30 sigmoid layers, weights drawn with a small scale, trains, but its first layers "
             "barely change. Which change helps its layer-1 gradient the most? (Pick one.)",
-            ["A larger learning rate eta", "ReLU units with He initialisation",
-             "Clipping the gradient to global norm tau = 1", "More training epochs"],
+            [r"A larger learning rate $\eta$", "ReLU units with He initialisation",
+             r"Clipping the gradient to global norm $\tau = 1$", "More training epochs"],
             answer=1,
             explanations=[
-                "A larger eta multiplies every layer's step by the same number: the first layers' gradient stays "
+                r"A larger $\eta$ multiplies every layer's step by the same number: the first layers' gradient stays "
                 "many orders of magnitude below the last layers', and the last layers now overshoot.",
-                "Each backward step multiplies by W(k) and f'(z(k)). A sigmoid's slope is at most 1/4, and a "
-                "small W(k) shrinks the product further; ReLU passes a slope of 1 where it is active and He's "
-                "scale sqrt(2 / width_(k-1)) keeps each layer's factor near 1.",
-                "Clipping only ever shrinks a gradient (to norm tau, same direction): it tames an exploding one and "
+                r"Each backward step multiplies by $W^{(k)}$ and $f'(z^{(k)})$. A sigmoid's slope is at most 1/4, "
+                r"and a small $W^{(k)}$ shrinks the product further; ReLU passes a slope of 1 where it is active "
+                r"and He's scale $\sqrt{2 / n_{k-1}}$ ($n_{k-1}$ inputs per unit) keeps each layer's factor near 1.",
+                r"Clipping only ever shrinks a gradient (to norm $\tau$, same direction): it tames an exploding one and "
                 "does nothing for one that is already tiny.",
                 "More epochs give more of the same tiny steps: the first layers still move by almost nothing.",
             ],
         ),
         Quiz(
-            "Clipping by global norm rescales a gradient of norm 50 to tau = 5. What happens to the gradient of "
-            "W(1), whose own norm was 2? (Pick one.)",
-            ["It stays 2: it was already below tau", "It becomes 0.2, in the same direction",
+            r"Clipping by global norm rescales a gradient of norm 50 to $\tau = 5$. What happens to the gradient "
+            "of $W^{(1)}$, whose own norm was 2? (Pick one.)",
+            [r"It stays 2: it was already below $\tau$", "It becomes 0.2, in the same direction",
              "It becomes 5", "Each tensor is clipped to 5 on its own"],
             answer=1,
             explanations=[
                 "Global clipping looks at the norm of all gradients together (50), not at each tensor's own.",
-                "Every gradient is multiplied by the same factor tau / norm = 5 / 50 = 0.1, so 2 becomes 0.2 and "
+                r"Every gradient is multiplied by the same factor $\tau$ / norm = 5 / 50 = 0.1, so 2 becomes 0.2 and "
                 "the direction of the whole step is kept.",
-                "Only the norm of all gradients together becomes 5; W(1)'s share shrinks with the rest.",
+                r"Only the norm of all gradients together becomes 5; $W^{(1)}$'s share shrinks with the rest.",
                 "That is clipping per tensor, a different rule: it changes the step's direction, because tensors "
-                "above tau shrink while the others do not.",
+                r"above $\tau$ shrink while the others do not.",
             ],
         ),
     )),

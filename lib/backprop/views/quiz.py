@@ -4,16 +4,18 @@
                    ["the derivatives of the loss", "the trained weights"],
                    answer=0,
                    explanations=["Yes: ...", "No: ..."])
-    quiz.check(1)      # QuizFeedback(correct=False, message="Not quite. ...")
+    quiz.check(1)      # QuizFeedback(correct=False, message="Not quite: ...", options=(OptionVerdict(1, False, ...),))
     quiz               # as the last line of a notebook cell: the widget
 
 ``check`` is a pure function of the choice, so it is what the tests exercise;
-the widget only wires radio buttons (one answer) or checkboxes (several
-answers) and a "Check" button to it.  ipywidgets is imported inside
-:meth:`Quiz.widget`, so ``import backprop`` never imports it.
+the widget only wires one checkbox per option (beside the option's typeset text)
+and a "Check" button to it.  ipywidgets is imported inside :meth:`Quiz.widget`,
+so ``import backprop`` never imports it.
 
 Options are indexed from 0.  An explanation says *why* its option is right or
-wrong; it is shown when the student picks that option.
+wrong; it is shown under that option when the student has ticked it and pressed
+"Check".  Feedback judges what was ticked and counts what is missing, but never
+names a true option the student left unticked.
 """
 
 from __future__ import annotations
@@ -29,11 +31,56 @@ __all__ = ["Quiz", "QuizFeedback"]
 
 
 @dataclass(frozen=True)
+class OptionVerdict:
+    """The verdict on one option the student ticked: was ticking it right, and why (its explanation)."""
+
+    index: int
+    right: bool
+    why: str = ""
+
+
+@dataclass(frozen=True)
 class QuizFeedback:
-    """The verdict on one attempt: ``correct`` and a message saying why."""
+    """The verdict on one attempt: ``correct``, a one-line ``message``, and a verdict per ticked option.
+
+    The message never names an option the student did not tick, so it gives no answer away.
+    """
 
     correct: bool
     message: str
+    options: tuple[OptionVerdict, ...] = ()
+
+
+#: LaTeX the quizzes may use, and how a plain-text reader (a notebook opened before it is run) sees it:
+#: a symbol takes the space before a letter after it, as LaTeX does (``\Delta x`` is Δx); operators keep
+#: their spaces
+_SYMBOLS = {r"\eta": "η", r"\partial": "∂", r"\delta": "δ", r"\Delta": "Δ", r"\alpha": "α", r"\tau": "τ",
+            r"\ln": "ln", r"\max": "max", r"\,": ""}
+_OPERATORS = {r"\cdot": "·", r"\approx": "≈", r"\le": "≤", r"\ge": "≥", r"\to": "→", r"\leftarrow": "←",
+              r"\times": "×", r"\ne": "≠"}
+
+
+def _grouped(script: str) -> str:
+    """A sub- or superscript as plain text: a single token as it is (``12``, ``(k)``), more in parentheses."""
+    return script if script.isalnum() or (script.startswith("(") and script.endswith(")")) else f"({script})"
+
+
+def plain(text: str) -> str:
+    """``text`` with its ``$...$`` maths as readable plain text: what a reader without MathJax sees."""
+    import re
+
+    def one(match):
+        math = match.group(1)
+        for command, shown in _SYMBOLS.items():
+            math = re.sub(re.escape(command) + r"(?![A-Za-z])(?: (?=[A-Za-z(]))?", shown, math)
+        for command, shown in _OPERATORS.items():
+            math = re.sub(re.escape(command) + r"(?![A-Za-z])", shown, math)
+        math = re.sub(r"([_^])\{([^{}]*)\}", lambda m: m.group(1) + _grouped(m.group(2)), math)  # n_{k-1} -> n_(k-1)
+        math = re.sub(r"\\sqrt\{([^{}]*)\}", r"sqrt(\1)", math)
+        math = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"\1/\2", math)
+        return math.replace("{", "").replace("}", "")
+
+    return re.sub(r"\$([^$]+)\$", one, text)
 
 
 def _check_index(value, name: str, n: int) -> int:
@@ -66,14 +113,12 @@ def _check_text(value, name: str) -> str:
 class Quiz:
     """A multiple-choice question with an explanation per option.
 
-    ``answer`` is one index (radio buttons, exactly one option is right) or a
-    list of indices (checkboxes, the student must select exactly that set).
-    ``explanations`` has one string per option, or is None (then feedback only
-    names the options).
+    ``answer`` is one index (exactly one option is right: the student picks one)
+    or a list of indices (the student must tick exactly that set).
+    ``explanations`` has one string per option, or is None.  Question, options and
+    explanations may hold maths between ``$`` signs: the widget typesets it, the
+    plain-text form (a notebook read before it is run) shows it as text.
     """
-
-    #: options longer than this (characters) are listed under the question and labelled A, B, ...
-    INLINE_WIDTH = 60
 
     def __init__(
         self,
@@ -112,116 +157,124 @@ class Quiz:
         """The correct index, or the sorted list of correct indices."""
         return sorted(self._answer) if self.multiple else next(iter(self._answer))
 
-    def _why(self, i: int) -> str:
-        return f" {self.explanations[i]}" if self.explanations else ""
+    def _verdict(self, i: int) -> OptionVerdict:
+        return OptionVerdict(i, i in self._answer, self.explanations[i] if self.explanations else "")
 
     def check(self, choice) -> QuizFeedback:
         """The feedback on ``choice``: an index, or a list of indices if ``answer`` is a list.
 
-        A wrong single choice is explained without revealing the right one, so
-        the student can try again; for several answers the message names every
-        wrongly selected option and every missing one.
+        Each chosen option gets its own verdict and explanation; the message says how
+        many ticks are wrong and how many true options are still unticked, never which,
+        so the student can look again.
         """
         n = len(self.options)
         if not self.multiple:
             i = _check_index(choice, "choice", n)
-            if i in self._answer:
-                return QuizFeedback(True, f'Correct: "{self.options[i]}".{self._why(i)}')
-            return QuizFeedback(False, f'Not quite: "{self.options[i]}" is not right.{self._why(i)} Try again.')
+            verdict = self._verdict(i)
+            message = "Correct." if verdict.right else "Not quite: read why below, then try another option."
+            return QuizFeedback(verdict.right, message, (verdict,))
         chosen = _check_indices(choice, "choice", n)
-        if chosen == self._answer:
-            parts = [f'Correct: exactly these {len(chosen)} are right.']
-            parts += [f'"{self.options[i]}":{self._why(i)}' if self.explanations else f'"{self.options[i]}".'
-                      for i in sorted(chosen)]
-            return QuizFeedback(True, " ".join(parts))
-        wrong, missing = sorted(chosen - self._answer), sorted(self._answer - chosen)
-        parts = ["Not quite."]
-        for i in wrong:
-            parts.append(f'"{self.options[i]}" should not be selected.{self._why(i)}')
+        verdicts = tuple(self._verdict(i) for i in sorted(chosen))
+        wrong, missing = len(chosen - self._answer), len(self._answer - chosen)
+        if not chosen:
+            return QuizFeedback(False, "Nothing is ticked: tick every option that is true (at least one is).")
+        if not wrong and not missing:
+            return QuizFeedback(True, f"Correct: exactly these {len(chosen)} are true.", verdicts)
+        parts = ["Not quite:"]
+        if wrong:
+            parts.append(f"{wrong} of your ticks {'is' if wrong == 1 else 'are'} wrong (marked below)")
         if missing:
-            parts.append(f"{len(missing)} correct option(s) missing: "
-                         + ", ".join(f'"{self.options[i]}"' for i in missing) + ".")
-            parts += [f'"{self.options[i]}":{self._why(i)}' for i in missing if self.explanations]
-        return QuizFeedback(False, " ".join(parts))
+            more = f"{missing} more option{'s are' if missing > 1 else ' is'} true: look again at the unticked ones"
+            parts.append(("and " if wrong else "") + more)
+        return QuizFeedback(False, " ".join(parts) + ".", verdicts)
 
     @staticmethod
     def feedback_html(feedback: QuizFeedback) -> str:
-        """The feedback as an HTML snippet (green if correct, red if not)."""
+        """The summary line as HTML (green if correct, red if not); maths between ``$`` is left for MathJax."""
         colour = "#1a7f37" if feedback.correct else "#b3261e"
         mark = "&#10004;" if feedback.correct else "&#10008;"
         return f'<span style="color:{colour}">{mark} {html.escape(feedback.message)}</span>'
 
-    def labels(self) -> list[str]:
-        """The labels beside the radio buttons or checkboxes.
+    @staticmethod
+    def option_html(verdict: OptionVerdict) -> str:
+        """One ticked option's verdict as HTML: right or wrong to tick, and why."""
+        colour = "#1a7f37" if verdict.right else "#b3261e"
+        mark = "&#10004; right" if verdict.right else "&#10008; wrong"
+        why = f" {html.escape(verdict.why)}" if verdict.why else ""
+        return f'<span style="color:{colour}">{mark}.</span>{why}'
 
-        The options themselves when they all fit on one line (at most
-        ``INLINE_WIDTH`` characters, no ``$`` math); otherwise the letters A, B, ...,
-        and :meth:`widget` lists the full options, wrapped and typeset, under the
-        question.  (A widget label is a single line: a long option would be cut.)
-        """
-        if all(len(o) <= self.INLINE_WIDTH and "$" not in o for o in self.options):
-            return list(self.options)
-        return [chr(ord("A") + i) for i in range(len(self.options))]
+    @staticmethod
+    def letter(i: int) -> str:
+        return chr(ord("A") + i)
 
     def widget(self):
-        """An ipywidgets ``VBox``: children are (question, choices, "Check" button, feedback).
+        """An ipywidgets ``VBox`` (class ``bp-quiz``): the question, one row per option, "Check", a summary line.
 
-        The choices are a ``RadioButtons`` (one answer; its value is the option
-        index, None until the student picks) or a ``VBox`` of ``Checkbox`` (several
-        answers), labelled by :meth:`labels`.  The feedback is an ``HTMLMath`` whose
-        ``value`` the button sets; changing the selection clears it, so stale
-        feedback never shows.
+        Each row is a ``Checkbox`` beside its option (``HTMLMath``: wrapped and typeset,
+        with its letter), and under it an ``HTMLMath`` for that option's verdict.  With
+        one right answer, ticking an option unticks the others.  Changing a tick clears
+        every verdict, so stale feedback never shows.
         """
         import ipywidgets as widgets
 
-        labels = self.labels()
-        text = f"<b>{html.escape(self.question)}</b>"
-        if labels != list(self.options):
-            text += "".join(f"<div style='margin:4px 0 0 12px'><b>{label}.</b> {html.escape(o)}</div>"
-                            for label, o in zip(labels, self.options))
-        question = widgets.HTMLMath(value=text)
-        if self.multiple:
-            boxes = [widgets.Checkbox(value=False, description=label, indent=False,
-                                      layout=widgets.Layout(width="auto")) for label in labels]
-            choices = widgets.VBox(boxes)
+        question = widgets.HTMLMath(value=f"<b>{html.escape(self.question)}</b>")
+        boxes, verdicts, rows = [], [], []
+        for i, option in enumerate(self.options):
+            box = widgets.Checkbox(value=False, description="", indent=False,
+                                   layout=widgets.Layout(width="28px", flex="0 0 28px", margin="2px 0 0 0"))
+            label = widgets.HTMLMath(value=f"<b>{self.letter(i)}.</b> {html.escape(option)}",
+                                     layout=widgets.Layout(flex="1 1 auto", min_width="0"))
+            verdict = widgets.HTMLMath(value="", layout=widgets.Layout(margin="0 0 0 36px"))
+            verdict.add_class("bp-quiz-verdict")
+            row = widgets.HBox([box, label], layout=widgets.Layout(align_items="flex-start", width="100%"))
+            row.add_class("bp-quiz-option")
+            boxes.append(box)
+            verdicts.append(verdict)
+            rows += [row, verdict]
+        button = widgets.Button(description="Check", button_style="primary", layout=widgets.Layout(margin="6px 0"))
+        summary = widgets.HTMLMath(value="")
+        summary.add_class("bp-quiz-summary")
+        busy = []  # while a tick unticks the others (one answer), their changes are not the student's
 
-            def current():
-                return [i for i, b in enumerate(boxes) if b.value]
+        def clear():
+            summary.value = ""
+            for v in verdicts:
+                v.value = ""
 
-            watched = boxes
-        else:
-            choices = widgets.RadioButtons(options=[(label, i) for i, label in enumerate(labels)], value=None,
-                                           layout=widgets.Layout(width="auto"))
-
-            def current():
-                return choices.value
-
-            watched = [choices]
-        button = widgets.Button(description="Check", button_style="primary")
-        feedback = widgets.HTMLMath(value="")
+        def on_change(change):
+            if busy:
+                return
+            clear()
+            if not self.multiple and change["new"]:
+                busy.append(True)
+                for other in boxes:
+                    if other is not change["owner"]:
+                        other.value = False
+                busy.pop()
 
         def on_click(_):
-            choice = current()
-            if choice is None:
-                feedback.value = "Pick an option first."
-            else:
-                feedback.value = self.feedback_html(self.check(choice))
-
-        def on_change(_):
-            feedback.value = ""
+            ticked = [i for i, b in enumerate(boxes) if b.value]
+            clear()
+            if not self.multiple and not ticked:
+                summary.value = "Pick an option first."
+                return
+            feedback = self.check(ticked if self.multiple else ticked[0])
+            summary.value = self.feedback_html(feedback)
+            for v in feedback.options:
+                verdicts[v.index].value = self.option_html(v)
 
         button.on_click(on_click)
-        for w in watched:
-            w.observe(on_change, names="value")
-        box = widgets.VBox([question, choices, button, feedback])
+        for b in boxes:
+            b.observe(on_change, names="value")
+        box = widgets.VBox([question, *rows, button, summary], layout=widgets.Layout(margin="0 0 18px 0"))
         box.add_class("bp-quiz")  # a handle for the browser tests: one per quiz, also inside a poll
         return box
 
     def text(self) -> str:
         """The question and its options as text, and what to do: what a notebook opened unrun shows."""
-        letters = [chr(ord("A") + i) for i in range(len(self.options))]
-        kind = "select every option that is true" if self.multiple else "pick one option"
-        lines = [f"Quiz: {self.question}"] + [f"  {letter}. {o}" for letter, o in zip(letters, self.options)]
+        kind = "tick every option that is true" if self.multiple else "pick one option"
+        lines = [f"Quiz: {plain(self.question)}"]
+        lines += [f"  {self.letter(i)}. {plain(o)}" for i, o in enumerate(self.options)]
         return "\n".join(lines + [f"(Run this cell to answer: {kind}, then press Check.)"])
 
     def _repr_mimebundle_(self, include=None, exclude=None):

@@ -7,9 +7,8 @@
 * :func:`notation_table` -- the lecture's row-vector derivatives beside the delta
   notation's columns, number for number (:func:`~backprop.core.vector_form.jacobian_backward`,
   :func:`~backprop.core.vector_form.delta_backward`);
-* :func:`speedup_figure` (pure callback) and :func:`speedup_explorer` (its slider) --
-  the measured time per instance of the scalar loops and of the matrices, by batch size,
-  from the bench's stored sweep;
+* :func:`speedup_figure` -- the measured time per instance of the scalar loops and of the
+  matrices, by batch size, from the bench's stored sweep, one size marked;
 * :func:`product_figure` (pure callback) and :func:`product_explorer` (its controls) --
   one matrix product of a mini-batch's forward or backward pass, each factor drawn to
   scale, the dimensions that must agree in one colour, for widths and a batch size of
@@ -26,11 +25,11 @@ from ..core.checks import check_choice, check_positive_int, describe
 from ..core.network import mlp
 from ..core.gradcheck import lecture_name
 from ..core.vector_form import delta_backward, jacobian_backward, layer_pairs, shape_rows
-from .style import new_figure, png
+from .style import new_figure
 from .tables import _table
-from .widgets import described
+from .widgets import explorer, figure_image, show_figure
 
-__all__ = ["shape_table", "index_table", "notation_table", "speedup_figure", "speedup_explorer", "PRODUCTS",
+__all__ = ["shape_table", "index_table", "notation_table", "speedup_figure", "PRODUCTS",
            "product_shapes", "product_figure", "product_explorer"]
 
 
@@ -141,27 +140,6 @@ def speedup_figure(measurements, batch_size: int) -> Figure:
     return fig
 
 
-def speedup_explorer(measurements, batch_size: int = 1):
-    """A slider over the measured batch sizes redrawing :func:`speedup_figure`; children ``(SelectionSlider, Image)``."""
-    import ipywidgets as widgets
-
-    sizes = [r["batch_size"] for r in _rows(measurements)]
-    speedup_figure(measurements, batch_size)  # checks the starting batch size
-    slider = widgets.SelectionSlider(options=[(str(s), s) for s in sizes], value=batch_size, description="batch B",
-                                     continuous_update=False)
-    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-
-    def show(_=None):
-        image.value = png(speedup_figure(measurements, slider.value))
-
-    slider.observe(show, names="value")
-    show()
-    return described(widgets.VBox([slider, image]),
-                     f"Speed-up explorer (interactive): run this cell and move the batch-size slider over the "
-                     f"{len(sizes)} measured sizes, {sizes[0]} to {sizes[-1]}; the plot marks that size and its title "
-                     f"gives both times per instance and their ratio.")
-
-
 # -- which dimensions must agree: one product of a two-layer network's passes, for a mini-batch -----------------
 #: the products of a mini-batch's passes through a network of two layers: name -> (left, right, result), each a
 #: quantity of :func:`~backprop.core.vector_form.shape_rows` (code shapes), "^T" for its transpose
@@ -245,23 +223,21 @@ def product_figure(widths, batch_size: int, product: str) -> Figure:
 def product_explorer(widths=(2, 3, 1), batch_size: int = 4):
     """A product menu, sliders for width_0..width_2 (1 to 6) and B (1 to 6), and :func:`product_figure`.
 
-    Children: ``(VBox of (Dropdown, IntSlider width_0, width_1, width_2, B), Image)``.
+    Children: ``(HBox of (Dropdown, IntSlider width_0, width_1, width_2, B), Image)``.
     """
     import ipywidgets as widgets
 
     product_shapes(widths, batch_size, next(iter(PRODUCTS)))  # checks the starting values
-    pick = widgets.Dropdown(options=list(PRODUCTS), description="product", layout=widgets.Layout(width="460px"))
-    sliders = [widgets.IntSlider(value=int(v), min=1, max=6, description=label, continuous_update=False)
+    pick = widgets.Dropdown(options=list(PRODUCTS), description="product")
+    sliders = [widgets.IntSlider(value=int(v), min=1, max=6, description=label, continuous_update=False,
+                                 layout=widgets.Layout(width="260px"))
                for v, label in zip([*widths, batch_size], ["width_0", "width_1", "width_2", "batch B"])]
-    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+    image = figure_image()
 
-    def show(_=None):
-        image.value = png(product_figure([s.value for s in sliders[:3]], sliders[3].value, pick.value))
+    def draw():
+        show_figure(image, product_figure([s.value for s in sliders[:3]], sliders[3].value, pick.value))
 
-    for control in (pick, *sliders):
-        control.observe(show, names="value")
-    show()
-    return described(widgets.HBox([widgets.VBox([pick, *sliders]), image]),
-                     "Shape explorer (interactive): run this cell, pick a product of the forward or backward pass and "
-                     "move the width and batch-size sliders; the factors are drawn to scale, with the sizes that must "
-                     "agree in red.")
+    return explorer([pick, *sliders], image, draw=draw,
+                    text="Shape explorer (interactive): run this cell, pick a product of the forward or backward pass "
+                         "and move the width and batch-size sliders; the factors are drawn to scale, with the sizes "
+                         "that must agree in red.")

@@ -24,8 +24,8 @@ from matplotlib.figure import Figure
 from ..core.activations import Softmax
 from ..core.checks import as_array, check_positive, describe
 from .dag import draw_dag
-from .style import new_figure, png
-from .widgets import _range, _slider, described, grid
+from .style import new_figure
+from .widgets import _range, _slider, explorer, figure_image, grid, show_figure
 
 __all__ = ["activation_diagrams", "tempered_softmax", "jacobian_heatmap", "softmax_view", "softmax_explorer"]
 
@@ -103,8 +103,9 @@ def jacobian_heatmap(J, *, title: str | None = None, ax=None, inputs: str = "z",
         for j in range(n_in):
             v = J[i, j] + 0.0
             strong = abs(v) > 0.6 * scale
-            ax.text(j, i, f"{v:.{decimals}f}", ha="center", va="center", fontsize=10,
-                    color="white" if strong else "black")
+            shown = f"{v:.{decimals}f}"
+            shown = f"{0.0:.{decimals}f}" if float(shown) == 0 else shown  # never "-0.000"
+            ax.text(j, i, shown, ha="center", va="center", fontsize=10, color="white" if strong else "black")
     ax.set_xticks(range(n_in), [f"${inputs}_{{{j + 1}}}$" for j in range(n_in)], fontsize=10)
     ax.set_yticks(range(n_out), [f"${outputs}_{{{i + 1}}}$" for i in range(n_out)], fontsize=10)
     ax.xaxis.set_ticks_position("top")
@@ -169,17 +170,14 @@ def softmax_explorer(z: Sequence[float] = HAND_LOGITS, temperature: float = 1.0,
         for i, v in enumerate(start)
     ]
     t_slider = _slider(widgets, grid(t_low, t_high, count=41, log=True, marks=[1.0, temperature]), temperature, "T")
-    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+    image = figure_image()
     readout = widgets.HTML()
 
-    def redraw(_=None):
+    def draw():
         fig, text = softmax_view([s.value for s in logit_sliders], t_slider.value)
-        image.value = png(fig)
+        show_figure(image, fig)
         readout.value = html.escape(text)
 
-    for control in (*logit_sliders, t_slider):
-        control.observe(redraw, names="value")
-    redraw()
-    box = widgets.VBox([widgets.HBox(logit_sliders), t_slider, image, readout])
-    return described(box, f"Softmax explorer (interactive): run this cell to move the {start.size} logits z_i and the "
-                          "temperature T; the outputs y_i and the Jacobian dy_i/dz_j (a heatmap with numbers) redraw.")
+    return explorer([*logit_sliders, t_slider], image, readout, draw=draw,
+                    text=f"Softmax explorer (interactive): run this cell to move the {start.size} logits z_i and the "
+                         "temperature T; the outputs y_i and the Jacobian dy_i/dz_j (a heatmap with numbers) redraw.")

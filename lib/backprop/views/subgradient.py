@@ -18,8 +18,8 @@ from matplotlib.figure import Figure
 
 from ..core.checks import check_in_interval, check_positive, check_real
 from ..core.subgradients import RandomizedLeakyReLU, subgradient_verdict
-from .style import MIN_FONT, new_figure, png
-from .widgets import _slider, described, grid
+from .style import MIN_FONT, new_figure
+from .widgets import _slider, explorer, figure_image, grid, show_figure
 
 __all__ = ["draw_kinks", "subgradient_view", "subgradient_slopes", "subgradient_explorer",
            "central_difference_figure"]
@@ -114,20 +114,20 @@ def subgradient_explorer(alpha: float = 0.0, slope: float = 0.5):
     slider.layout = widgets.Layout(width="520px")
     verdict = widgets.HTML()
     verdict.add_class("bp-verdict")  # a handle for the browser test
-    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+    image = figure_image()
 
-    def redraw(_=None):
+    def draw():
         fig, message = subgradient_view(slider.value, alpha)
         verdict.value = f"<p>{html.escape(message)}</p>"
-        image.value = png(fig)
+        show_figure(image, fig)
 
-    slider.observe(redraw, names="value")
-    redraw()
     name = "ReLU" if alpha == 0 else f"leaky ReLU (alpha = {alpha:g})"
-    return described(widgets.VBox([slider, verdict, image]),
-                     f"Subgradient explorer (interactive): run this cell to move a slope s from -0.5 to 1.5; the "
-                     f"line s z through the corner of the {name} is redrawn, with the verdict whether it stays "
-                     f"under the function.")
+    box = explorer([slider], image, draw=draw,
+                   text=f"Subgradient explorer (interactive): run this cell to move a slope s from -0.5 to 1.5; the "
+                        f"line s z through the corner of the {name} is redrawn, with the verdict whether it stays "
+                        f"under the function.")
+    box.children = (box.children[0], verdict, box.children[1])  # the verdict right under the slider
+    return box
 
 
 def central_difference_figure(h: float = 0.5) -> Figure:

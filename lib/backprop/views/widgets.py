@@ -80,6 +80,116 @@ def described(widget, text: str):
     return widget
 
 
+def png_width(data: bytes) -> int:
+    """The width in pixels of a PNG image, from its header."""
+    if not isinstance(data, (bytes, bytearray)) or data[:8] != b"\x89PNG\r\n\x1a\n" or len(data) < 24:
+        raise ValueError(f"argument 'data' expected the bytes of a PNG image, got {describe(data)}")
+    return int.from_bytes(data[16:20], "big")
+
+
+def figure_image():
+    """The ``Image`` an explorer draws into: at the figure's natural width, never stretched, shrunk to fit."""
+    import ipywidgets as widgets
+
+    return widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+
+
+def show_figure(image, fig) -> None:
+    """Draw ``fig`` into ``image`` (from :func:`figure_image`) at its natural width."""
+    data = png(fig)
+    image.value = data
+    image.layout.width = f"{png_width(data)}px"
+
+
+#: a slider wide enough for its label and its readout beside the track, whatever the page width
+SLIDER_WIDTH = "360px"
+
+
+def explorer(controls, image, *below, text: str, draw):
+    """The one layout of every explorer, and its wiring.
+
+    ``controls`` sit in a row that wraps onto more lines when the page is narrow (so a
+    figure never covers them), the figure ``image`` below them, then ``below`` (a
+    readout, a table).  ``draw()`` reads the controls and redraws; it runs once now and
+    after every change of a control, in one background thread that always takes the
+    newest setting (:class:`LatestOnly`): dragging a slider across many steps draws the
+    last, not every one in turn.  ``text``: what the notebook shows before the cell is
+    run (:func:`described`).  The box's ``scheduler`` is the ``LatestOnly`` (tests call
+    its ``wait()``).
+    """
+    import ipywidgets as widgets
+
+    controls = list(controls)
+    for control in controls:
+        if isinstance(control, (widgets.IntSlider, widgets.FloatSlider, widgets.SelectionSlider)):
+            control.style.description_width = "initial"
+            if not control.layout.width:
+                control.layout.width = SLIDER_WIDTH
+        elif isinstance(control, widgets.Dropdown):
+            control.style.description_width = "initial"
+            if not control.layout.width:
+                control.layout.width = "max-content"
+    row = widgets.HBox(controls, layout=widgets.Layout(flex_flow="row wrap", align_items="center",
+                                                          grid_gap="4px 18px"))
+    scheduler = LatestOnly(lambda _: draw())
+    for control in controls:
+        if control.has_trait("value"):
+            control.observe(lambda _: scheduler.submit(None), names="value")
+    draw()
+    box = widgets.VBox([row, image, *below])
+    box.scheduler = scheduler
+    return described(box, text)
+
+
+class LatestOnly:
+    """Runs ``work(item)`` in one background thread, always on the newest item submitted.
+
+    ``submit(item)`` never waits: if a run is going on, the item waits as the only
+    pending one (replacing an older pending item, which is dropped).  ``wait()``
+    blocks until everything submitted is done (tests, benches).  ``runs`` counts the
+    items actually worked on.
+    """
+
+    def __init__(self, work):
+        import threading
+
+        self.work = work
+        self.runs = 0
+        self.errors: list[BaseException] = []
+        self._pending = None
+        self._has_pending = False
+        self._busy = False
+        self._lock = threading.Condition()
+
+    def submit(self, item) -> None:
+        import threading
+
+        with self._lock:
+            self._pending, self._has_pending = item, True
+            if not self._busy:
+                self._busy = True
+                threading.Thread(target=self._loop, daemon=True).start()
+
+    def _loop(self):
+        while True:
+            with self._lock:
+                if not self._has_pending:
+                    self._busy = False
+                    self._lock.notify_all()
+                    return
+                item, self._has_pending = self._pending, False
+            try:
+                self.work(item)
+            except Exception as error:  # kept for tests; a widget shows its own
+                self.errors.append(error)
+            self.runs += 1
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Block until no item is pending or running; False if ``timeout`` seconds passed first."""
+        with self._lock:
+            return self._lock.wait_for(lambda: not self._busy and not self._has_pending, timeout)
+
+
 def grid(low: float, high: float, *, marks=(), count: int = 41, log: bool = False) -> list[float]:
     """A slider's values: ``count`` evenly (or, with ``log``, geometrically) spaced from ``low`` to ``high``,
     plus every value of ``marks`` in that range, exactly.  Rounded to 6 significant digits, sorted."""
@@ -108,6 +218,18 @@ def explorer_figure(surface="quadratic_1d", eta: float = 0.1, steps: int = 20) -
     returns a Figure: the path on the surface, and its loss against the step.
     """
     return compare_learning_rates(surface, [eta], steps)
+
+
+#: each surface's entry in the explorer's menu: what it is, in words, and its formula
+SURFACE_WORDS = {"quadratic_1d": "one weight, a parabola", "two_minima_1d": "one weight, two minima",
+                 "elongated_bowl": "two weights, a long narrow bowl", "saddle": "two weights, a saddle",
+                 "saddle_between_minima": "two weights, a saddle between two minima"}
+
+
+def surface_label(name: str) -> str:
+    """A surface as a menu shows it: ``one weight, a parabola: 2(w - 1)^2``."""
+    surface = SURFACES[check_choice(name, "surface", SURFACES)]()
+    return f"{SURFACE_WORDS.get(name, name.replace('_', ' '))}: {surface.formula}"
 
 
 def _special_rates(surface) -> set[float]:
@@ -142,22 +264,19 @@ def learning_rate_explorer(surfaces: Sequence[str] | None = None, eta: float = 0
     max_steps = check_positive_int(max_steps, "max_steps")
     steps = check_positive_int(steps, "steps")
     rates = grid(lo, hi, log=True, count=61, marks={eta} | set().union(*(_special_rates(n) for n in names)))
-    surface = widgets.Dropdown(options=names, value=names[0], description="surface")
-    eta_slider = _slider(widgets, rates, eta, "eta")
+    surface = widgets.Dropdown(options=[(surface_label(n), n) for n in names], value=names[0], description="surface")
+    eta_slider = _slider(widgets, rates, eta, "learning rate η")
     steps_slider = widgets.IntSlider(value=min(steps, max_steps), min=1, max=max_steps, description="steps",
                                      continuous_update=False)
-    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+    image = figure_image()
 
-    def redraw(_=None):
-        image.value = png(explorer_figure(surface.value, eta_slider.value, steps_slider.value))
+    def draw():
+        show_figure(image, explorer_figure(surface.value, eta_slider.value, steps_slider.value))
 
-    for control in (surface, eta_slider, steps_slider):
-        control.observe(redraw, names="value")
-    redraw()
-    box = widgets.VBox([widgets.HBox([surface, eta_slider, steps_slider]), image])
-    return described(box, "Learning-rate explorer (interactive): run this cell to pick a surface, a learning rate "
-                          f"eta from {lo:g} to {hi:g} and 1 to {max_steps} steps; the path on the surface and its "
-                          "loss curve redraw below the controls.")
+    return explorer([surface, eta_slider, steps_slider], image, draw=draw,
+                    text="Learning-rate explorer (interactive): run this cell to pick a surface, a learning rate "
+                         f"eta from {lo:g} to {hi:g} and 1 to {max_steps} steps; the path on the surface and its "
+                         "loss curve redraw below the controls.")
 
 
 # -- notebook 01: path sums -----------------------------------------------------------------------
@@ -224,12 +343,13 @@ def path_sum_explorer(examples: Mapping, *, value_range: tuple[float, float] = (
 
     pick = widgets.Dropdown(options=list(examples), description="function")
     source_pick = widgets.Dropdown(description="source")
-    sliders = widgets.VBox()
-    image = widgets.Image(format="png")
+    sliders = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap", grid_gap="4px 18px"))
+    image = figure_image()
     table = widgets.HTMLMath()
     state = {"busy": False}
+    box = None  # the explorer, built below: its scheduler redraws
 
-    def refresh(_=None):
+    def draw():
         if state["busy"]:
             return
         diagram, target, _ = examples[pick.value]
@@ -239,7 +359,7 @@ def path_sum_explorer(examples: Mapping, *, value_range: tuple[float, float] = (
         except ValueError as error:  # e.g. a log of a negative number at this point
             table.value = f"<i>{html.escape(str(error))}</i>"
             return
-        image.value = png(fig)
+        show_figure(image, fig)
         table.value = text
 
     def choose(_=None):
@@ -253,19 +373,22 @@ def path_sum_explorer(examples: Mapping, *, value_range: tuple[float, float] = (
             points = grid(low, high, count=int(round((high - low) / step)) + 1,
                           marks=[float(v) for v in marks.get(pick.value, {}).get(x, ())] + [float(at[x])])
             slider = _slider(widgets, points, float(at[x]), str(x))
+            slider.style.description_width = "initial"
+            slider.layout.width = SLIDER_WIDTH
             slider.symbol = x
-            slider.observe(refresh, names="value")
+            slider.observe(lambda _: box.scheduler.submit(None) if box else None, names="value")
             new.append(slider)
         sliders.children = new
         state["busy"] = False
-        refresh()
+        if box is not None:
+            box.scheduler.submit(None)
 
     pick.observe(choose, names="value")
-    source_pick.observe(refresh, names="value")
     choose()
-    box = widgets.HBox([widgets.VBox([pick, source_pick, sliders]), widgets.VBox([image, table])])
-    return described(box, "Path-sum explorer (interactive): run this cell to pick a function and a variable, then "
-                          "move the input sliders; the influence diagram, each path's product and their sum redraw.")
+    box = explorer([pick, source_pick, sliders], image, table, draw=draw,
+                   text="Path-sum explorer (interactive): run this cell to pick a function and a variable, then "
+                        "move the input sliders; the influence diagram, each path's product and their sum redraw.")
+    return box
 
 
 # -- notebook 02: the passes, step by step -----------------------------------------------------------
@@ -310,13 +433,12 @@ def pass_stepper(net, x, d, *, biases: bool = True, start: int = 1):
         raise ValueError(f"argument 'start' expected a step in 1..{count}, got {start}")
     slider = widgets.IntSlider(value=start, min=1, max=count, description="step", continuous_update=False,
                                layout=widgets.Layout(width="60%"))
-    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+    image = figure_image()
 
-    def show(change=None):
-        image.value = png(pass_step_figure(net, x, d, slider.value, biases=biases))
+    def draw():
+        show_figure(image, pass_step_figure(net, x, d, slider.value, biases=biases))
 
-    slider.observe(show, names="value")
-    show()
-    return described(widgets.VBox([slider, image]),
-                     f"Pass stepper (interactive): run this cell and move the slider through the {count} steps of "
-                     f"the forward and the backward pass; each step's formula and the values it uses are highlighted.")
+    return explorer([slider], image, draw=draw,
+                    text=f"Pass stepper (interactive): run this cell and move the slider through the {count} steps of "
+                         f"the forward and the backward pass; each step's formula and the values it uses are "
+                         f"highlighted.")
