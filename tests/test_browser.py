@@ -56,10 +56,14 @@ pytestmark = [
 ]
 
 
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
 def widget_cells(name):
-    """Indices and sources of the cells that display a widget (tagged nbval-ignore-output)."""
+    """Indices and sources of the cells that display a widget."""
     nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
-    return {i: c.source for i, c in enumerate(nb.cells) if "nbval-ignore-output" in c.metadata.get("tags", [])}
+    return {i: c.source for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" and any(WIDGET in o.get("data", {}) for o in c.outputs)}
 
 
 def _free_port():
@@ -229,10 +233,12 @@ class Pages:
         if not notebook.ran:
             notebook.run_all()
             check_widget_cells_render(notebook)
+            check_answers_unfolded(notebook)
+            check_explorers_fit(notebook)
         return notebook
 
     def _open(self, name):
-        page = self.browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = self.browser.new_page(viewport={"width": 1400, "height": 900})  # a laptop, the file browser open
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.set_default_timeout(TIMEOUT_MS)
@@ -283,6 +289,54 @@ def open_notebook(pages):
         else:  # the page stays open for the widget test; its JavaScript errors so far fail this test
             errors = pages.open[name][1]
             assert errors == [], f"{name}: JavaScript errors in the page: {errors}"
+
+
+def folded_cells(name):
+    """Indices of the cells stored with their output folded (``"jupyter": {"outputs_hidden": true}``)."""
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    return [i for i, c in enumerate(nb.cells) if c.metadata.get("jupyter", {}).get("outputs_hidden")]
+
+
+def check_answers_folded(notebook):
+    """Opened unrun, every answer cell shows one grey line, the heading, in place of its output."""
+    for index in folded_cells(notebook.name):
+        cell = notebook.cell(index)
+        placeholder = cell.locator(".jp-OutputPlaceholder")
+        assert placeholder.count() == 1, f"{notebook.name} cell {index}: its answer is not folded"
+        shown = cell.locator(".jp-Cell-outputWrapper").inner_text().strip()
+        assert shown == "Check your answer:", f"{notebook.name} cell {index} shows {shown[:120]!r} while folded"
+
+
+def check_answers_unfolded(notebook):
+    """Once run, every answer cell shows its output (JupyterLab unfolds a cell it runs)."""
+    for index in folded_cells(notebook.name):
+        cell = notebook.cell(index)
+        assert cell.locator(".jp-OutputPlaceholder").count() == 0, f"{notebook.name} cell {index} stays folded"
+        assert cell.locator(".jp-OutputArea-output").first.is_visible(), f"{notebook.name} cell {index}: no output"
+
+
+def check_explorers_fit(notebook):
+    """At 1400 x 900 with the file browser open, no control of an explorer overlaps its figure or is cut, and
+    no figure is shown wider than its natural size."""
+    for index in widget_cells(notebook.name):
+        cell = notebook.widget_cell(index)
+        images = cell.locator(".jp-OutputArea img")
+        for k in range(images.count()):
+            natural, shown = images.nth(k).evaluate("img => [img.naturalWidth, img.getBoundingClientRect().width]")
+            assert shown <= natural + 1, f"{notebook.name} cell {index}: a {natural} px figure stretched to {shown} px"
+            box = images.nth(k).bounding_box()
+            controls = cell.locator(".widget-slider, .widget-dropdown, .widget-checkbox, .widget-button, "
+                                    ".widget-readout")
+            for c in range(controls.count()):
+                b = controls.nth(c).bounding_box()
+                if b is None or box is None:
+                    continue
+                overlap = min(b["x"] + b["width"], box["x"] + box["width"]) - max(b["x"], box["x"]) > 1 and \
+                    min(b["y"] + b["height"], box["y"] + box["height"]) - max(b["y"], box["y"]) > 1
+                assert not overlap, f"{notebook.name} cell {index}: a control overlaps the figure: {b} and {box}"
+        for readout in cell.locator(".widget-readout").all():  # the whole value shows, never cut
+            assert readout.evaluate("r => r.scrollWidth <= r.clientWidth + 1"), \
+                f"{notebook.name} cell {index}: the readout {readout.inner_text()!r} is cut"
 
 
 def check_widget_cells_render(notebook):
@@ -356,6 +410,7 @@ def check_reads_well_unrun(notebook):
     for index in widget_cells(notebook.name):
         shown = notebook.widget_cell(index).locator(".jp-OutputArea").inner_text()
         assert "run this cell" in shown.lower(), f"{notebook.name} cell {index} shows: {shown[:200]}"
+    check_answers_folded(notebook)
     images = notebook.panel.locator(".jp-OutputArea img")
     for i in range(images.count()):  # stored figures show at their natural size: <= 1,000 px wide
         width = images.nth(i).evaluate("img => img.naturalWidth")
@@ -430,7 +485,7 @@ def test_notebook_05_shape_explorer_and_poll_4(open_notebook):
 
 def test_notebook_04_slope_slider_verdict_and_poll_3(open_notebook):
     nb = open_notebook("04_subgradients.ipynb")
-    explorer, *quizzes = sorted(widget_cells(nb.name))
+    question, explorer, poll_3 = sorted(widget_cells(nb.name))  # the question comes before section 2 answers it
     cell = nb.widget_cell(explorer)
     readout, verdict = cell.locator(".widget-readout").first, cell.locator(".bp-verdict").first
     slopes = [f"{v:.4g}" for v in bp.subgradient_slopes()]
@@ -448,14 +503,13 @@ def test_notebook_04_slope_slider_verdict_and_poll_3(open_notebook):
     for label, valid in (("-0.01", False), ("0", True), ("1", True), ("1.01", False)):
         drag_to(label)
         says(valid)  # the verdict changes exactly at 0 and at 1
-    poll_3, question = quizzes
     assert any(q.multiple for q in check_quizzes(nb, poll_3))  # Poll 3: tick every true derivative
     check_quizzes(nb, question)
 
 
 def test_notebook_03_softmax_explorer_and_quiz(open_notebook):
     nb = open_notebook("03_vector_activations.ipynb")
-    explorer, quiz = sorted(widget_cells(nb.name))
+    paths, signs, explorer = sorted(widget_cells(nb.name))
     cell = nb.widget_cell(explorer)
     readout = cell.locator(".widget-html").last
 
@@ -473,8 +527,7 @@ def test_notebook_03_softmax_explorer_and_quiz(open_notebook):
     nb.wait_for_new_image(cell, before)
     nb.wait_for_change(shown, text, "the readout (T moved)")
     assert "T = 1:" not in shown(), shown()
-    quizzes = check_quizzes(nb, quiz)
-    assert [q.multiple for q in quizzes] == [True, False]  # which entries are negative; why the sum over outputs
+    assert [q.multiple for q in check_quizzes(nb, paths) + check_quizzes(nb, signs)] == [False, True]
 
 
 def test_notebook_06_dashboard_depth_then_relu_he_and_the_question(open_notebook):

@@ -103,4 +103,4 @@ def test_the_softmax_jacobian_question_agrees_with_the_jacobian():
     groups = [[(0, 0), (1, 1), (2, 2)], [(1, 0), (2, 0)], [(0, 2), (1, 2)], []]  # (i, j) of each option's entries
     negative = [i for i, g in enumerate(groups) if g and all(J[e] < 0 for e in g)]
     assert signs.check(negative).correct and negative == [1, 2]
-    assert question("softmax jacobian")[1].check(0).correct
+    assert question("vector activation paths")[0].check(0).correct

@@ -40,7 +40,8 @@ class GeneralJacobian:
     y_i: sp.Expr  # exp(z_i) / sum_k exp(z_k)
     raw: sp.Expr  # sympy.diff(y_i, z_j), as SymPy writes it
     rule: sp.Expr  # y_i (delta_ij - y_j), written with the sums
-    ok: bool  # raw - rule simplifies to 0
+    difference: sp.Expr  # SymPy's result, its sum evaluated, minus the rule: simplified
+    ok: bool  # the difference is 0
 
 
 def general_softmax_jacobian() -> GeneralJacobian:
@@ -57,7 +58,8 @@ def general_softmax_jacobian() -> GeneralJacobian:
     raw = sp.diff(y_i, z[j])
     evaluated = raw.doit().replace(lambda e: isinstance(e, sp.Piecewise), lambda e: e.args[0][0])  # i <= n
     rule = y_i * (sp.KroneckerDelta(i, j) - y_j)
-    return GeneralJacobian(y_i, raw, rule, bool(sp.simplify(evaluated - rule) == 0))
+    difference = sp.simplify(evaluated - rule)
+    return GeneralJacobian(y_i, raw, rule, difference, difference == 0)
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ class JacobianDerivation:
     jacobian: sp.Matrix  # sympy.diff(y_i, z_j), in the logits z
     in_y: sp.Matrix  # y_i (delta_ij - y_j), in the symbols y_1..y_n
     y: tuple  # the symbols y_1..y_n
-    ok: bool  # sympy.diff equals y_i (delta_ij - y_j) in every entry
+    difference: sp.Matrix  # sympy.diff minus y_i (delta_ij - y_j), entry by entry, simplified
+    ok: bool  # every entry of the difference is 0
     library: RuleCheck  # the library's Softmax.jacobian, on the symbols, against sympy.diff
 
 
@@ -83,11 +86,13 @@ def softmax_jacobian_derivation(width: int = 3) -> JacobianDerivation:
     ys = sp.symbols(f"y_1:{width + 1}", positive=True)
     in_y = sp.Matrix(width, width, lambda i, j: ys[i] * (sp.KroneckerDelta(i, j) - ys[j]))
     back = dict(zip(ys, y))
-    ok = all(is_zero(jac[i, j] - in_y[i, j].subs(back)) for i in range(width) for j in range(width))
+    difference = sp.Matrix(width, width, lambda i, j: 0 if is_zero(jac[i, j] - in_y[i, j].subs(back))
+                           else sp.simplify(jac[i, j] - in_y[i, j].subs(back)))
+    ok = difference.is_zero_matrix
     # the library's lines, given the textbook y (its max-shifted forward is checked in symbolic.rules)
     lib = A.Softmax().jacobian(z, y=sym_array(y), xp=S)
     library = compare("softmax_jacobian", "library J[i, j] = dy_i/dz_j equals sympy.diff(y_i, z_j)", lib, jac.tolist())
-    return JacobianDerivation(width, jac, in_y, tuple(ys), ok, library)
+    return JacobianDerivation(width, jac, in_y, tuple(ys), difference, ok, library)
 
 
 def softmax_divergence_collapse(divergence: str = "cross_entropy", width: int = 3) -> RuleCheck:

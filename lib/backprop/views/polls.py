@@ -218,6 +218,8 @@ QUESTIONS: dict[str, Poll] = {
                 "lose. Each row of the Jacobian sums to 0.",
             ],
         ),
+    )),
+    "vector activation paths": Poll("Check yourself: paths through a vector activation", (
         Quiz(
             r"Why does $\partial Div / \partial z_1$ through a softmax add up one term per output $y_i$, while "
             "through a layer of sigmoids it has a single term? (Pick one.)",
