@@ -40,10 +40,13 @@ def test_lecture_notebook_structure(path):
     assert "assume" in opening or "prerequisite" in opening or "you need" in opening, "the opening says what it assumes"
     headings = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines() if line.startswith("## ")]
     numbered = [h for h in headings if re.match(r"## \d+\.", h)]
-    assert len(numbered) >= 3 and len(numbered) >= len(headings) - 1, headings
+    appendix = [h for h in headings if h.startswith("## Appendix")]
+    assert len(numbered) >= 3 and len(numbered) >= len(headings) - len(appendix) - 1, headings
     numbers = [int(re.match(r"## (\d+)\.", h).group(1)) for h in numbered]
     assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers), numbers
-    assert "summary" in headings[-1].lower(), headings[-1]
+    body = [h for h in headings if not h.startswith("## Appendix")]  # the witnesses and provenance, after the end
+    assert "summary" in body[-1].lower(), body[-1]
+    assert headings[len(body):] == [h for h in headings if h.startswith("## Appendix")], "the appendix comes last"
 
 
 @pytest.mark.parametrize("path", ALL, ids=_ids)
@@ -71,7 +74,9 @@ def test_only_widget_cells_are_exempt_from_nbval(path):
         exempt = {"nbval-ignore-output", "nbval-skip"} & set(tags) or re.search(r"#\s*NBVAL_(IGNORE_OUTPUT|SKIP)", cell.source)
         if exempt:
             assert "nbval-skip" not in tags and "NBVAL_SKIP" not in cell.source, "every cell runs"
-            assert any(WIDGET in o.get("data", {}) for o in cell.outputs), f"exempt cell shows no widget: {cell.source[:80]}"
+            timing = re.search(r"perf_counter|time_loops_and_matrices", cell.source)  # times cannot be stable
+            assert timing or any(WIDGET in o.get("data", {}) for o in cell.outputs), \
+                f"exempt cell shows no widget and measures no time: {cell.source[:80]}"
 
 
 # -- as a student meets them: answers out of sight, readable unrun, light, in our own words -------------
