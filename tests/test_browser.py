@@ -305,6 +305,13 @@ def check_answers_folded(notebook):
         assert placeholder.count() == 1, f"{notebook.name} cell {index}: its answer is not folded"
         shown = cell.locator(".jp-Cell-outputWrapper").inner_text().strip()
         assert shown == "Check your answer:", f"{notebook.name} cell {index} shows {shown[:120]!r} while folded"
+    if folded_cells(notebook.name):  # a student who would rather not run the cell clicks the dots, and back
+        cell = notebook.cell(folded_cells(notebook.name)[0])
+        cell.scroll_into_view_if_needed()
+        cell.locator(".jp-OutputPlaceholder").click()
+        playwright_api.expect(cell.locator(".jp-OutputArea-output").first).to_be_visible()
+        cell.locator(".jp-OutputCollapser").first.click()
+        playwright_api.expect(cell.locator(".jp-OutputPlaceholder")).to_have_count(1)
 
 
 def check_answers_unfolded(notebook):
