@@ -7,6 +7,7 @@ import itertools
 import re
 import threading
 import time
+import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 
@@ -16,7 +17,7 @@ import pytest
 import backprop as bp
 from backprop.core.dashboard import PRESETS, DashboardSettings, dashboard_state
 from backprop.views import dashboard as V
-from backprop.views.style import MAX_WIDTH
+from backprop.views.style import MAX_WIDTH, png
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 
@@ -139,6 +140,10 @@ def test_figures_are_course_figures():
     grid = V.dashboard_grid_figure(depths=(3, 6))
     assert len(grid.axes) == 6 and grid.get_size_inches()[0] <= MAX_WIDTH
     assert {ax.get_ylim() for ax in grid.axes} == {(1e-12, 1e12)}
+    with warnings.catch_warnings():  # laid out as drawn: no "constrained_layout not applied" (values at the edge)
+        warnings.simplefilter("error")
+        png(V.dashboard_grid_figure(depths=(5, 30)))
+        png(V.dashboard_figure(dashboard_state(PRESETS["deep sigmoid"])))
     net = bp.dashboard_network(DashboardSettings(depth=4))
     hist = V.activation_histograms({"He": bp.layer_outputs(net, np.ones((5, 64)))})
     assert len(hist.axes) == 3

@@ -224,10 +224,13 @@ def dashboard_view(settings: DashboardSettings | None = None, **controls) -> tup
     return dashboard_svg(state), _readout_html(state)
 
 
-def dashboard_text(settings: DashboardSettings | None = None) -> str:
+def dashboard_text(settings: DashboardSettings | None = None, *, state: DashboardState | None = None) -> str:
     """The dashboard's plain-text fallback: what the widget is, then the readout for ``settings`` (default: the
-    'deep sigmoid' preset)."""
-    state = dashboard_state(settings or PRESETS["deep sigmoid"])
+    'deep sigmoid' preset), or of ``state`` when it is already computed."""
+    if state is None:
+        state = dashboard_state(settings or PRESETS["deep sigmoid"])
+    elif not isinstance(state, DashboardState) or not state.trained:
+        raise TypeError(f"argument 'state' expected a trained DashboardState, got {describe(state)}")
     return ("Vanishing/exploding-gradients dashboard (interactive): run this cell for sliders for the depth, eta, "
             "activation, initialisation, residual connections and clipping, and preset buttons; it redraws the "
             "gradient reaching each layer, the spread of y(k) and a training run of "
@@ -235,6 +238,19 @@ def dashboard_text(settings: DashboardSettings | None = None) -> str:
 
 
 # -- matplotlib versions, for stored outputs -------------------------------------------------------------
+def _log_axis(ax, decades, step):
+    """A fixed log scale from 10^decades[0] to 10^decades[1], a labelled tick every ``step`` decades, no minor
+    ticks (dozens of decades of them cost a second of layout and show nothing)."""
+    from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
+
+    powers = range(decades[0], decades[1] + 1, step)
+    ax.set_yscale("log")
+    ax.set_ylim(10.0 ** decades[0], 10.0 ** decades[1])
+    ax.yaxis.set_major_locator(FixedLocator([10.0 ** e for e in powers]))
+    ax.yaxis.set_major_formatter(FixedFormatter([_power(e) for e in powers]))  # plain text, as on the live SVG
+    ax.yaxis.set_minor_locator(NullLocator())
+
+
 def _draw_gains(ax, state, title=None, layers=MAX_DEPTH):
     """The gradient panel on its fixed scale: bands shaded, each layer coloured by its band, values beyond the
     range as triangles at the edge."""
@@ -251,11 +267,10 @@ def _draw_gains(ax, state, title=None, layers=MAX_DEPTH):
         ax.plot(k[inside], shown[inside], "o", ms=3.5, color=colour, label=band)
         for beyond, marker in ((gains < low, "v"), (~(gains <= high) & ~np.isnan(gains), "^")):
             hit = (state.bands == band) & beyond
-            ax.plot(k[hit], shown[hit], marker, ms=5, color=colour)
-    ax.set_yscale("log")
-    ax.set_ylim(low, high)
+            if hit.any():  # on the edge, whole (an empty unclipped line would upset the layout)
+                ax.plot(k[hit], shown[hit], marker, ms=5, color=colour, clip_on=False)
+    _log_axis(ax, GAIN_DECADES, 4)
     ax.set_xlim(0, layers + 1)
-    ax.set_yticks([10.0 ** e for e in range(GAIN_DECADES[0], GAIN_DECADES[1] + 1, 4)])
     ax.set_title(title or f"{state.diagnosis}: gain {state.gain:.2g}", fontsize=10)
 
 
@@ -269,18 +284,17 @@ def dashboard_figure(state: DashboardState):
     a, b, c = fig.subplots(1, 3)
     _draw_gains(a, state, f"||g(k)|| / ||g({depth})||")
     a.set_xlabel("layer k")
-    b.semilogy(np.arange(1, depth + 1), np.clip(state.spread, 10.0 ** SPREAD_DECADES[0], 10.0 ** SPREAD_DECADES[1]),
-               "o-", ms=3, color=BLUE)
-    b.set_ylim(10.0 ** SPREAD_DECADES[0], 10.0 ** SPREAD_DECADES[1])
+    b.plot(np.arange(1, depth + 1), np.clip(state.spread, 10.0 ** SPREAD_DECADES[0], 10.0 ** SPREAD_DECADES[1]),
+           "o-", ms=3, color=BLUE)
+    _log_axis(b, SPREAD_DECADES, 2)
     b.set_xlim(0, MAX_DEPTH + 1)
     b.axhline(1.0, color=GREY, lw=0.8, ls=":")
     b.set_title("spread of y(k)", fontsize=10)
     b.set_xlabel("layer k")
     low, high = 10.0 ** LOSS_DECADES[0], 10.0 ** LOSS_DECADES[1]
     epochs = np.arange(len(state.losses))
-    c.semilogy(epochs, np.clip(state.losses, low, high), "o-", ms=3, color=RED if state.diverged else BLUE,
-               label="Loss")
-    c.set_ylim(low, high)
+    c.plot(epochs, np.clip(state.losses, low, high), "o-", ms=3, color=RED if state.diverged else BLUE, label="Loss")
+    _log_axis(c, LOSS_DECADES, 1)
     c.set_xlim(-0.3, EPOCHS + 0.3)
     c.set_xlabel("epoch")
     c.set_title("training" + (" (diverged)" if state.diverged else ""), fontsize=10)
@@ -428,7 +442,7 @@ def vanishing_dashboard(preset: str = "deep sigmoid", *, threaded: bool = True):
     readout = widgets.HTML()
     status = widgets.HTML()
     state = {"loading": False}
-    drawn = []
+    drawn, latest = [], {}
 
     def settings():
         values = {name: c.value for name, c in controls.items()}
@@ -439,6 +453,7 @@ def vanishing_dashboard(preset: str = "deep sigmoid", *, threaded: bool = True):
         image.value = dashboard_svg(st)
         readout.value = _readout_html(st)
         drawn.append((stage, s, time.perf_counter()))
+        latest["state"] = st
 
     def draw(s):
         stale = scheduler.superseded if scheduler is not None else (lambda: False)
@@ -499,4 +514,5 @@ def vanishing_dashboard(preset: str = "deep sigmoid", *, threaded: bool = True):
         image, readout])
     box.controls, box.image, box.readout, box.presets, box.scheduler = controls, image, readout, buttons, scheduler
     box.drawn = drawn
-    return described(box, dashboard_text(start))
+    first = latest.get("state")  # the start's trained state, drawn above: its readout is the fallback text
+    return described(box, dashboard_text(start, state=first if first is not None and first.trained else None))
