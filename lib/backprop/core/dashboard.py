@@ -254,11 +254,10 @@ class DashboardState:
         """What the training run did, in one line."""
         if not self.trained:
             return "training: running ..."
+        share = "diverged" if self.diverged else f"{100 * self.loss_ratio:.2g} % of the start"
         line = (f"training: {self.steps} steps ({self.epochs_run} epochs of batch {BATCH}): Loss {self.losses[0]:.3g} -> "
-                f"{self.losses[-1]:.3g} ({100 * self.loss_ratio:.2g} % of the start), held-out accuracy "
-                f"{100 * self.test_accuracy[0]:.0f} % -> {100 * self.test_accuracy[-1]:.0f} %")
-        if self.diverged:
-            line += " (diverged: stopped)"
+                f"{self.losses[-1]:.3g} ({share}), held-out accuracy {100 * self.test_accuracy[0]:.0f} % -> "
+                f"{100 * self.test_accuracy[-1]:.0f} %")
         if self.settings.activation == "relu":
             line += f"; dead ReLU units {100 * self.dead[0]:.0f} % -> {100 * self.dead[-1]:.0f} %"
         return line

@@ -202,9 +202,9 @@ def dashboard_svg(state: DashboardState) -> str:
 
 def _readout_html(state: DashboardState) -> str:
     lines = state.readout().split("\n")
-    verdict = (f'<b>diagnosis:</b> <b class="bp-diagnosis">{html.escape(state.diagnosis)}</b> '
-               f'(<span class="bp-evidence">{html.escape(state.evidence())}</span>); '
-               f'the gain ||g(1)|| / ||g({state.settings.depth})|| = <span class="bp-gain">{state.gain:.3g}</span>')
+    verdict = (f'<div class="bp-verdict" data-gain="{state.gain:.6g}"><b>diagnosis:</b> '
+               f'<b class="bp-diagnosis">{html.escape(state.diagnosis)}</b> '
+               f'(<span class="bp-evidence">{html.escape(state.evidence())}</span>)</div>')
     training = (f'<div class="bp-training" data-trained="{str(state.trained).lower()}" '
                 f'data-loss-ratio="{state.loss_ratio:.6g}" data-diverged="{str(state.diverged).lower()}">'
                 f'{html.escape(state.training_line())}</div>')
@@ -217,8 +217,9 @@ def _readout_html(state: DashboardState) -> str:
 def dashboard_view(settings: DashboardSettings | None = None, **controls) -> tuple[str, str]:
     """The dashboard's pure callback: ``(svg, readout html)`` for the settings (or the controls as keywords).
 
-    The readout's numbers carry the classes ``bp-diagnosis``, ``bp-evidence``, ``bp-gain`` and ``bp-training``
-    (with the loss ratio as ``data-loss-ratio``); the SVG's band counts are on ``bp-bands``.
+    The readout's parts carry the classes ``bp-settings``, ``bp-diagnosis``, ``bp-evidence`` (the verdict's
+    number; the gain itself is ``data-gain`` of ``bp-verdict``) and ``bp-training`` (with ``data-trained``,
+    ``data-loss-ratio`` and ``data-diverged``); the SVG's band counts are on ``bp-bands``.
     """
     state = dashboard_state(settings, **controls)
     return dashboard_svg(state), _readout_html(state)
