@@ -31,13 +31,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
 import pytest
 
 import backprop as bp
-from backprop.core.dashboard import MAX_DEPTH
+from backprop.core.dashboard import EPOCHS, MAX_DEPTH
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("BACKPROP_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -537,29 +538,53 @@ def test_notebook_03_softmax_explorer_and_quiz(open_notebook):
     assert [q.multiple for q in check_quizzes(nb, paths) + check_quizzes(nb, signs)] == [False, True]
 
 
-def test_notebook_06_dashboard_depth_then_relu_he_and_the_question(open_notebook):
+#: each preset's verdict, and whether its training run pays off (the Loss ends at most at 85 % of its start)
+#: or not (at least 95 %, or it diverges)
+PRESET_OUTCOMES = {"deep sigmoid": ("vanishing", False), "too-large scale": ("exploding", False),
+                   "ReLU + He": ("healthy", True), "residual": ("healthy", True), "clipping": ("exploding", True)}
+
+
+def test_notebook_06_dashboard_bands_divergence_presets_and_the_question(open_notebook):
     nb = open_notebook("06_training_loop.ipynb")
     dashboard, question = sorted(widget_cells(nb.name))
     cell = nb.widget_cell(dashboard)
+    expect = playwright_api.expect
     assert cell.locator("svg text").count() > 10, "the dashboard shows no figure"
 
-    def number(css):
-        return float(cell.locator(css).first.inner_text())
+    def shown(label):
+        """Wait until the readout shows ``label``'s settings with their training run, then the numbers."""
+        expect(cell.locator(".bp-settings")).to_have_text(label)
+        expect(cell.locator(".bp-training")).to_have_attribute("data-trained", "true")
+        training = cell.locator(".bp-training")
+        bands = cell.locator("svg text.bp-bands")
+        return {"diagnosis": cell.locator(".bp-diagnosis").inner_text(),
+                "ratio": float(training.get_attribute("data-loss-ratio")),
+                "diverged": training.get_attribute("data-diverged") == "true",
+                "vanished": int(bands.get_attribute("data-vanished")),
+                "ticks": cell.locator("svg text.bp-ytick-gradient").evaluate_all("ts => ts.map(t => t.textContent)"),
+                "loss points": cell.locator("svg circle.bp-loss").count()}
 
-    def drag_depth_to(depth):
-        """Drag the depth handle with the mouse until its readout shows ``depth``, then wait for the redraw."""
-        nb.drag_slider_to(cell, 0, str(depth), [str(d) for d in range(1, MAX_DEPTH + 1)])
-        playwright_api.expect(cell.locator(".bp-settings")).to_contain_text(f"depth {depth},")
-
-    drag_depth_to(5)
-    shallow = number(".bp-first")
-    drag_depth_to(40)
-    deep = number(".bp-first")
-    assert deep < shallow * 1e-10, (shallow, deep)  # orders of magnitude smaller at depth 40
-    playwright_api.expect(cell.locator(".bp-diagnosis")).to_have_text("vanishing")
-    cell.locator("select").nth(0).select_option("relu")   # activation
-    cell.locator("select").nth(1).select_option("he")     # initialisation
-    playwright_api.expect(cell.locator(".bp-settings")).to_contain_text("relu, he,")
-    first, last = number(".bp-first"), number(".bp-last")
-    assert 0.1 <= first / last <= 10, (first, last)  # back within a factor of 10 of the last layer's
+    # depth 30 -> 50 with the deep sigmoid: the same axis range, more layers in the vanished band
+    start = bp.PRESETS["deep sigmoid"]
+    at_30 = shown(start.label())
+    nb.drag_slider_to(cell, 0, "50", [str(d) for d in range(1, MAX_DEPTH + 1)])
+    at_50 = shown(replace(start, depth=50).label())
+    assert at_30["ticks"] == at_50["ticks"] == ["1e-12", "1e-8", "1e-4", "1", "1e4", "1e8", "1e12"]
+    assert at_50["vanished"] >= at_30["vanished"] + 15, (at_30, at_50)
+    assert at_30["diagnosis"] == at_50["diagnosis"] == "vanishing"
+    # each preset's verdict and training curve, as the notebook states them
+    for name, (verdict, pays_off) in PRESET_OUTCOMES.items():
+        cell.get_by_role("button", name=name, exact=True).click()
+        state = shown(bp.PRESETS[name].label())
+        assert state["diagnosis"] == verdict, (name, state)
+        if pays_off:
+            assert not state["diverged"] and state["ratio"] <= 0.85 and state["loss points"] == EPOCHS + 1, (name, state)
+        else:
+            assert state["diverged"] or state["ratio"] >= 0.95, (name, state)
+    # a learning rate too large for ReLU + He: diverged, not exploding
+    cell.get_by_role("button", name="ReLU + He", exact=True).click()
+    shown(bp.PRESETS["ReLU + He"].label())
+    nb.drag_slider_to(cell, 1, "1", [f"{v:g}" for v in bp.DASHBOARD_ETAS])
+    state = shown(replace(bp.PRESETS["ReLU + He"], eta=1.0).label())
+    assert state["diagnosis"] == "diverged" and state["diverged"], state
     check_quizzes(nb, question)

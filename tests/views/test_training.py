@@ -41,8 +41,19 @@ def test_every_figure_is_a_course_figure(run):
     for fig in figures:
         assert isinstance(fig, bp.CourseFigure) and fig.get_size_inches()[0] <= MAX_WIDTH
     assert "accuracy" in figures[1].axes[0].get_title()
-    shown = sum(1 for ax in figures[2].axes if ax.get_title())
-    assert shown == min(12, int(np.sum(predicted != data.labels_test)))
+    shown = [t.get_text() for t in figures[2].axes[0].texts]
+    wrong = np.flatnonzero(predicted != data.labels_test)
+    assert shown == [f"true {data.labels_test[i]}\nsaid {predicted[i]}" for i in wrong]  # every mistake, in order
+    few = V.misclassified_figure(data.images_test, data.labels_test, predicted, count=3)
+    assert len(few.axes[0].texts) == min(3, len(wrong))
+
+
+def test_the_dead_units_figure_shows_one_panel_per_layer_and_says_which_layers_exist(run):
+    data, net, h = run
+    fig = V.dead_units_figure({"a": h, "b": h}, layers=("y(1)",))
+    assert [ax.get_title() for ax in fig.axes] == ["dead units of y(1)"]
+    with pytest.raises(ValueError, match="'layers'.*y\\(1\\).*'y\\(7\\)'"):
+        V.dead_units_figure({"a": h}, layers="y(7)")
 
 
 def test_bad_inputs_are_explained():

@@ -2,9 +2,11 @@
 
 :func:`dashboard_state` builds the network the controls describe, runs the real
 forward and backward pass of the library's layers on real digits, trains it for
-a few mini-batch steps, and returns a :class:`DashboardState`: everything the
-dashboard draws and prints.  Nothing here approximates the gradient by a
-geometric series: each number is what backpropagation computed.
+a few epochs of mini-batch SGD (the lecture's step, as
+:func:`~backprop.core.training.train` takes it) and returns a
+:class:`DashboardState`: everything the dashboard draws and prints.  Nothing here
+approximates the gradient by a geometric series: each number is what
+backpropagation computed.
 
 The network: y(0) = x (an 8x8 digit, width_0 = 64); hidden layers k = 1..depth,
 each z(k) = W(k) y(k-1) + b(k), y(k) = f(z(k)) of ``width`` units (from k = 2 on,
@@ -21,14 +23,33 @@ for the batch.  The backward pass computes, layer by layer,
 
 so g(1) is g(depth) carried back through every W(k) and every f'(z(k)).  The
 state keeps, for each k, the measured factor ||g(k-1)|| / ||g(k)||, the mean of
-|f'(z(k))| and the largest singular value of W(k): their product over the layers
-is what makes ||dLoss/dW(1)|| tiny (vanishing) or huge (exploding).
+|f'(z(k))| and the largest singular value of W(k).
+
+**The verdict's number** is the *gain* ||g(1)|| / ||g(depth)||: the share of the
+last hidden layer's gradient that reaches layer 1, which is the product of the
+per-layer factors.  Each layer k has its own gain ||g(k)|| / ||g(depth)||; it is
+in the *vanished* band below :data:`VANISHED` (a hundredth) and in the
+*exploded* band above :data:`EXPLODED` (a hundred times).  The diagnosis
+(:func:`diagnose`), tested in this order:
+
+* ``exploding``: the gain is above 1e2 (or overflowed);
+* ``vanishing``: the gain is below 1e-2;
+* ``diverged``: the gradient's factors are in range, but training blew up: the
+  loss went non-finite, or ended above :data:`GROWTH` times its start (a
+  learning rate too large);
+* ``dead units``: after training, more than a quarter of the hidden ReLU units
+  output 0 for every held-out digit;
+* ``healthy`` otherwise.
+
+With clipping on, the verdict still describes the gradient (clipping changes the
+step, not the gradient); :meth:`DashboardState.readout` says what clipping did.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 import numpy as np
 
@@ -45,16 +66,21 @@ __all__ = ["DASHBOARD_ACTIVATIONS", "DASHBOARD_INITS", "DashboardSettings", "PRE
 DASHBOARD_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 DASHBOARD_INITS = ("normal", "xavier", "he")
 #: the one-word diagnoses, in the order they are tested
-DIAGNOSES = ("exploding", "vanishing", "dead units", "healthy")
-#: below this ratio ||grad W(1)|| / ||grad W(last)||, the gradient vanishes toward layer 1
-VANISHING_RATIO = 1e-3
-#: above this ratio, or an applied gradient norm above EXPLODING_NORM, it explodes
-EXPLODING_RATIO = 1e3
-EXPLODING_NORM = 1e3
-#: more than this share of the ReLU units dead after the short training: "dead units"
-DEAD_SHARE = 0.5
-#: hidden units per layer, instances per batch, training steps of the short curve
-WIDTH, BATCH, STEPS = 32, 64, 16
+DIAGNOSES = ("exploding", "vanishing", "diverged", "dead units", "healthy")
+#: a layer whose gain ||g(k)|| / ||g(depth)|| is below this is in the vanished band; layer 1 there: vanishing
+VANISHED = 1e-2
+#: above this, the exploded band; layer 1 there: exploding
+EXPLODED = 1e2
+#: a run whose loss ends above this multiple of its start has diverged (as has one whose loss is not finite)
+GROWTH = 1.5
+#: more than this share of the hidden ReLU units dead after training: "dead units"
+DEAD_SHARE = 0.25
+#: hidden units per layer; digits in the batch of the first pass (the gradient picture)
+WIDTH, PROBE_BATCH = 32, 64
+#: the training run: mini-batches of BATCH digits, EPOCHS passes over the 1,347 training digits
+BATCH, EPOCHS = 32, 8
+#: rows per forward pass when measuring a whole set
+CHUNK = 64
 MAX_DEPTH = 60
 
 
@@ -95,25 +121,46 @@ class DashboardSettings:
 #: the classic cases, by name: two broken networks and three repairs
 PRESETS = {
     "deep sigmoid": DashboardSettings(depth=30, eta=0.5, activation="sigmoid", init="normal", scale=0.1),
-    "too-large scale": DashboardSettings(depth=30, eta=0.05, activation="relu", init="normal", scale=0.3),
-    "ReLU + He": DashboardSettings(depth=30, eta=0.05, activation="relu", init="he"),
-    "residual": DashboardSettings(depth=30, eta=0.05, activation="sigmoid", init="normal", scale=0.1, residual=True),
-    "clipping": DashboardSettings(depth=30, eta=0.05, activation="relu", init="normal", scale=0.3, clip=5.0),
+    "too-large scale": DashboardSettings(depth=50, eta=0.05, activation="relu", init="normal", scale=0.3),
+    "ReLU + He": DashboardSettings(depth=30, eta=0.02, activation="relu", init="he"),
+    "residual": DashboardSettings(depth=30, eta=0.05, activation="tanh", init="normal", scale=0.1, residual=True),
+    "clipping": DashboardSettings(depth=50, eta=0.05, activation="relu", init="normal", scale=0.3, clip=5.0),
 }
+
+
+class Superseded(Exception):
+    """Raised by :func:`dashboard_state` when its ``cancelled`` callback says a newer setting replaced this one."""
 
 
 @dataclass(frozen=True)
 class DashboardState:
     """What the dashboard shows for one setting (all numbers from the real network on real digits).
 
-    ``grad_norms`` (depth+1,): ||d loss / d W(k)|| for k = 1..depth+1 at the first
-    step, before clipping; ``applied_norms``: the same after clipping (what the
-    update uses).  ``spread`` (depth,): the standard deviation of y(k) over the batch.
+    The first pass, on :data:`PROBE_BATCH` training digits: ``grad_norms``
+    (depth+1,): ||d loss / d W(k)|| for k = 1..depth+1, before clipping;
+    ``applied_norms``: the same after clipping (what the first update uses).
+    ``spread`` (depth,): the standard deviation of y(k) over the batch.
     ``f_prime`` (depth,): the mean |f'(z(k))|; ``w_norm`` (depth+1,): the largest
     singular value of W(k); ``factors`` (depth-1,): ||g(k-1)|| / ||g(k)|| for
-    k = depth..2 (stored for k = 2..depth); ``g_norms`` (depth,): ||g(k)|| = ||d loss / d y(k)||.  ``losses``: the loss before each
-    training step (shorter when training diverged); ``dead``: the fraction of dead
-    hidden ReLU units after each step (zeros for other activations).
+    k = 2..depth; ``g_norms`` (depth,): ||g(k)|| = ||d loss / d y(k)||.
+    ``slope_rms`` (depth,): the root mean square of f'(z(k)); ``w_stretch``
+    (depth+1,): ||W(k)||_F / sqrt(width_k), the factor by which W(k) stretches a
+    random row vector on average (E ||g W||^2 = ||g||^2 ||W||_F^2 / width_k).
+    Without a residual connection, ||g(k-1)|| / ||g(k)|| is close to
+    ``slope_rms[k-1] * w_stretch[k-1]``: the chain multiplies out.
+
+    The training run (:data:`EPOCHS` epochs of mini-batches of :data:`BATCH`):
+    ``losses`` (epochs+1,): the Loss over every training digit before training,
+    then each epoch's average of its mini-batch losses (each taken before its
+    update); when training diverged it stops early and the last entry is the
+    loss where it stopped (``inf`` when not finite).  ``test_accuracy``: the
+    held-out accuracy before training and after each epoch; ``dead``: the share
+    of hidden ReLU units that output 0 for every held-out digit, at the same
+    moments (zeros for other activations); ``steps``: updates made;
+    ``clipped_steps``: updates that clipping rescaled.
+    ``trained`` is False for a state of the first pass only (``train=False``):
+    then the training fields hold only the start, and the diagnosis is decided
+    only if the gain alone decides it (``""`` otherwise).
     """
 
     settings: DashboardSettings
@@ -124,9 +171,15 @@ class DashboardState:
     w_norm: np.ndarray
     factors: np.ndarray
     g_norms: np.ndarray
+    slope_rms: np.ndarray
+    w_stretch: np.ndarray
     losses: np.ndarray
+    test_accuracy: np.ndarray
     dead: np.ndarray
     diverged: bool
+    steps: int = 0
+    clipped_steps: int = 0
+    trained: bool = True
     diagnosis: str = field(default="")
 
     @property
@@ -141,8 +194,86 @@ class DashboardState:
 
     @property
     def ratio(self) -> float:
-        """first / last: far below 1, the gradient vanishes toward layer 1; far above, it explodes."""
+        """||d loss / d W(1)|| / ||d loss / d W(depth+1)||: the weight gradients' ratio (not the verdict's number:
+        each W's gradient also carries its layer's input y(k-1), see :attr:`gain`)."""
         return self.first / self.last if self.last > 0 else math.inf
+
+    @property
+    def gains(self) -> np.ndarray:
+        """(depth,): ||g(k)|| / ||g(depth)|| for k = 1..depth, how much of the last hidden layer's gradient reaches
+        layer k (inf where it overflowed, nan where nothing reached the last hidden layer)."""
+        return _gains(self.g_norms)
+
+    @property
+    def gain(self) -> float:
+        """The verdict's number: ||g(1)|| / ||g(depth)||, the product of the per-layer factors."""
+        return _gain(self.g_norms)
+
+    @property
+    def bands(self) -> np.ndarray:
+        """(depth,): each layer's band, ``"vanished"`` (gain below :data:`VANISHED`), ``"exploded"`` (above
+        :data:`EXPLODED`) or ``"normal"``."""
+        return band_of(self.gains)
+
+    @property
+    def dead_share(self) -> float:
+        """The share of hidden ReLU units dead after training (nan without training)."""
+        return float(self.dead[-1]) if len(self.dead) else math.nan
+
+    @property
+    def loss_ratio(self) -> float:
+        """The last Loss over the first (nan without training): at most 0.85, training visibly paid off; at
+        least 0.95, it did not."""
+        return float(self.losses[-1] / self.losses[0]) if len(self.losses) and self.losses[0] > 0 else math.nan
+
+    @property
+    def epochs_run(self) -> int:
+        """Epochs completed (or begun, when training stopped because it diverged)."""
+        return max(len(self.losses) - 1, 0)
+
+    def evidence(self) -> str:
+        """The number the diagnosis was decided on, with its name and the bound it crossed (or stayed within)."""
+        gain = f"||g(1)|| / ||g({self.settings.depth})|| = {self.gain:.3g}"
+        within = f"within {_power(VANISHED)}..{_power(EXPLODED)}"
+        word = self.diagnosis
+        if word == "exploding":
+            return f"{gain}, above {_power(EXPLODED)}"
+        if word == "vanishing":
+            return f"{gain}, below {_power(VANISHED)}"
+        if word == "diverged":
+            end = "not finite" if not np.isfinite(self.losses[-1]) else f"{self.losses[-1]:.3g}"
+            return f"the loss went from {self.losses[0]:.3g} to {end} in {self.steps} steps, while {gain} stays {within}"
+        if word == "dead units":
+            return (f"{100 * self.dead_share:.0f} % of the ReLU units dead after training, more than "
+                    f"{100 * DEAD_SHARE:.0f} %; {gain} stays {within}")
+        if word == "healthy":
+            return f"{gain}, {within}"
+        return f"{gain}, {within}: the rest of the verdict waits for training"
+
+    def training_line(self) -> str:
+        """What the training run did, in one line."""
+        if not self.trained:
+            return "training: running ..."
+        share = "diverged" if self.diverged else f"{100 * self.loss_ratio:.2g} % of the start"
+        line = (f"training: {self.steps} steps ({self.epochs_run} epochs of batch {BATCH}): Loss {self.losses[0]:.3g} -> "
+                f"{self.losses[-1]:.3g} ({share}), held-out accuracy {100 * self.test_accuracy[0]:.0f} % -> "
+                f"{100 * self.test_accuracy[-1]:.0f} %")
+        if self.settings.activation == "relu":
+            line += f"; dead ReLU units {100 * self.dead[0]:.0f} % -> {100 * self.dead[-1]:.0f} %"
+        return line
+
+    def clipping_line(self) -> str | None:
+        """What clipping did to the steps (None without clipping)."""
+        tau = self.settings.clip
+        if tau is None:
+            return None
+        before = float(np.sqrt(np.sum(self.grad_norms ** 2)))
+        after = float(np.sqrt(np.sum(self.applied_norms ** 2)))
+        line = (f"clipping (tau = {tau:g}) changes the step, not the gradient: the first step's global norm "
+                f"{before:.3g} -> {after:.3g}, same direction")
+        if self.trained:
+            line += f"; {self.clipped_steps} of {self.steps} steps clipped"
+        return line
 
     def chain(self, shown: int = 4) -> list[str]:
         """The layer-1 gradient as its chain of per-layer factors, in lecture names, the first and last
@@ -155,26 +286,67 @@ class DashboardState:
             if k is None:
                 lines.append(f"  ... {len(ks) - 2 * shown} more layers ...")
                 continue
-            lines.append(f"  k = {k:2d}: ||W({k})|| = {self.w_norm[k - 1]:.3g}, mean |f'(z({k}))| = "
-                         f"{self.f_prime[k - 1]:.3g}, ||g({k - 1})|| / ||g({k})|| = {self.factors[k - 2]:.3g}")
+            a, b = self.w_stretch[k - 1], self.slope_rms[k - 1]
+            lines.append(f"  k = {k:2d}: W({k}) stretches by {a:.3g}, rms f'(z({k})) = {b:.3g}"
+                         + (" (plus the skip: 1 + ...)" if self.settings.residual else f", product {a * b:.3g}")
+                         + f"; measured ||g({k - 1})|| / ||g({k})|| = {self.factors[k - 2]:.3g}")
         product = float(np.prod(self.factors)) if len(self.factors) else 1.0
         lines.append(f"  product of the {len(self.factors)} factors: ||g(1)|| / ||g({depth})|| = {product:.3g}")
         return lines
 
     def readout(self) -> str:
-        """The readout in plain text: first and last norms, their ratio, the diagnosis, the factor chain."""
+        """The readout in plain text: the settings, the diagnosis and its number, the bands, the training run,
+        clipping, the weight gradients and the factor chain."""
         s = self.settings
-        head = [f"{s.label()}",
-                f"||dLoss/dW(1)|| = {self.first:.3g}, ||dLoss/dW({s.depth + 1})|| = {self.last:.3g}, "
-                f"ratio {self.ratio:.3g}: {self.diagnosis}"]
-        if s.clip is not None:
-            head.append(f"clipping: global norm {float(np.sqrt(np.sum(self.grad_norms ** 2))):.3g} -> "
-                        f"{float(np.sqrt(np.sum(self.applied_norms ** 2))):.3g} (tau = {s.clip:g}), same direction")
-        curve = (f"training: loss {self.losses[0]:.4g} -> {self.losses[-1]:.4g} in {len(self.losses)} steps"
-                 + (" (diverged)" if self.diverged else ""))
-        if s.activation == "relu":
-            curve += f", dead ReLU units {100 * self.dead[-1]:.0f} %"
-        return "\n".join(head + [curve, "the layer-1 gradient, factor by factor (g(k) = dLoss/dy(k)):"] + self.chain())
+        vanished, exploded = int(np.sum(self.bands == "vanished")), int(np.sum(self.bands == "exploded"))
+        lines = [s.label(),
+                 f"diagnosis: {self.diagnosis or 'waiting for training'} ({self.evidence()})",
+                 f"layers in the vanished band: {vanished} of {s.depth}; in the exploded band: {exploded} of {s.depth}",
+                 self.training_line()]
+        clipping = self.clipping_line()
+        if clipping:
+            lines.append(clipping)
+        lines.append(f"||dLoss/dW(1)|| = {self.first:.3g}, ||dLoss/dW({s.depth + 1})|| = {self.last:.3g}")
+        return "\n".join(lines + ["the layer-1 gradient, factor by factor (g(k) = dLoss/dy(k)):"] + self.chain())
+
+
+def _power(x: float) -> str:
+    """A power of ten as ``1e-2``."""
+    return f"1e{round(math.log10(x))}"
+
+
+def _gains(g_norms) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.where(np.isfinite(g_norms), g_norms / g_norms[-1], math.inf)
+
+
+def _gain(g_norms) -> float:
+    return float(_gains(g_norms)[0])
+
+
+def band_of(gains) -> np.ndarray:
+    """The band of each gain: ``"vanished"`` below :data:`VANISHED`, ``"exploded"`` above :data:`EXPLODED` (or not
+    finite), ``"normal"`` between."""
+    gains = np.asarray(gains, dtype=float)
+    return np.where(gains < VANISHED, "vanished", np.where(~(gains <= EXPLODED), "exploded", "normal"))
+
+
+def diagnose(gain: float, *, diverged: bool = False, dead_share: float = 0.0, trained: bool = True) -> str:
+    """One word of :data:`DIAGNOSES` from the gain ||g(1)|| / ||g(depth)||, whether training diverged, and the
+    share of dead ReLU units after it (see the module's docstring for the rules).  ``trained=False``: only the
+    gain is known, and ``""`` when it alone does not decide."""
+    gain = float(gain)
+    if gain > EXPLODED or gain == math.inf:
+        return "exploding"
+    if gain < VANISHED:
+        return "vanishing"
+    if not trained:
+        return ""
+    if diverged:
+        return "diverged"
+    if dead_share > DEAD_SHARE:
+        return "dead units"
+    return "healthy"
 
 
 def dashboard_network(settings: DashboardSettings, width: int = WIDTH) -> Network:
@@ -200,10 +372,9 @@ _DIGITS: dict = {}
 
 
 def _digits(seed: int):
-    """Training digits (inputs, labels), split and scaled once per seed and kept."""
+    """The digits split and scaled once per seed and kept."""
     if seed not in _DIGITS:
-        data = digits_dataset(rng=np.random.default_rng(seed))
-        _DIGITS[seed] = (data.X_train, data.labels_train)
+        _DIGITS[seed] = digits_dataset(rng=np.random.default_rng(seed))
     return _DIGITS[seed]
 
 
@@ -224,38 +395,46 @@ def _z_and_y(layer_cache, residual):
     return z, y
 
 
-def diagnose(grad_norms, applied_norms, dead_share: float, diverged: bool, chain_ratio: float = 1.0) -> str:
-    """One word of :data:`DIAGNOSES`, from the gradient norms of W(1)..W(last) before and after clipping, the share
-    of dead ReLU units, whether training diverged, and ``chain_ratio`` = ||g(1)|| / ||g(depth)||, the product of
-    the per-layer factors:
-
-    * exploding: training diverged, an applied norm above 1e3, or (without clipping to hold it) the ratio
-      first/last or the chain's product above 1e3;
-    * vanishing: the ratio first/last or the chain's product below 1e-3;
-    * dead units: more than half the ReLU units dead after the short training;
-    * healthy otherwise.
-    """
-    grad_norms, applied_norms = np.asarray(grad_norms, float), np.asarray(applied_norms, float)
-    ratio = grad_norms[0] / grad_norms[-1] if grad_norms[-1] > 0 else math.inf
-    clipped = not np.allclose(grad_norms, applied_norms)
-    if diverged or not np.isfinite(applied_norms).all() or applied_norms.max() > EXPLODING_NORM or (
-            max(ratio, chain_ratio) > EXPLODING_RATIO and not clipped):
-        return "exploding"
-    if min(ratio, chain_ratio) < VANISHING_RATIO:
-        return "vanishing"
-    if dead_share > DEAD_SHARE:
-        return "dead units"
-    return "healthy"
+def _measure(net, hidden, X, labels, relu) -> tuple[float, float, float]:
+    """``(Loss, accuracy, dead ReLU share)`` of ``net`` on (X, labels), a forward pass of ``CHUNK`` rows at a time
+    (small products: a busy machine's threaded BLAS stalls on large ones).  Loss ``inf`` when not finite; a dead
+    unit has z(k) <= 0 for every row of X."""
+    div = net.divergence
+    total, correct, alive = 0.0, 0, None
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for start in range(0, len(X), CHUNK):
+            Y, caches = net._forward(X[start:start + CHUNK])
+            lb = labels[start:start + CHUNK]
+            total += float(div.rule(Y, div.targets(lb, Y.shape, "labels"))[0].sum())
+            correct += int(np.count_nonzero(Y.argmax(axis=1) == lb)) if np.isfinite(Y).all() else 0
+            if relu:
+                on = np.concatenate([(_z_and_y(caches[i], r)[0] > 0).any(axis=0) for _, _, i, r in hidden])
+                alive = on if alive is None else alive | on
+    loss = total / len(X)
+    return (loss if math.isfinite(loss) else math.inf, correct / len(X),
+            float(np.mean(~alive)) if relu else 0.0)
 
 
-def dashboard_state(settings: DashboardSettings | None = None, **controls) -> DashboardState:
+def dashboard_state(settings: DashboardSettings | None = None, *, train: bool = True,
+                    cancelled: Callable[[], bool] | None = None, **controls) -> DashboardState:
     """The dashboard's pure callback: the :class:`DashboardState` for ``settings`` (or the controls as keywords).
 
-    One forward and backward pass on the first mini-batch of ``BATCH`` training
-    digits gives the per-layer norms, spreads and factors; then ``STEPS`` steps of
-    mini-batch SGD (the lecture's update, clipped by global norm when ``clip`` is
-    set) give the training curve and the dead-unit fraction.  Deterministic: the
-    same settings give the same state.
+    One forward and backward pass on :data:`PROBE_BATCH` training digits (in a
+    fixed order drawn from the seed) gives the per-layer norms, spreads and
+    factors.  Then :data:`EPOCHS` epochs of mini-batch SGD on the 1,347 training
+    digits, each epoch a new random order in batches of :data:`BATCH` (the
+    lecture's step: forward pass, batch-average divergence, backward pass,
+    clipping by global norm when ``clip`` is set, ``W <- W - eta grad W``).  The
+    Loss is measured over every training digit before training; after each epoch
+    it is the average of that epoch's mini-batch losses (each taken before its
+    update, as :func:`~backprop.core.training.train` reports it); the held-out
+    accuracy and the dead ReLU units are measured on the test digits before
+    training and after each epoch.  A loss or gradient that is not finite, or a
+    loss above 100 times the start, stops training (diverged).
+    ``train=False``: the first pass only (fast; what the widget draws first).
+    ``cancelled``: called before every epoch; when it returns True,
+    :class:`Superseded` is raised.  Deterministic: the same settings give the
+    same state.
     """
     if settings is None:
         settings = DashboardSettings(**controls)
@@ -265,88 +444,95 @@ def dashboard_state(settings: DashboardSettings | None = None, **controls) -> Da
         raise TypeError(f"argument 'settings' expected DashboardSettings, got {describe(settings)}")
     s = settings.checked()
     net = dashboard_network(s)
-    X, labels = _digits(s.seed)
-    order = np.random.default_rng(s.seed + 1).permutation(len(X))
-    div = net.divergence
+    data = _digits(s.seed)
+    X, labels = data.X_train, data.labels_train
     hidden = _hidden(net)
-    params = net.parameters()
-    losses, dead = [], []
-    diverged = False
-    first = None
-    def dead_share(caches):  # hidden ReLU units that output 0 for every instance of the batch
-        return float(np.mean([~(_z_and_y(caches[i], r)[0] > 0).any(axis=0) for _, _, i, r in hidden]))
-
     relu = s.activation == "relu"
+    batch = np.random.default_rng(s.seed + 1).permutation(len(X))[:PROBE_BATCH]
+    first = _first_pass(net, hidden, X[batch], labels[batch], s.clip)
+    if not train:
+        empty = np.array([])
+        return DashboardState(s, first["grad_norms"], first["applied"], first["spread"], first["f_prime"],
+                              first["w_norm"], first["factors"], first["g_norms"], first["slope_rms"], first["w_stretch"],
+                              empty, empty, empty, False,
+                              trained=False, diagnosis=diagnose(_gain(first["g_norms"]), trained=False))
+    start_loss = _measure(net, hidden, X, labels, False)[0]
+    _, accuracy, dead = _measure(net, hidden, data.X_test, data.labels_test, relu)
+    losses, accuracies, deads = [start_loss], [accuracy], [dead]
+    diverged, steps, clipped = not math.isfinite(start_loss), 0, 0
+    rng = np.random.default_rng(s.seed + 2)  # the order of the mini-batches
+    div, params = net.divergence, net.parameters()
+    targets = div.targets(labels, (len(X), 10), "labels")  # one-hot rows, made once
+    for _ in range(0 if diverged else EPOCHS):
+        if cancelled is not None and cancelled():
+            raise Superseded(s.label())
+        order, epoch_losses = rng.permutation(len(X)), []
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            for begin in range(0, len(X) - BATCH + 1, BATCH):
+                idx = order[begin:begin + BATCH]
+                Y, caches = net._forward(X[idx])                              # forward pass
+                values, dY = div.rule(Y, targets[idx])
+                loss = float(values.mean())
+                if not math.isfinite(loss) or loss > 100 * start_loss:
+                    diverged = True
+                    break
+                dY /= BATCH                                                   # the batch average, once
+                grads = net.backward(dY, caches)                              # backward pass
+                if s.clip is not None:  # (a gradient that is not finite shows in the next loss)
+                    grads, norm = clip_by_global_norm(grads, s.clip)
+                    clipped += norm > s.clip
+                sgd_update(params, grads, s.eta, reuse_grads=True)            # W <- W - eta grad W
+                epoch_losses.append(loss)
+                steps += 1
+        if diverged:  # where it stopped: the loss that was not finite or had grown a hundredfold
+            losses.append(loss if math.isfinite(loss) else math.inf)
+        else:
+            losses.append(float(np.mean(epoch_losses)))
+        _, accuracy, dead = _measure(net, hidden, data.X_test, data.labels_test, relu)
+        accuracies.append(accuracy)
+        deads.append(dead)
+        if diverged:
+            break
+    diverged = diverged or losses[-1] > GROWTH * losses[0]
+    return DashboardState(s, first["grad_norms"], first["applied"], first["spread"], first["f_prime"],
+                          first["w_norm"], first["factors"], first["g_norms"], first["slope_rms"], first["w_stretch"],
+                          np.array(losses), np.array(accuracies),
+                          np.array(deads), diverged, steps, clipped,
+                          diagnosis=diagnose(_gain(first["g_norms"]), diverged=diverged, dead_share=deads[-1]))
+
+
+def _first_pass(net, hidden, Xb, lb, clip):
+    """The first pass, layer by layer, keeping g(k) = d loss / d y(k) at every hidden layer."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        for step in range(STEPS + 1):
-            idx = order[(step * BATCH) % len(X):][:BATCH]
-            Xb, lb = X[idx], labels[idx]
-            Y, caches = net._forward(Xb)                       # forward pass
-            if step > 0:  # the units dead after the last update, on this new batch
-                dead.append(dead_share(caches) if relu else 0.0)
-            if step == STEPS:
-                break
-            values, dY = div.rule(Y, div.targets(lb, Y.shape, "labels"))
-            loss = float(values.mean())
-            if not math.isfinite(loss):
-                diverged = True
-                break
-            dY /= len(Xb)                                      # the batch average, once
-            if first is None:
-                first = _first_pass(net, hidden, caches, dY)
-                grads = first.pop("grads")
-            else:
-                grads = net.backward(dY, caches)               # backward pass
-            norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
-            if not math.isfinite(norm):
-                diverged = True
-                losses.append(loss)
-                break
-            if s.clip is not None:
-                grads, _ = clip_by_global_norm(grads, s.clip)
-            if step == 0:
-                first["applied"] = np.array([math.sqrt(float(np.vdot(g, g)))
-                                             for name, g in grads.items() if name.startswith("W(")])
-            losses.append(loss)
-            sgd_update(params, grads, s.eta, reuse_grads=True)  # W <- W - eta grad W
-    if first is None:  # the very first loss was not finite: nothing to show but that
-        nan = np.full(s.depth + 1, math.nan)
-        first = {"grad_norms": nan, "spread": nan[:-1], "f_prime": nan[:-1], "w_norm": nan, "factors": nan[:-2],
-                 "g_norms": nan[:-1]}
-        first["applied"] = nan
-    applied = first.pop("applied", first["grad_norms"])
-    dead = np.array(dead or [0.0])  # after each update, on the next mini-batch
-    state = DashboardState(s, first["grad_norms"], applied, first["spread"], first["f_prime"], first["w_norm"],
-                           first["factors"], first["g_norms"], np.array(losses or [math.nan]), dead, diverged)
-    chain = float(np.prod(state.factors)) if len(state.factors) and np.isfinite(state.factors).all() else 1.0
-    return replace(state, diagnosis=diagnose(state.grad_norms, state.applied_norms,
-                                             dead[-1] if s.activation == "relu" else 0.0, diverged, chain))
-
-
-def _first_pass(net, hidden, caches, dY):
-    """The first step's backward pass, layer by layer, keeping g(k) = d loss / d y(k) at every hidden layer."""
-    g_norm = {}
-    per_layer = [None] * len(net.layers)
-    out_index = {i: k for k, (_, _, i, _) in enumerate(hidden, start=1)}
-    d = dY
-    for i in reversed(range(len(net.layers))):
-        if i in out_index:  # d is g(k), the gradient at the output of hidden layer k
-            g_norm[out_index[i]] = float(np.linalg.norm(d))
-        d, per_layer[i] = net.layers[i].backward(d, caches[i], input_grad=i > 0)
-    grads = {}
-    for name, i, key in net._slots:
-        grads[name] = per_layer[i][key]
-    depth = len(hidden)
-    f_prime = np.array([float(np.mean(np.abs(act.activation.derivative(_z_and_y(caches[i], residual)[0]))))
-                        for _, act, i, residual in hidden])
-    spread = np.array([float(np.std(y)) for y in _outputs(net, hidden, caches)])  # y(k), residual sum included
-    w_names = [n for n in grads if n.startswith("W(")]
-    grad_norms = np.array([float(np.linalg.norm(grads[n])) for n in w_names])
-    params = net.parameters()
-    w_norm = np.array([float(np.linalg.norm(params[n], 2)) for n in w_names])
-    factors = np.array([g_norm[k - 1] / g_norm[k] if g_norm[k] > 0 else math.nan for k in range(2, depth + 1)])
-    return {"grads": grads, "grad_norms": grad_norms, "spread": spread, "f_prime": f_prime, "w_norm": w_norm,
-            "factors": factors, "g_norms": np.array([g_norm[k] for k in range(1, depth + 1)])}
+        Y, caches = net._forward(Xb)
+        div = net.divergence
+        _, dY = div.rule(Y, div.targets(lb, Y.shape, "labels"))
+        d = dY / len(Xb)                                  # the batch average, once
+        g_norm = {}
+        per_layer = [None] * len(net.layers)
+        out_index = {i: k for k, (_, _, i, _) in enumerate(hidden, start=1)}
+        for i in reversed(range(len(net.layers))):
+            if i in out_index:  # d is g(k), the gradient at the output of hidden layer k
+                g_norm[out_index[i]] = float(np.linalg.norm(d))
+            d, per_layer[i] = net.layers[i].backward(d, caches[i], input_grad=i > 0)
+        grads = {name: per_layer[i][key] for name, i, key in net._slots}
+        depth = len(hidden)
+        slopes = [act.activation.derivative(_z_and_y(caches[i], residual)[0]) for _, act, i, residual in hidden]
+        f_prime = np.array([float(np.mean(np.abs(f))) for f in slopes])
+        slope_rms = np.array([float(np.sqrt(np.mean(f * f))) for f in slopes])
+        spread = np.array([float(np.std(y)) for y in _outputs(net, hidden, caches)])  # y(k), residual sum included
+        w_names = [n for n in grads if n.startswith("W(")]
+        grad_norms = np.array([float(np.linalg.norm(grads[n])) for n in w_names])
+        finite = all(np.isfinite(g).all() for g in grads.values())
+        applied = grads if clip is None or not finite else clip_by_global_norm(grads, clip)[0]
+        applied_norms = np.array([float(np.linalg.norm(applied[n])) for n in w_names])
+        params = net.parameters()
+        w_norm = np.array([float(np.linalg.norm(params[n], 2)) for n in w_names])
+        w_stretch = np.array([float(np.linalg.norm(params[n]) / math.sqrt(params[n].shape[0])) for n in w_names])
+        factors = np.array([g_norm[k - 1] / g_norm[k] if g_norm[k] > 0 else math.nan for k in range(2, depth + 1)])
+    return {"grad_norms": grad_norms, "applied": applied_norms, "spread": spread, "f_prime": f_prime,
+            "w_norm": w_norm, "factors": factors, "g_norms": np.array([g_norm[k] for k in range(1, depth + 1)]),
+            "slope_rms": slope_rms, "w_stretch": w_stretch}
 
 
 def _outputs(net, hidden, caches):

@@ -1,4 +1,9 @@
-"""The accompanying courses' lab on the digits: one hidden layer of ReLU units, softmax, cross-entropy, mini-batches.
+"""The lab on the digits: one hidden layer of ReLU units, softmax, cross-entropy, mini-batches.
+
+The lab comes from one of the course's source documents only (a student's notes of
+a similar lecture: one hidden layer of 64 ReLU units, softmax, cross-entropy,
+mini-batch descent, then sweeps of the learning rate, the batch size and the
+architecture); the lecture itself has no lab.
 
 :func:`lab_run` trains the lab's network once (He initialisation, the fused
 softmax cross-entropy on the logits, mini-batch SGD with a new order every

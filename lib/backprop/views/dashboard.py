@@ -2,20 +2,26 @@
 
 * :func:`dashboard_view` -- the pure callback: settings in, ``(svg, readout html)`` out.
   The numbers come from :func:`backprop.core.dashboard.dashboard_state` (the real
-  network's backward pass on real digits).  The live figure is an SVG written
-  here directly: three panels (per-layer gradient norms on a log scale with a
-  line at 1, layer 1 at the left; the spread of y(k); the short training curve
-  with the fraction of dead ReLU units).  Drawing it takes about a millisecond,
-  where matplotlib takes 60-200 ms on the course's 2-core machine: the slider
-  feels live.
+  network's backward pass on real digits, then a training run); this module only
+  draws them.  The live figure is an SVG written here directly: three panels, each
+  on a **fixed scale** whatever the setting, so two settings can be told apart at
+  a glance: the gradient reaching each layer k relative to the last hidden layer,
+  ||g(k)|| / ||g(depth)||, on a log scale from 1e-12 to 1e12 with the
+  "vanished" and "exploded" bands shaded and every layer coloured by its band
+  (values beyond the range drawn at the edge as triangles); the spread of y(k);
+  the training run (Loss, held-out accuracy, dead ReLU units).  Layers run from 1
+  to the deepest setting, 60, on every drawing.  Drawing takes about a
+  millisecond, where matplotlib takes 60-200 ms on the course's 2-core machine.
 * :func:`dashboard_figure` -- the same three panels as a :class:`CourseFigure`, for stored outputs;
-  :func:`dashboard_grid_figure` -- small multiples, depth x case, readable unrun.
+  :func:`dashboard_grid_figure` -- small multiples of the gradient panel, depth x case.
 * :func:`vanishing_dashboard` -- the ipywidgets dashboard: sliders and dropdowns for
   depth, eta (log scale), activation, initialisation and its scale, residual
-  connections and clipping, and one button per preset.  Redraws run in one
-  background thread that always takes the *newest* settings (:class:`LatestOnly`):
-  a change that arrives during a redraw replaces any waiting one, so the figure
-  never lags behind stale settings.
+  connections and clipping, and one button per preset.  A change is drawn in two
+  stages by one background thread (:class:`LatestOnly`): first the gradient and
+  the verdict the gradient alone decides (the first pass, well under 100 ms at
+  depth 50), then the training run (under a second).  A change that arrives
+  meanwhile replaces any waiting one and abandons the training run under way, so
+  only the newest setting is ever drawn.
 """
 
 from __future__ import annotations
@@ -23,13 +29,14 @@ from __future__ import annotations
 import html
 import math
 import threading
+import time
 from dataclasses import replace
 
 import numpy as np
 
 from ..core.checks import describe
-from ..core.dashboard import (DASHBOARD_ACTIVATIONS, DASHBOARD_INITS, MAX_DEPTH, PRESETS, DashboardSettings,
-                              DashboardState, dashboard_state)
+from ..core.dashboard import (DASHBOARD_ACTIVATIONS, DASHBOARD_INITS, EPOCHS, EXPLODED, MAX_DEPTH, PRESETS, VANISHED,
+                              DashboardSettings, DashboardState, Superseded, dashboard_state)
 from .style import new_figure
 from .widgets import described
 
@@ -42,18 +49,24 @@ DASHBOARD_ETAS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0
 DASHBOARD_SCALES = (0.01, 0.05, 0.1, 0.2, 0.25, 0.3, 0.5, 1.0, 2.0)
 DASHBOARD_CLIPS = (None, 0.1, 1.0, 5.0, 10.0)
 BLUE, ORANGE, GREY, RED, GREEN = "#1f77b4", "#d95f02", "#666666", "#c0392b", "#1a7f37"
+#: each band's colour (points) and shade (background)
+BAND_COLOURS = {"vanished": BLUE, "normal": GREEN, "exploded": RED}
+BAND_SHADES = {"vanished": "#dbe9f6", "exploded": "#f8dcd8"}
+#: the fixed ranges, in powers of ten: the gradient panel, the spread panel, the Loss
+GAIN_DECADES, SPREAD_DECADES, LOSS_DECADES = (-12, 12), (-8, 4), (-3, 4)
+WORD_COLOURS = {"healthy": GREEN, "": GREY}
+
+
+def _power(e: int) -> str:
+    return {0: "1", 1: "10"}.get(e, f"1e{e}")
 
 
 # -- the SVG ------------------------------------------------------------------------------------------
-def _decades(values, include=(0.0,)):
-    """The log10 range (whole decades) that holds every finite positive value and ``include``."""
-    logs = [math.log10(v) for v in np.ravel(values) if np.isfinite(v) and v > 0] + list(include)
-    lo, hi = math.floor(min(logs)), math.ceil(max(logs))
-    return (lo - 1, hi + 1) if lo == hi else (lo, hi)
-
-
 class _Panel:
-    """One panel of the SVG: a box at (x0, y0) of size (w, h), data ranges, and the drawing calls."""
+    """One panel of the SVG: a box at (x0, y0) of size (w, h), fixed data ranges, and the drawing calls.
+
+    A log panel's range is in whole powers of ten; a value beyond it is drawn at the edge as a triangle
+    pointing the way it went."""
 
     def __init__(self, parts, x0, y0, w, h, xrange, yrange, log=True):
         self.parts, self.x0, self.y0, self.w, self.h = parts, x0, y0, w, h
@@ -61,174 +74,262 @@ class _Panel:
 
     def X(self, x):
         a, b = self.xr
-        return self.x0 + (x - a) / (b - a if b > a else 1) * self.w
+        return self.x0 + (x - a) / (b - a) * self.w
+
+    def where(self, y):
+        """``(pixel y, -1 below the range / 0 inside / 1 above)`` for a value (inf counts as above)."""
+        a, b = self.yr
+        v = (math.log10(y) if y > 0 else -math.inf) if self.log else y
+        side = -1 if v < a else 1 if v > b else 0
+        v = min(max(v, a), b)
+        return self.y0 + self.h - (v - a) / (b - a) * self.h, side
 
     def Y(self, y):
-        a, b = self.yr
-        v = math.log10(y) if self.log else y
-        v = min(max(v, a), b)
-        return self.y0 + self.h - (v - a) / (b - a) * self.h
+        return self.where(y)[0]
 
-    def frame(self, title, xlabel):
+    def frame(self, title, xlabel, xticks, name=""):
         p, x0, y0, w, h = self.parts, self.x0, self.y0, self.w, self.h
         p.append(f'<rect x="{x0}" y="{y0}" width="{w}" height="{h}" fill="none" stroke="#999"/>')
-        p.append(f'<text x="{x0 + w / 2}" y="{y0 - 8}" text-anchor="middle" font-size="13">{html.escape(title)}</text>')
+        p.append(f'<text x="{x0 + w / 2}" y="{y0 - 10}" text-anchor="middle" font-size="13">{html.escape(title)}</text>')
         p.append(f'<text x="{x0 + w / 2}" y="{y0 + h + 30}" text-anchor="middle" font-size="12">{xlabel}</text>')
         a, b = self.yr
         if self.log:
             step = max(1, math.ceil((b - a) / 6))
-            ticks = [(10.0 ** e, f"1e{e}" if e not in (0, 1) else ("1" if e == 0 else "10")) for e in range(a, b + 1, step)]
+            ticks = [(10.0 ** e, _power(e)) for e in range(a, b + 1, step)]
         else:
             ticks = [(v, f"{v:g}") for v in np.linspace(a, b, 5)]
         for v, text in ticks:
             y = self.Y(v)
             p.append(f'<line x1="{x0 - 4}" y1="{y:.1f}" x2="{x0}" y2="{y:.1f}" stroke="#999"/>')
-            p.append(f'<text x="{x0 - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{text}</text>')
-        lo, hi = self.xr
-        for v in sorted({int(lo), int(hi), int(round((lo + hi) / 2))}):
-            x = self.X(v)
-            p.append(f'<text x="{x:.1f}" y="{y0 + h + 15}" text-anchor="middle" font-size="11">{v}</text>')
+            p.append(f'<text class="bp-ytick{f" bp-ytick-{name}" if name else ""}" x="{x0 - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{text}</text>')
+        for v in xticks:
+            p.append(f'<text x="{self.X(v):.1f}" y="{y0 + h + 15}" text-anchor="middle" font-size="11">{v}</text>')
 
-    def line(self, xs, ys, color, dash="", marker=True, label=None, label_row=0):
-        pts = [(self.X(x), self.Y(y)) for x, y in zip(xs, ys) if np.isfinite(y) and (y > 0 or not self.log)]
+    def shade(self, low, high, fill):
+        """A background band between two values (clipped to the panel)."""
+        top, bottom = self.Y(high), self.Y(low)
+        self.parts.append(f'<rect x="{self.x0}" y="{top:.1f}" width="{self.w}" height="{bottom - top:.1f}" '
+                          f'fill="{fill}"/>')
+
+    def line(self, xs, ys, color, dash="", marker=True, css=""):
+        """A polyline through the points (those beyond the range at the edge); markers: circles inside the
+        range, triangles at the edge (``marker`` may also be a list of colours, one per point)."""
+        pts = [(self.X(x), *self.where(y)) for x, y in zip(xs, ys) if not math.isnan(y)]
         if not pts:
             return
-        d = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-        self.parts.append(f'<polyline points="{d}" fill="none" stroke="{color}" stroke-width="2"'
+        d = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in pts)
+        self.parts.append(f'<polyline points="{d}" fill="none" stroke="{color}" stroke-width="1.5"'
                           f'{f" stroke-dasharray={chr(34)}{dash}{chr(34)}" if dash else ""}/>')
-        if marker:
-            self.parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{color}"/>' for x, y in pts]
-        if label:  # on a light box, so a line passing behind does not cross the words
-            y = self.y0 + 14 + 14 * label_row
-            self.parts.append(f'<rect x="{self.x0 + 3}" y="{y - 11}" width="{7 * len(label) + 6}" height="14" '
-                              f'fill="white" fill-opacity="0.85"/>')
-            self.parts.append(f'<text x="{self.x0 + 6}" y="{y}" font-size="11" fill="{color}">{html.escape(label)}</text>')
-
-    def right_ticks(self, values, color):
-        """Tick labels on the right edge, for a second quantity drawn on this panel's own linear scale."""
-        for v in values:
-            y = self.Y(v)
-            self.parts.append(f'<text x="{self.x0 + self.w + 4}" y="{y + 4:.1f}" font-size="11" fill="{color}">'
-                              f'{v:g}</text>')
+        if marker is False:
+            return
+        colours = marker if isinstance(marker, (list, tuple)) else [color] * len(pts)
+        for (x, y, side), c in zip(pts, colours):
+            if side:  # beyond the range: a triangle at the edge, pointing the way the value went
+                t = 6 * side
+                self.parts.append(f'<polygon class="bp-edge" points="{x - 4:.1f},{y + t / 3:.1f} {x + 4:.1f},'
+                                  f'{y + t / 3:.1f} {x:.1f},{y - 2 * t / 3:.1f}" fill="{c}"/>')
+            else:
+                self.parts.append(f'<circle{f" class={chr(34)}{css}{chr(34)}" if css else ""} cx="{x:.1f}" '
+                                  f'cy="{y:.1f}" r="2.5" fill="{c}"/>')
 
     def hline(self, value, color=GREY):
         y = self.Y(value)
         self.parts.append(f'<line x1="{self.x0}" y1="{y:.1f}" x2="{self.x0 + self.w}" y2="{y:.1f}" stroke="{color}" '
                           f'stroke-dasharray="5,3"/>')
 
+    def note(self, x, y, text, color="black", css="", anchor="start", size=11):
+        """Text at (x, y) in pixels (outside the data area: captions, band names)."""
+        self.parts.append(f'<text{f" class={chr(34)}{css}{chr(34)}" if css else ""} x="{x:.1f}" y="{y:.1f}" '
+                          f'text-anchor="{anchor}" font-size="{size}" fill="{color}">{html.escape(text)}</text>')
+
+
+def _layer_ticks():
+    return (1, 10, 20, 30, 40, 50, MAX_DEPTH)
+
 
 def dashboard_svg(state: DashboardState) -> str:
-    """The three panels for ``state`` as one SVG document (980 x 300 px): gradient norms, spread, training."""
+    """The three panels for ``state`` as one SVG document (980 x 330 px), every panel on its fixed scale."""
     if not isinstance(state, DashboardState):
         raise TypeError(f"argument 'state' expected a DashboardState, got {describe(state)}")
     depth = state.settings.depth
-    parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="980" height="300" viewBox="0 0 980 300" '
-             'font-family="DejaVu Sans, sans-serif"><rect width="980" height="300" fill="white"/>']
-    layers = np.arange(1, depth + 2)
-    g = _Panel(parts, 60, 30, 270, 210, (1, depth + 1),
-               _decades(np.r_[state.grad_norms, state.g_norms, state.applied_norms]))
-    g.frame("gradient norm per layer (log)", "layer k (1 = input side)")
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="980" height="330" viewBox="0 0 980 330" '
+             'font-family="DejaVu Sans, sans-serif"><rect width="980" height="330" fill="white"/>']
+    # 1. the gradient reaching each layer, relative to the last hidden layer's, with its bands
+    g = _Panel(parts, 60, 40, 250, 200, (1, MAX_DEPTH), GAIN_DECADES)
+    g.shade(10.0 ** GAIN_DECADES[0], VANISHED, BAND_SHADES["vanished"])
+    g.shade(EXPLODED, 10.0 ** GAIN_DECADES[1], BAND_SHADES["exploded"])
+    g.frame(f"||g(k)|| / ||g({depth})||: gradient reaching layer k", "layer k (1 = input side)", _layer_ticks(), "gradient")
+    g.note(g.x0 + g.w + 4, g.Y(10.0 ** GAIN_DECADES[0]) - 4, "vanished", BLUE)
+    g.note(g.x0 + g.w + 4, g.Y(10.0 ** GAIN_DECADES[1]) + 12, "exploded", RED)
     g.hline(1.0)
-    g.line(layers, state.grad_norms, BLUE, label="||dLoss/dW(k)||")
-    g.line(layers[:-1], state.g_norms, ORANGE, dash="4,3", marker=False, label="||dLoss/dy(k)||", label_row=1)
-    if state.settings.clip is not None:
-        g.line(layers, state.applied_norms, GREEN, marker=False, label="after clipping", label_row=2)
-    s = _Panel(parts, 390, 30, 250, 210, (1, max(depth, 2)), _decades(state.spread))
-    s.frame("spread of y(k): std over the batch", "layer k")
+    bands = state.bands
+    g.line(np.arange(1, depth + 1), state.gains, GREY, marker=[BAND_COLOURS[b] for b in bands], css="bp-layer")
+    vanished, exploded = int(np.sum(bands == "vanished")), int(np.sum(bands == "exploded"))
+    parts.append(f'<text class="bp-bands" data-vanished="{vanished}" data-exploded="{exploded}" data-depth="{depth}" '
+                 f'x="{g.x0}" y="{g.y0 + g.h + 48}" font-size="12">layers vanished: {vanished} of {depth}, '
+                 f'exploded: {exploded}</text>')
+    # 2. the spread of y(k)
+    s = _Panel(parts, 400, 40, 220, 200, (1, MAX_DEPTH), SPREAD_DECADES)
+    s.frame("spread of y(k): std over the batch", "layer k", _layer_ticks())
     s.hline(1.0)
     s.line(np.arange(1, depth + 1), state.spread, BLUE)
-    losses = state.losses
-    finite = losses[np.isfinite(losses)]
-    t = _Panel(parts, 690, 30, 250, 210, (1, max(len(losses), 2)), _decades(finite if finite.size else [1.0]))
-    t.frame("training loss per step (log)" + (": diverged" if state.diverged else ""), "step")
-    t.line(np.arange(1, len(losses) + 1), losses, RED if state.diverged else BLUE, label="loss")
-    if state.settings.activation == "relu":  # the dead fraction on the panel's own 0..1 scale
-        dead = _Panel(parts, 690, 30, 250, 210, (1, max(len(state.dead), 2)), (0.0, 1.0), log=False)
-        dead.line(np.arange(1, len(state.dead) + 1), state.dead, ORANGE, dash="4,3", marker=False,
-                  label=f"dead ReLU units (right scale): {100 * state.dead[-1]:.0f} %", label_row=1)
-        dead.right_ticks((0.0, 0.5, 1.0), ORANGE)
-    word = state.diagnosis
-    color = {"healthy": "#1a7f37"}.get(word, RED)
-    parts.append(f'<text x="60" y="292" font-size="13" fill="{color}" font-weight="bold">diagnosis: {word}</text>')
-    parts.append(f'<text x="260" y="292" font-size="12">{html.escape(state.settings.label())}</text>')
+    # 3. the training run: Loss (log, left), held-out accuracy and dead ReLU units (0..100 %, right)
+    t = _Panel(parts, 690, 40, 220, 200, (0, EPOCHS), LOSS_DECADES)
+    title = "training: Loss per epoch" + (": diverged" if state.diverged else "")
+    t.frame(title, "epoch", range(0, EPOCHS + 1, 2))
+    share = _Panel(parts, 690, 40, 220, 200, (0, EPOCHS), (0.0, 1.0), log=False)
+    for v in (0.0, 0.5, 1.0):
+        share.note(t.x0 + t.w + 4, share.Y(v) + 4, f"{100 * v:.0f} %", GREEN)
+    if not state.trained:
+        t.note(t.x0 + t.w / 2, t.y0 + t.h / 2, "training ...", GREY, anchor="middle", size=13)
+    else:
+        epochs = np.arange(len(state.losses))
+        t.line(epochs, state.losses, RED if state.diverged else BLUE, css="bp-loss")
+        share.line(epochs, state.test_accuracy, GREEN, dash="", marker=False)
+        if state.settings.activation == "relu":
+            share.line(epochs, state.dead, ORANGE, dash="4,3", marker=False)
+    t.note(t.x0, t.y0 + t.h + 48, "Loss (left)", BLUE)
+    t.note(t.x0 + 80, t.y0 + t.h + 48, "held-out accuracy", GREEN)
+    if state.settings.activation == "relu":
+        t.note(t.x0 + 80, t.y0 + t.h + 62, "dead ReLU units (dashed)", ORANGE)
+    word = state.diagnosis or "waiting for training"
+    parts.append(f'<text x="60" y="322" font-size="13" fill="{WORD_COLOURS.get(state.diagnosis, RED)}" '
+                 f'font-weight="bold">diagnosis: {html.escape(word)}</text>')
+    parts.append(f'<text x="290" y="322" font-size="12">{html.escape(state.evidence())}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
 def _readout_html(state: DashboardState) -> str:
     lines = state.readout().split("\n")
-    first = (f'<b>layer-1 gradient</b> <span class="bp-first">{state.first:.3g}</span>, '
-             f'<b>last layer</b> <span class="bp-last">{state.last:.3g}</span>, ratio '
-             f'<span class="bp-ratio">{state.ratio:.3g}</span>: <b class="bp-diagnosis">{state.diagnosis}</b>')
-    rest = "\n".join(html.escape(line) for line in lines[2:])
-    return (f'<div class="bp-readout"><div class="bp-settings">{html.escape(lines[0])}</div>{first}'
+    verdict = (f'<div class="bp-verdict" data-gain="{state.gain:.6g}"><b>diagnosis:</b> '
+               f'<b class="bp-diagnosis">{html.escape(state.diagnosis)}</b> '
+               f'(<span class="bp-evidence">{html.escape(state.evidence())}</span>)</div>')
+    training = (f'<div class="bp-training" data-trained="{str(state.trained).lower()}" '
+                f'data-loss-ratio="{state.loss_ratio:.6g}" data-diverged="{str(state.diverged).lower()}">'
+                f'{html.escape(state.training_line())}</div>')
+    rest = "\n".join(html.escape(line) for line in lines[4:])
+    return (f'<div class="bp-readout"><div class="bp-settings">{html.escape(lines[0])}</div>{verdict}'
+            f'<div>{html.escape(lines[2])}</div>{training}'
             f'<pre style="font-size:12px;margin:4px 0">{rest}</pre></div>')
 
 
 def dashboard_view(settings: DashboardSettings | None = None, **controls) -> tuple[str, str]:
     """The dashboard's pure callback: ``(svg, readout html)`` for the settings (or the controls as keywords).
 
-    The readout's numbers carry the classes ``bp-first``, ``bp-last``, ``bp-ratio`` and ``bp-diagnosis``.
+    The readout's parts carry the classes ``bp-settings``, ``bp-diagnosis``, ``bp-evidence`` (the verdict's
+    number; the gain itself is ``data-gain`` of ``bp-verdict``) and ``bp-training`` (with ``data-trained``,
+    ``data-loss-ratio`` and ``data-diverged``); the SVG's band counts are on ``bp-bands``.
     """
     state = dashboard_state(settings, **controls)
     return dashboard_svg(state), _readout_html(state)
 
 
-def dashboard_text(settings: DashboardSettings | None = None) -> str:
+def dashboard_text(settings: DashboardSettings | None = None, *, state: DashboardState | None = None) -> str:
     """The dashboard's plain-text fallback: what the widget is, then the readout for ``settings`` (default: the
-    'deep sigmoid' preset)."""
-    state = dashboard_state(settings or PRESETS["deep sigmoid"])
+    'deep sigmoid' preset), or of ``state`` when it is already computed."""
+    if state is None:
+        state = dashboard_state(settings or PRESETS["deep sigmoid"])
+    elif not isinstance(state, DashboardState) or not state.trained:
+        raise TypeError(f"argument 'state' expected a trained DashboardState, got {describe(state)}")
     return ("Vanishing/exploding-gradients dashboard (interactive): run this cell for sliders for the depth, eta, "
             "activation, initialisation, residual connections and clipping, and preset buttons; it redraws the "
-            "per-layer gradient norms, the spread of y(k) and a short training curve.\nReadout for "
-            + state.readout())
+            "gradient reaching each layer, the spread of y(k) and a training run of "
+            f"{EPOCHS} epochs with its held-out accuracy.\nReadout for " + state.readout())
 
 
 # -- matplotlib versions, for stored outputs -------------------------------------------------------------
-def _draw_norms(ax, state, title=None):
-    depth = state.settings.depth
-    ax.semilogy(np.arange(1, depth + 2), state.grad_norms, "o-", ms=3, color=BLUE, label="||dLoss/dW(k)||")
-    ax.semilogy(np.arange(1, depth + 1), state.g_norms, "--", color=ORANGE, label="||dLoss/dy(k)||")
-    if state.settings.clip is not None:
-        ax.semilogy(np.arange(1, depth + 2), state.applied_norms, "-", color=GREEN, label="after clipping")
+def _log_axis(ax, decades, step):
+    """A fixed log scale from 10^decades[0] to 10^decades[1], a labelled tick every ``step`` decades, no minor
+    ticks (dozens of decades of them cost a second of layout and show nothing)."""
+    from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
+
+    powers = range(decades[0], decades[1] + 1, step)
+    ax.set_yscale("log")
+    ax.set_ylim(10.0 ** decades[0], 10.0 ** decades[1])
+    ax.yaxis.set_major_locator(FixedLocator([10.0 ** e for e in powers]))
+    ax.yaxis.set_major_formatter(FixedFormatter([_power(e) for e in powers]))  # plain text, as on the live SVG
+    ax.yaxis.set_minor_locator(NullLocator())
+
+
+def _draw_gains(ax, state, title=None, layers=MAX_DEPTH):
+    """The gradient panel on its fixed scale: bands shaded, each layer coloured by its band, values beyond the
+    range as triangles at the edge."""
+    low, high = 10.0 ** GAIN_DECADES[0], 10.0 ** GAIN_DECADES[1]
+    ax.axhspan(low, VANISHED, color=BAND_SHADES["vanished"], lw=0)
+    ax.axhspan(EXPLODED, high, color=BAND_SHADES["exploded"], lw=0)
     ax.axhline(1.0, color=GREY, lw=0.8, ls=":")
-    ax.set_title(title or f"{state.settings.label().split(', eta')[0]}: {state.diagnosis}", fontsize=10)
+    k = np.arange(1, state.settings.depth + 1)
+    gains = state.gains
+    shown = np.clip(np.where(np.isnan(gains), np.nan, gains), low, high)
+    ax.plot(k, shown, "-", color=GREY, lw=1)
+    for band, colour in BAND_COLOURS.items():
+        inside = (state.bands == band) & (gains >= low) & (gains <= high)
+        ax.plot(k[inside], shown[inside], "o", ms=3.5, color=colour, label=band)
+        for beyond, marker in ((gains < low, "v"), (~(gains <= high) & ~np.isnan(gains), "^")):
+            hit = (state.bands == band) & beyond
+            if hit.any():  # on the edge, whole (an empty unclipped line would upset the layout)
+                ax.plot(k[hit], shown[hit], marker, ms=5, color=colour, clip_on=False)
+    _log_axis(ax, GAIN_DECADES, 4)
+    ax.set_xlim(0, layers + 1)
+    ax.set_title(title or f"{state.diagnosis}: gain {state.gain:.2g}", fontsize=10)
 
 
 def dashboard_figure(state: DashboardState):
-    """The dashboard's three panels for ``state`` as a :class:`CourseFigure` (10 x 3.2 inches)."""
+    """The dashboard's three panels for ``state`` as a :class:`CourseFigure` (10 x 3.4 inches), on the widget's
+    fixed scales; the legend sits below the panels."""
     if not isinstance(state, DashboardState):
         raise TypeError(f"argument 'state' expected a DashboardState, got {describe(state)}")
-    fig = new_figure(10, 3.4, layout="constrained")
+    depth = state.settings.depth
+    fig = new_figure(10, 3.6, layout="constrained")
     a, b, c = fig.subplots(1, 3)
-    _draw_norms(a, state, "gradient norm per layer")
+    _draw_gains(a, state, f"||g(k)|| / ||g({depth})||")
     a.set_xlabel("layer k")
-    a.legend(fontsize=9)
-    b.semilogy(np.arange(1, state.settings.depth + 1), state.spread, "o-", ms=3, color=BLUE)
+    b.plot(np.arange(1, depth + 1), np.clip(state.spread, 10.0 ** SPREAD_DECADES[0], 10.0 ** SPREAD_DECADES[1]),
+           "o-", ms=3, color=BLUE)
+    _log_axis(b, SPREAD_DECADES, 2)
+    b.set_xlim(0, MAX_DEPTH + 1)
+    b.axhline(1.0, color=GREY, lw=0.8, ls=":")
     b.set_title("spread of y(k)", fontsize=10)
     b.set_xlabel("layer k")
-    c.semilogy(np.arange(1, len(state.losses) + 1), state.losses, "o-", ms=3, color=RED if state.diverged else BLUE)
-    c.set_title("training loss" + (" (diverged)" if state.diverged else ""), fontsize=10)
-    c.set_xlabel("step")
+    low, high = 10.0 ** LOSS_DECADES[0], 10.0 ** LOSS_DECADES[1]
+    epochs = np.arange(len(state.losses))
+    c.plot(epochs, np.clip(state.losses, low, high), "o-", ms=3, color=RED if state.diverged else BLUE, label="Loss")
+    _log_axis(c, LOSS_DECADES, 1)
+    c.set_xlim(-0.3, EPOCHS + 0.3)
+    c.set_xlabel("epoch")
+    c.set_title("training" + (" (diverged)" if state.diverged else ""), fontsize=10)
+    right = c.twinx()
+    right.plot(epochs, 100 * state.test_accuracy, "-", color=GREEN, label="held-out accuracy (%)")
+    if state.settings.activation == "relu":
+        right.plot(epochs, 100 * state.dead, "--", color=ORANGE, label="dead ReLU units (%)")
+    right.set_ylim(0, 100)
+    handles = a.get_legend_handles_labels()[0] + c.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    labels = a.get_legend_handles_labels()[1] + c.get_legend_handles_labels()[1] + right.get_legend_handles_labels()[1]
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=9, frameon=False)
     fig.suptitle(f"{state.settings.label()}: {state.diagnosis}", fontsize=10)
     return fig
 
 
 def dashboard_grid_figure(depths=(5, 15, 30), cases=("deep sigmoid", "ReLU + He", "residual")):
-    """Small multiples: the per-layer gradient norms for every depth (rows) and preset (columns)."""
+    """Small multiples of the gradient panel (first pass only): every depth (rows) and preset (columns), all on
+    the same fixed scale; layers 1 to the deepest depth shown."""
     for case in cases:
         if case not in PRESETS:
             raise ValueError(f"argument 'cases' expected preset names from {sorted(PRESETS)}, got {case!r}")
-    fig = new_figure(10, 2.3 * len(depths), layout="constrained")
+    fig = new_figure(10, 2.2 * len(depths) + 0.4, layout="constrained")
     axes = np.atleast_2d(fig.subplots(len(depths), len(cases), sharey=True))
     for r, depth in enumerate(depths):
         for c, case in enumerate(cases):
-            state = dashboard_state(replace(PRESETS[case], depth=int(depth)))
-            ax = axes[r, c]
-            _draw_norms(ax, state, f"{case}, depth {depth}: {state.diagnosis}")
+            state = dashboard_state(replace(PRESETS[case], depth=int(depth)), train=False)
+            vanished = int(np.sum(state.bands == "vanished"))
+            _draw_gains(axes[r, c], state, f"{case}, depth {depth}: {vanished} of {depth} vanished",
+                        layers=max(depths))
             if r == len(depths) - 1:
-                ax.set_xlabel("layer k")
-    axes[0, 0].legend(fontsize=9, loc="lower right")
+                axes[r, c].set_xlabel("layer k")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, [f"{label} band" for label in labels], loc="outside lower center", ncols=3, fontsize=9,
+               frameon=False)
     return fig
 
 
@@ -256,9 +357,10 @@ class LatestOnly:
     """Runs ``work(item)`` in one background thread, always on the newest item submitted.
 
     ``submit(item)`` never waits: if a run is going on, the item waits as the only
-    pending one (replacing an older pending item, which is dropped).  ``wait()``
-    blocks until everything submitted is done (tests, benches).  ``runs`` counts the
-    items actually worked on.
+    pending one (replacing an older pending item, which is dropped).  A long
+    ``work`` asks :meth:`superseded` whether a newer item is waiting, to give up
+    early.  ``wait()`` blocks until everything submitted is done (tests, benches).
+    ``runs`` counts the items worked on.
     """
 
     def __init__(self, work):
@@ -277,6 +379,10 @@ class LatestOnly:
                 self._busy = True
                 threading.Thread(target=self._loop, daemon=True).start()
 
+    def superseded(self) -> bool:
+        """True when a newer item waits: the item being worked on is stale."""
+        return self._has_pending
+
     def _loop(self):
         while True:
             with self._lock:
@@ -291,19 +397,25 @@ class LatestOnly:
                 self.errors.append(error)
             self.runs += 1
 
-    def wait(self, timeout: float = 30.0) -> bool:
+    def wait(self, timeout: float = 60.0) -> bool:
         """Block until no item is pending or running; False if ``timeout`` seconds passed first."""
         with self._lock:
             return self._lock.wait_for(lambda: not self._busy and not self._has_pending, timeout)
+
+
+#: the clipping menu's value for "off" (a menu whose value is None shows blank)
+_CLIP_OFF = 0.0
 
 
 def vanishing_dashboard(preset: str = "deep sigmoid", *, threaded: bool = True):
     """The dashboard widget (an ipywidgets ``VBox``): preset buttons, the controls, the live SVG, the readout.
 
     Controls: depth (1..60), eta (log-scale selection slider), activation, init, scale (for ``"normal"``),
-    residual, clip.  Every change calls :func:`dashboard_view` (through :class:`LatestOnly` when
-    ``threaded``, else directly).  Attributes for tests: ``controls`` (name -> widget), ``image``,
-    ``readout``, ``presets`` (name -> button), ``scheduler``.
+    residual, clip ("off" or tau).  Every change is drawn in two stages: the first pass
+    (``dashboard_state(..., train=False)``), then the whole state with its training run, which a newer
+    change abandons.  ``threaded=False`` draws both at once, in the caller's thread.  Attributes for tests:
+    ``controls`` (name -> widget), ``image``, ``readout``, ``presets`` (name -> button), ``scheduler``, and
+    ``drawn``: ``(stage, settings, time.perf_counter())`` of every drawing, stage "gradient" or "training".
     """
     import ipywidgets as widgets
 
@@ -322,26 +434,45 @@ def vanishing_dashboard(preset: str = "deep sigmoid", *, threaded: bool = True):
         "scale": widgets.SelectionSlider(options=[(f"{v:g}", v) for v in DASHBOARD_SCALES], value=start.scale,
                                          description="scale", continuous_update=False, style=style),
         "residual": widgets.Checkbox(value=start.residual, description="residual connections"),
-        "clip": widgets.Dropdown(options=[("off" if v is None else f"tau = {v:g}", v) for v in DASHBOARD_CLIPS],
-                                 value=start.clip, description="clipping", style=style),
+        "clip": widgets.Dropdown(options=[("off", _CLIP_OFF) if v is None else (f"tau = {v:g}", v)
+                                          for v in DASHBOARD_CLIPS],
+                                 value=_CLIP_OFF if start.clip is None else start.clip, description="clipping",
+                                 style=style),
     }
     image = widgets.HTML(layout=widgets.Layout(width="990px"))
     readout = widgets.HTML()
     status = widgets.HTML()
     state = {"loading": False}
+    drawn, latest = [], {}
 
     def settings():
-        return DashboardSettings(**{name: c.value for name, c in controls.items()})
+        values = {name: c.value for name, c in controls.items()}
+        values["clip"] = None if values["clip"] == _CLIP_OFF else values["clip"]
+        return DashboardSettings(**values)
+
+    def show(stage, s, st):
+        image.value = dashboard_svg(st)
+        readout.value = _readout_html(st)
+        drawn.append((stage, s, time.perf_counter()))
+        latest["state"] = st
 
     def draw(s):
+        stale = scheduler.superseded if scheduler is not None else (lambda: False)
         try:
-            svg, text = dashboard_view(s)
+            quick = dashboard_state(s, train=False)
+            if stale():
+                return
+            show("gradient", s, quick)
+            status.value = "<i>training ...</i>"
+            full = dashboard_state(s, cancelled=stale)
+        except Superseded:  # a newer setting is waiting: it is drawn next
+            return
         except (TypeError, ValueError) as error:  # a setting the network cannot take: say so, keep the last figure
             status.value = f"<i>{html.escape(str(error))}</i>"
             return
-        image.value = svg
-        readout.value = text
-        status.value = ""
+        if not stale():
+            show("training", s, full)
+            status.value = ""
 
     scheduler = LatestOnly(draw) if threaded else None
 
@@ -352,7 +483,7 @@ def vanishing_dashboard(preset: str = "deep sigmoid", *, threaded: bool = True):
         if scheduler is None:
             draw(settings())
         else:
-            status.value = "<i>redrawing...</i>"
+            status.value = "<i>redrawing ...</i>"
             scheduler.submit(settings())
 
     def load(name):
@@ -360,7 +491,7 @@ def vanishing_dashboard(preset: str = "deep sigmoid", *, threaded: bool = True):
             state["loading"] = True  # set every control, then draw once
             for key, value in vars(PRESETS[name]).items():
                 if key in controls:
-                    controls[key].value = value
+                    controls[key].value = _CLIP_OFF if key == "clip" and value is None else value
             state["loading"] = False
             changed()
         return on_click
@@ -383,4 +514,6 @@ def vanishing_dashboard(preset: str = "deep sigmoid", *, threaded: bool = True):
                       widgets.VBox([c["residual"], status])]),
         image, readout])
     box.controls, box.image, box.readout, box.presets, box.scheduler = controls, image, readout, buttons, scheduler
-    return described(box, dashboard_text(start))
+    box.drawn = drawn
+    first = latest.get("state")  # the start's trained state, drawn above: its readout is the fallback text
+    return described(box, dashboard_text(start, state=first if first is not None and first.trained else None))

@@ -32,7 +32,7 @@ def descent_figure(histories: Mapping):
                     label=f"{label} ({steps} updates)")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss of the step's batch")
-    ax.legend(fontsize=9)
+    fig.legend(loc="outside right upper", fontsize=9, frameon=False)
     return fig
 
 
@@ -64,18 +64,26 @@ def confusion_figure(labels, predicted, title: str = ""):
     return fig
 
 
-def misclassified_figure(images, labels, predicted, count: int = 12):
-    """The first ``count`` misclassified images, each titled "true t, said p"."""
+def misclassified_figure(images, labels, predicted, count: int | None = None, per_row: int = 12):
+    """The misclassified images (all of them, or the first ``count``), each titled "true t, said p", in rows of
+    at most ``per_row`` (as even as possible), drawn as one mosaic."""
     images, labels, predicted = np.asarray(images), np.asarray(labels), np.asarray(predicted)
     wrong = np.flatnonzero(labels != predicted)[:count]
-    cols = max(1, min(len(wrong), 12))
-    fig = new_figure(10, 1.35, layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, cols))
-    for ax in axes:
-        ax.axis("off")
-    for ax, i in zip(axes, wrong):
-        ax.imshow(images[i], cmap="gray_r")
-        ax.set_title(f"true {labels[i]}\nsaid {predicted[i]}", fontsize=9)
+    rows = max(1, -(-len(wrong) // per_row))
+    cols = max(1, -(-len(wrong) // rows), 8)
+    h, w = images.shape[1:3] if images.ndim == 3 else (8, 8)
+    gap = max(1, w // 4)
+    mosaic = np.full((rows * (h + 3 * gap), cols * (w + gap)), np.nan)  # room above each image for its title
+    fig = new_figure(10, round(rows * (10 / cols + 0.45), 2), layout="constrained")
+    ax = fig.subplots()
+    for n, i in enumerate(wrong):
+        r, c = divmod(n, cols)
+        top, left = r * (h + 3 * gap) + 3 * gap, c * (w + gap)
+        mosaic[top:top + h, left:left + w] = images[i]
+        ax.text(left + w / 2 - 0.5, top - 0.8, f"true {labels[i]}\nsaid {predicted[i]}", ha="center", va="bottom",
+                fontsize=9)
+    ax.imshow(mosaic, cmap="gray_r", interpolation="nearest")
+    ax.axis("off")
     return fig
 
 
@@ -104,16 +112,24 @@ def sweep_figure(sweeps: Mapping):
     return fig
 
 
-def dead_units_figure(histories: Mapping, layer: str = "y(1)"):
-    """The fraction of dead ReLU units of ``layer`` after every epoch, one line per labelled ``History``."""
+def dead_units_figure(histories: Mapping, layers=("y(1)",)):
+    """The fraction of dead ReLU units after every epoch, one panel per layer of ``layers`` (a name such as
+    ``"y(2)"`` or several), one line per labelled ``History``; the legend below the panels."""
     if not isinstance(histories, Mapping) or not histories:
         raise TypeError(f"argument 'histories' expected a mapping label -> History, got {describe(histories)}")
-    fig = new_figure(7, 3.0, layout="constrained")
-    ax = fig.subplots()
-    for label, h in histories.items():
-        ax.plot(h.epochs, np.array(h.dead_relu[layer]) * 100, "o-", ms=3, label=label)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(f"dead units of {layer} (%)")
-    ax.set_ylim(-2, 102)
-    ax.legend(fontsize=9)
+    layers = [layers] if isinstance(layers, str) else list(layers)
+    fig = new_figure(min(10, 4 * len(layers) + 1), 3.2, layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(layers), sharey=True))
+    for ax, layer in zip(axes, layers):
+        for label, h in histories.items():
+            if layer not in h.dead_relu:
+                raise ValueError(f"argument 'layers' expected ReLU layers of the runs ({sorted(h.dead_relu)}), "
+                                 f"got {layer!r}")
+            ax.plot(h.epochs, np.array(h.dead_relu[layer]) * 100, "o-", ms=3, label=label)
+        ax.set_xlabel("epoch")
+        ax.set_title(f"dead units of {layer}", fontsize=10)
+        ax.set_ylim(-2, 102)
+    axes[0].set_ylabel("dead units (%)")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=len(histories), fontsize=9,
+               frameon=False)
     return fig
