@@ -94,7 +94,7 @@ EXPORTS: dict[str, tuple[str, ...]] = {
     "core.dashboard": ("DASHBOARD_ACTIVATIONS", "DASHBOARD_INITS", "DashboardSettings", "PRESETS", "DashboardState",
                        "dashboard_network", "dashboard_state", "diagnose", "DIAGNOSES"),
     "views.dashboard": ("dashboard_svg", "dashboard_view", "dashboard_text", "dashboard_figure", "dashboard_grid_figure",
-                        "activation_histograms", "LatestOnly", "vanishing_dashboard", "DASHBOARD_ETAS",
+                        "activation_histograms", "vanishing_dashboard", "DASHBOARD_ETAS",
                         "DASHBOARD_SCALES", "DASHBOARD_CLIPS"),
     "core.lab": ("LAB", "LAB_SWEEPS", "LAB_FILE", "lab_network", "lab_run", "lab_sweeps", "stored_lab_sweeps"),
     "views.training": ("descent_figure", "confusion_matrix", "confusion_figure", "misclassified_figure",

@@ -3,6 +3,8 @@
 import re
 import io
 import math
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -394,3 +396,21 @@ def test_latest_only_skips_the_settings_overtaken_while_it_worked():
     release.set()
     assert scheduler.wait(10)
     assert done == [0, 19] and scheduler.runs == 2  # the first, then only the newest
+
+
+def test_a_change_during_a_redraw_replaces_the_stale_ones():
+    done, gate = [], threading.Event()
+
+    def work(item):
+        gate.wait(5)
+        done.append(item)
+
+    scheduler = LatestOnly(work)
+    for item in range(10):
+        scheduler.submit(item)
+        time.sleep(0.001)
+    assert scheduler.superseded()
+    gate.set()
+    assert scheduler.wait(10)
+    assert done[-1] == 9 and len(done) <= 2 and scheduler.runs == len(done)
+    assert not scheduler.superseded()

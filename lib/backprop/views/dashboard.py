@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import html
 import math
-import threading
 import time
 from dataclasses import replace
 
@@ -38,10 +37,10 @@ from ..core.checks import describe
 from ..core.dashboard import (DASHBOARD_ACTIVATIONS, DASHBOARD_INITS, EPOCHS, EXPLODED, MAX_DEPTH, PRESETS, VANISHED,
                               DashboardSettings, DashboardState, Superseded, dashboard_state)
 from .style import new_figure
-from .widgets import described
+from .widgets import LatestOnly, described
 
 __all__ = ["dashboard_svg", "dashboard_view", "dashboard_text", "dashboard_figure", "dashboard_grid_figure",
-           "activation_histograms", "LatestOnly", "vanishing_dashboard", "DASHBOARD_ETAS", "DASHBOARD_SCALES",
+           "activation_histograms", "vanishing_dashboard", "DASHBOARD_ETAS", "DASHBOARD_SCALES",
            "DASHBOARD_CLIPS"]
 
 #: the learning-rate slider's values (log scale) and the scale and clipping menus; they hold every preset's value
@@ -353,56 +352,6 @@ def activation_histograms(rows, *, layers=None, bins: int = 40):
 
 
 # -- the widget -----------------------------------------------------------------------------------------
-class LatestOnly:
-    """Runs ``work(item)`` in one background thread, always on the newest item submitted.
-
-    ``submit(item)`` never waits: if a run is going on, the item waits as the only
-    pending one (replacing an older pending item, which is dropped).  A long
-    ``work`` asks :meth:`superseded` whether a newer item is waiting, to give up
-    early.  ``wait()`` blocks until everything submitted is done (tests, benches).
-    ``runs`` counts the items worked on.
-    """
-
-    def __init__(self, work):
-        self.work = work
-        self.runs = 0
-        self.errors: list[BaseException] = []
-        self._pending = None
-        self._has_pending = False
-        self._busy = False
-        self._lock = threading.Condition()
-
-    def submit(self, item) -> None:
-        with self._lock:
-            self._pending, self._has_pending = item, True
-            if not self._busy:
-                self._busy = True
-                threading.Thread(target=self._loop, daemon=True).start()
-
-    def superseded(self) -> bool:
-        """True when a newer item waits: the item being worked on is stale."""
-        return self._has_pending
-
-    def _loop(self):
-        while True:
-            with self._lock:
-                if not self._has_pending:
-                    self._busy = False
-                    self._lock.notify_all()
-                    return
-                item, self._has_pending = self._pending, False
-            try:
-                self.work(item)
-            except Exception as error:  # shown by the widget; kept for tests
-                self.errors.append(error)
-            self.runs += 1
-
-    def wait(self, timeout: float = 60.0) -> bool:
-        """Block until no item is pending or running; False if ``timeout`` seconds passed first."""
-        with self._lock:
-            return self._lock.wait_for(lambda: not self._busy and not self._has_pending, timeout)
-
-
 #: the clipping menu's value for "off" (a menu whose value is None shows blank)
 _CLIP_OFF = 0.0
 

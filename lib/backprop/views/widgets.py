@@ -145,9 +145,10 @@ class LatestOnly:
     """Runs ``work(item)`` in one background thread, always on the newest item submitted.
 
     ``submit(item)`` never waits: if a run is going on, the item waits as the only
-    pending one (replacing an older pending item, which is dropped).  ``wait()``
-    blocks until everything submitted is done (tests, benches).  ``runs`` counts the
-    items actually worked on.
+    pending one (replacing an older pending item, which is dropped).  A long
+    ``work`` asks :meth:`superseded` whether a newer item is waiting, to give up
+    early.  ``wait()`` blocks until everything submitted is done (tests, benches).
+    ``runs`` counts the items worked on.
     """
 
     def __init__(self, work):
@@ -170,6 +171,10 @@ class LatestOnly:
                 self._busy = True
                 threading.Thread(target=self._loop, daemon=True).start()
 
+    def superseded(self) -> bool:
+        """True when a newer item waits: the item being worked on is stale."""
+        return self._has_pending
+
     def _loop(self):
         while True:
             with self._lock:
@@ -184,7 +189,7 @@ class LatestOnly:
                 self.errors.append(error)
             self.runs += 1
 
-    def wait(self, timeout: float = 30.0) -> bool:
+    def wait(self, timeout: float = 60.0) -> bool:
         """Block until no item is pending or running; False if ``timeout`` seconds passed first."""
         with self._lock:
             return self._lock.wait_for(lambda: not self._busy and not self._has_pending, timeout)
