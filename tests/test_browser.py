@@ -546,7 +546,7 @@ PRESET_OUTCOMES = {"deep sigmoid": ("vanishing", False), "too-large scale": ("ex
 
 def test_notebook_06_dashboard_bands_divergence_presets_and_the_question(open_notebook):
     nb = open_notebook("06_training_loop.ipynb")
-    dashboard, question = sorted(widget_cells(nb.name))
+    dashboard, question, clipping = sorted(widget_cells(nb.name))
     cell = nb.widget_cell(dashboard)
     expect = playwright_api.expect
     assert cell.locator("svg text").count() > 10, "the dashboard shows no figure"
@@ -588,3 +588,4 @@ def test_notebook_06_dashboard_bands_divergence_presets_and_the_question(open_no
     state = shown(replace(bp.PRESETS["ReLU + He"], eta=1.0).label())
     assert state["diagnosis"] == "diverged" and state["diverged"], state
     check_quizzes(nb, question)
+    check_quizzes(nb, clipping)

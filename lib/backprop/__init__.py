@@ -96,7 +96,8 @@ EXPORTS: dict[str, tuple[str, ...]] = {
     "views.dashboard": ("dashboard_svg", "dashboard_view", "dashboard_text", "dashboard_figure", "dashboard_grid_figure",
                         "activation_histograms", "vanishing_dashboard", "DASHBOARD_ETAS",
                         "DASHBOARD_SCALES", "DASHBOARD_CLIPS"),
-    "core.lab": ("LAB", "LAB_SWEEPS", "LAB_FILE", "lab_network", "lab_run", "lab_sweeps", "stored_lab_sweeps"),
+    "core.lab": ("LAB", "LAB_SWEEPS", "LAB_FILE", "LAB_CHALLENGE", "LabChallenge", "lab_network", "lab_run",
+                 "lab_challenge", "lab_sweeps", "stored_lab_sweeps"),
     "views.training": ("descent_figure", "confusion_matrix", "confusion_figure", "misclassified_figure",
                        "sweep_figure", "dead_units_figure"),
 }

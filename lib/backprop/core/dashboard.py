@@ -84,6 +84,10 @@ CHUNK = 64
 MAX_DEPTH = 60
 
 
+#: how a student reads the controls' values: the activations and initialisations in words
+WORDS = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "normal": "normal (a fixed scale)", "xavier": "Xavier", "he": "He"}
+
+
 @dataclass(frozen=True)
 class DashboardSettings:
     """The dashboard's controls: depth (hidden layers), eta, activation, initialisation (and its scale for
@@ -111,9 +115,9 @@ class DashboardSettings:
                        clip=None if self.clip is None else check_positive(self.clip, "clip", "a clipping threshold tau"))
 
     def label(self) -> str:
-        """One line: ``depth 30, sigmoid, normal(0.1), eta 0.1, no residual, no clipping``."""
-        init = f"normal({self.scale:g})" if self.init == "normal" else self.init
-        return (f"depth {self.depth}, {self.activation}, {init}, eta {self.eta:g}, "
+        """One line, in words: ``depth 30, ReLU, He, eta 0.1, no residual, no clipping``."""
+        init = f"normal({self.scale:g})" if self.init == "normal" else WORDS[self.init]
+        return (f"depth {self.depth}, {WORDS.get(self.activation, self.activation)}, {init}, eta {self.eta:g}, "
                 f"{'residual' if self.residual else 'no residual'}, "
                 f"{'clip tau = %g' % self.clip if self.clip is not None else 'no clipping'}")
 

@@ -19,17 +19,19 @@ from __future__ import annotations
 
 import json
 import statistics
+from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
 
-from .checks import check_choice, check_positive_int
+from .checks import check_choice, check_positive, check_positive_int
 from .data import digits_dataset
 from .initialisation import initialise
 from .network import mlp
 from .training import evaluate, train
 
-__all__ = ["LAB", "LAB_SWEEPS", "LAB_FILE", "lab_network", "lab_run", "lab_sweeps", "stored_lab_sweeps"]
+__all__ = ["LAB", "LAB_SWEEPS", "LAB_FILE", "LAB_CHALLENGE", "LabChallenge", "lab_network", "lab_run", "lab_challenge",
+           "lab_sweeps", "stored_lab_sweeps"]
 
 #: the lab's settings: 64 hidden ReLU units, eta, batch size, epochs, the seeds of every point
 LAB = {"width": 64, "eta": 0.1, "batch_size": 32, "epochs": 15, "seeds": (0, 1, 2)}
@@ -38,6 +40,9 @@ LAB_SWEEPS = {"eta": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0), "batch_size": (1, 
               "width": (4, 8, 16, 32, 64, 128, 256)}
 #: the stored sweeps, in ``backprop/_data``
 LAB_FILE = "lab_sweeps.json"
+#: notebook 06's task: choose eta and the batch size so that the lab's network reaches ``target`` test accuracy
+#: within ``epochs`` epochs on every one of ``seeds`` (two splits, so that one lucky split is not enough)
+LAB_CHALLENGE = {"epochs": 3, "target": 0.96, "seeds": (0, 1)}
 
 
 def lab_network(width: int, rng: np.random.Generator):
@@ -49,7 +54,7 @@ def lab_network(width: int, rng: np.random.Generator):
 
 def lab_run(*, eta: float = LAB["eta"], batch_size: int = LAB["batch_size"], width: int = LAB["width"],
             seed: int = 0, epochs: int = LAB["epochs"]) -> dict:
-    """Train the lab's network once on the digits; ``{"test_accuracy", "train_loss", "seconds", "status"}``.
+    """Train the lab's network once on the digits; ``{"test_accuracy", "train_loss", "seconds", "status", "updates"}``.
 
     A run that diverges (too large an eta) stops and reports the accuracy it reached.
     """
@@ -61,7 +66,54 @@ def lab_run(*, eta: float = LAB["eta"], batch_size: int = LAB["batch_size"], wid
     _, accuracy = evaluate(net, data.X_test, data.labels_test)
     return {"test_accuracy": 0.0 if np.isnan(accuracy) else accuracy,
             "train_loss": history.train_loss[-1] if history.train_loss else float("nan"),
-            "seconds": history.seconds[-1] if history.seconds else 0.0, "status": history.status}
+            "seconds": history.seconds[-1] if history.seconds else 0.0, "status": history.status,
+            "updates": len(history.step_loss)}
+
+
+@dataclass(frozen=True)
+class LabChallenge:
+    """The result of one attempt at the lab's task: the settings, each seed's run, and whether it reached the target."""
+
+    eta: float
+    batch_size: int
+    runs: tuple  # one lab_run result per seed of LAB_CHALLENGE
+
+    @property
+    def accuracies(self) -> list[float]:
+        return [r["test_accuracy"] for r in self.runs]
+
+    @property
+    def passed(self) -> bool:
+        return all(a >= LAB_CHALLENGE["target"] for a in self.accuracies)
+
+    def message(self) -> str:
+        """What a student reads: the result, and a hint that points in a direction without naming values."""
+        c = LAB_CHALLENGE
+        shown = " and ".join(f"{100 * a:.1f} %" for a in self.accuracies)
+        head = (f"eta = {self.eta:g}, batch size {self.batch_size}: test accuracy {shown} after {c['epochs']} "
+                f"epochs on the {len(self.runs)} splits (target: {100 * c['target']:.0f} % on each)")
+        if self.passed:
+            return f"{head}. Reached: this setting learns the digits in {c['epochs']} epochs."
+        updates = self.runs[0]["updates"]
+        losses = [r["train_loss"] for r in self.runs]
+        if any(r["status"] == "diverged" or not np.isfinite(r["train_loss"]) or r["train_loss"] > 10 for r in self.runs):
+            return (f"{head}. Not yet: the training loss blew up on at least one split. The steps are too long for "
+                    f"this batch size: a smaller eta, or a larger batch that averages the noise, steadies them.")
+        if max(self.accuracies) - min(self.accuracies) > 0.05:
+            return (f"{head}. Not yet: the result jumps from one split to the other, a sign of steps too long to "
+                    f"settle: a smaller eta, or a larger batch, makes the last steps calmer.")
+        return (f"{head}. Not yet: training works but has not gone far enough ({updates} updates in all, the "
+                f"training loss still {max(losses):.2f}). Either more updates per epoch (a smaller batch) or longer "
+                f"steps (a larger eta) helps, up to the point where the steps become too long.")
+
+
+def lab_challenge(eta: float, batch_size: int) -> LabChallenge:
+    """Train the lab's network with ``eta`` and ``batch_size`` for :data:`LAB_CHALLENGE`'s epochs on each of its seeds."""
+    eta = check_positive(eta, "eta", "a learning rate")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    runs = tuple(lab_run(eta=eta, batch_size=batch_size, seed=s, epochs=LAB_CHALLENGE["epochs"])
+                 for s in LAB_CHALLENGE["seeds"])
+    return LabChallenge(float(eta), batch_size, runs)
 
 
 def lab_sweeps(*, seeds=LAB["seeds"], epochs: int = LAB["epochs"], sweeps=LAB_SWEEPS) -> dict:

@@ -34,7 +34,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..core.checks import describe
-from ..core.dashboard import (DASHBOARD_ACTIVATIONS, DASHBOARD_INITS, EPOCHS, EXPLODED, MAX_DEPTH, PRESETS, VANISHED,
+from ..core.dashboard import (DASHBOARD_ACTIVATIONS, DASHBOARD_INITS, EPOCHS, WORDS, EXPLODED, MAX_DEPTH, PRESETS, VANISHED,
                               DashboardSettings, DashboardState, Superseded, dashboard_state)
 from .style import new_figure
 from .widgets import LatestOnly, described
@@ -377,9 +377,10 @@ def vanishing_dashboard(preset: str = "deep sigmoid", *, threaded: bool = True):
                                    continuous_update=False, style=style),
         "eta": widgets.SelectionSlider(options=[(f"{v:g}", v) for v in DASHBOARD_ETAS], value=start.eta,
                                        description="eta", continuous_update=False, style=style),
-        "activation": widgets.Dropdown(options=list(DASHBOARD_ACTIVATIONS), value=start.activation,
-                                       description="activation", style=style),
-        "init": widgets.Dropdown(options=list(DASHBOARD_INITS), value=start.init, description="init", style=style),
+        "activation": widgets.Dropdown(options=[(WORDS.get(a, a), a) for a in DASHBOARD_ACTIVATIONS],
+                                       value=start.activation, description="activation", style=style),
+        "init": widgets.Dropdown(options=[(WORDS.get(i, i), i) for i in DASHBOARD_INITS], value=start.init,
+                                 description="init", style=style),
         "scale": widgets.SelectionSlider(options=[(f"{v:g}", v) for v in DASHBOARD_SCALES], value=start.scale,
                                          description="scale", continuous_update=False, style=style),
         "residual": widgets.Checkbox(value=start.residual, description="residual connections"),

@@ -258,6 +258,8 @@ QUESTIONS: dict[str, Poll] = {
                 "More epochs give more of the same tiny steps: the first layers still move by almost nothing.",
             ],
         ),
+    )),
+    "clipping": Poll("Check yourself: clipping by global norm", (
         Quiz(
             r"Clipping by global norm rescales a gradient of norm 50 to $\tau = 5$. What happens to the gradient "
             "of $W^{(1)}$, whose own norm was 2? (Pick one.)",
