@@ -268,14 +268,22 @@ def judge_case(part: Part, case: Case, outcome_json: str | None) -> Verdict:
         return Verdict.wrong(msg, msg)
 
 
+def scored(verdicts: Sequence[tuple[Case, Verdict]]) -> list[tuple[Case, Verdict]]:
+    """The cases that earn points: the hidden ones when there are any, else all."""
+    hidden = [(case, verdict) for case, verdict in verdicts if case.hidden]
+    return hidden or list(verdicts)
+
+
 def part_score(part: Part, points: float, verdicts: Sequence[tuple[Case, Verdict]]) -> float:
     """The points a part earns: each group of cases weighs its share (``part.shares``), the other cases the rest.
 
     Within a group every case counts the same. When a group has no cases, the others
-    share the whole.
+    share the whole. When there are hidden cases, they alone earn the points: the
+    public ones (whose answers a student can know in advance) are feedback, and weigh
+    nothing.
     """
     groups: dict[str, list[bool]] = {}
-    for case, verdict in verdicts:
+    for case, verdict in scored(verdicts):
         groups.setdefault(case.group, []).append(verdict.passed)
     if not groups:
         return 0.0
@@ -294,7 +302,7 @@ def group_feedback(part: Part, points: float, verdicts: Sequence[tuple[Case, Ver
     """A line per group of cases (other than the main one) where some case failed: what it weighs, what was lost."""
     lines = []
     for group, share in part.shares.items():
-        mine = [v for c, v in verdicts if c.group == group]
+        mine = [v for c, v in scored(verdicts) if c.group == group]
         if not mine or all(v.passed for v in mine):
             continue
         passed = sum(v.passed for v in mine)
