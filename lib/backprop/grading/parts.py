@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -127,8 +127,8 @@ class Part:
         raise NotImplementedError
 
     def hidden_cases(self, rng: np.random.Generator) -> list[Case]:
-        """``hidden_count`` hidden cases, drawn in order from ``rng``."""
-        return [self.hidden_case(rng, n) for n in range(self.hidden_count)]
+        """``hidden_count`` hidden cases, drawn in order from ``rng`` (each marked hidden)."""
+        return [replace(self.hidden_case(rng, n), hidden=True) for n in range(self.hidden_count)]
 
     def arguments(self, payload: dict) -> list | None:
         """The call's arguments as plain data, as they must still be after the call (None: not checked)."""
@@ -150,7 +150,7 @@ class Part:
         """Public cases, then (given ``rng``) hidden ones."""
         out = list(self.public_cases())
         if rng is not None:
-            out += [Case(c.label, c.payload, True, c.group) for c in self.hidden_cases(rng)]
+            out += self.hidden_cases(rng)
         return out
 
 
