@@ -324,7 +324,7 @@ def grade_submission(
             run = session.execute(unit.source, timeout=clock.limit())
             if run.restarted:  # it died, or would not stop: the cells before it run again in the new kernel
                 _replay(session, survived, clock)
-            if run.status != "died":
+            if not run.restarted:  # a cell that killed its kernel, or would not stop, is not run again
                 survived.append(unit)
             problem = _problem(unit, run, clock, assignment)
             if problem:
