@@ -496,7 +496,7 @@ def test_the_batch_ran_and_exited_0(graded):
 
 def test_every_line_has_the_documented_keys(graded):
     for result in graded["results"].values():
-        assert set(result) == {"submission", "total", "max", "parts"}
+        assert set(result) == {"submission", "total", "max", "parts", "seed"}
         for part in result["parts"]:
             assert set(part) == {"id", "points", "max", "feedback"}
         assert result["total"] == pytest.approx(sum(p["points"] for p in result["parts"]))
