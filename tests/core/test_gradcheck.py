@@ -20,6 +20,28 @@ def test_numerical_gradient_orders():
     np.testing.assert_array_equal(x, [0.3, -1.2])  # restored exactly
 
 
+def test_numerical_jacobian_puts_outputs_on_rows_and_inputs_on_columns():
+    A = np.array([[1.0, 2.0, 0.0], [0.0, -1.0, 3.0]])  # f(x) = A x + x_1 x_3 e_1: (2,) from (3,), not symmetric
+    x = np.array([0.5, -2.0, 1.5])
+
+    def f():
+        return A @ x + np.array([x[0] * x[2], 0.0])
+
+    J = bp.numerical_jacobian(f, x, order=4)
+    exact = A + np.array([[x[2], 0.0, x[0]], [0.0, 0.0, 0.0]])  # [i, j] = df_i/dx_j
+    assert J.shape == (2, 3) and np.allclose(J, exact, rtol=0, atol=1e-10)
+    assert np.array_equal(x, [0.5, -2.0, 1.5])  # restored exactly
+    assert np.allclose(bp.numerical_jacobian(f, x), exact, rtol=0, atol=1e-8)  # order 2, the default
+
+
+def test_numerical_jacobian_explains_bad_arguments():
+    assert_explained(lambda: bp.numerical_jacobian(lambda: np.ones(2), np.ones((2, 2))), ValueError,
+                     ["'x'", "vector", "(2, 2)"])
+    assert_explained(lambda: bp.numerical_jacobian(lambda: 1.0, np.ones(2)), ValueError, ["'f'", "vector"])
+    assert_explained(lambda: bp.numerical_jacobian(lambda: np.ones(2), np.ones(2, dtype=np.float32)), TypeError,
+                     ["float64"])
+
+
 def test_the_error_of_the_central_difference_shrinks_like_h_squared():
     x = np.array([1.0])
     errs = [abs(bp.numerical_gradient(lambda: float(np.exp(x[0])), x, h=h)[0] - np.e) for h in (1e-2, 1e-3)]

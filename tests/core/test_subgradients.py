@@ -163,6 +163,42 @@ def test_bad_max_input_is_explained(call, exc, fragments):
     assert_explained(call, exc, fragments)
 
 
+# -- max over subsets (pooling) ------------------------------------------------------------------------------
+POOL = [[0, 1, 2], [2, 3, 4]]  # two max units over overlapping subsets of 5 inputs: input 3 (index 2) is shared
+
+
+def test_max_pool_worked_numbers_route_each_unit_to_its_own_winner():
+    z = np.array([1.0, 4.0, 2.0, 0.0, 3.0])
+    assert bp.max_pool_forward(z, POOL).tolist() == [4.0, 3.0]
+    assert bp.max_pool_backward(np.array([1.0, -2.0]), z, POOL).tolist() == [0.0, 1.0, 0.0, 0.0, -2.0]
+    shared = np.array([1.0, 2.0, 5.0, 0.0, 3.0])  # the shared input wins both subsets: it adds up both terms
+    assert bp.max_pool_backward(np.array([1.0, -2.0]), shared, POOL).tolist() == [0.0, 0.0, -1.0, 0.0, 0.0]
+
+
+@settings(max_examples=FD_EXAMPLES)
+@given(z=batches(-3, 3, min_width=5, max_width=5), dy=arrays((2,), -3, 3))
+def test_max_pool_backward_against_central_differences(z, dy):
+    for s in POOL:  # away from ties within each subset the routing is the derivative
+        ordered = np.sort(z[:, s], axis=1)
+        assume((ordered[:, -1] - ordered[:, -2] > 1e-3).all())
+    dY = np.tile(dy, (z.shape[0], 1))
+    x = z.copy()
+    report = bp.check_gradients(lambda: float((dY * bp.max_pool_forward(x, POOL)).sum()), {"z": x},
+                                {"z": bp.max_pool_backward(dY, x, POOL)})
+    assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("call, exc, fragments", [
+    (lambda: bp.max_pool_forward(np.ones(3), []), ValueError, ["'subsets'", "non-empty"]),
+    (lambda: bp.max_pool_forward(np.ones(3), [[0, 3]]), ValueError, ["'subsets'", "0..2", "[0, 3]"]),
+    (lambda: bp.max_pool_forward(np.ones(3), [[1, 1]]), ValueError, ["'subsets'", "distinct"]),
+    (lambda: bp.max_pool_forward(np.ones(3), [[0.5]]), ValueError, ["'subsets'", "subset 0"]),
+    (lambda: bp.max_pool_backward(np.ones(3), np.ones(3), POOL[:1]), ValueError, ["'dy'", "(1,)"]),
+])
+def test_bad_max_pool_input_is_explained(call, exc, fragments):
+    assert_explained(call, exc, fragments)
+
+
 # -- central differences at a kink ------------------------------------------------------------------------
 def test_relu_central_difference_at_its_kink_is_one_half():
     relu = bp.ReLU()

@@ -50,3 +50,17 @@ def test_check_rejects_the_wrong_number_of_functions():
         check("02_forward")
     with pytest.raises(KeyError, match="02_nothing"):
         check("02_nothing", print)
+
+
+def test_a_helper_that_is_not_answered_is_blamed_as_the_grader_blames_it():
+    # a notebook's namespace: softmax_jacobian calls the student's softmax, which still raises
+    notebook = {}
+    exec("import numpy as np\n"
+         "def softmax(z):\n    raise NotImplementedError()\n"
+         "def softmax_jacobian(z):\n    y = softmax(z)\n    return np.diag(y) - np.outer(y, y)\n", notebook)
+    msg = check_message("03_softmax_jacobian", notebook["softmax_jacobian"])
+    assert "`softmax`, which `softmax_jacobian` calls, still raises NotImplementedError" in msg
+    notebook["softmax"] = lambda z: __import__("numpy").exp(z) / __import__("numpy").exp(z).sum()
+    exec("def softmax_jacobian(z):\n    raise NotImplementedError()\n", notebook)
+    assert "`softmax_jacobian` still raises NotImplementedError" in check_message("03_softmax_jacobian",
+                                                                               notebook["softmax_jacobian"])

@@ -498,7 +498,7 @@ def test_every_line_has_the_documented_keys(graded):
     for result in graded["results"].values():
         assert set(result) == {"submission", "total", "max", "parts", "seed"}
         for part in result["parts"]:
-            assert set(part) == {"id", "points", "max", "feedback"}
+            assert set(part) == {"id", "points", "max", "feedback", "by_hand"}
         assert result["total"] == pytest.approx(sum(p["points"] for p in result["parts"]))
 
 

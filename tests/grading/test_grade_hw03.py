@@ -41,13 +41,13 @@ def softmax_jacobian(z):
 '''),
     "transposed_jacobian": ("vector_backward_code", '''
 def vector_backward(dy, J):
-    return J.T @ dy                            # dy_i/dz_j instead of dy_j/dz_i
+    return J @ dy                              # as if J's rows were the inputs: the transposed Jacobian
 '''),
     "builds_the_jacobian": ("softmax_backward_code", '''
 def softmax_backward(dy, z):
     y = softmax(z)
     J = np.diag(y) - np.outer(y, y)            # n x n: 80 GB at width 100,000
-    return J @ dy
+    return dy @ J
 '''),
     "scalar_rule_in_softmax": ("softmax_backward_code", '''
 def softmax_backward(dy, z):

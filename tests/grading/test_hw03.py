@@ -47,15 +47,15 @@ def softmax_jacobian(z):
 def softmax_jacobian_loops(z):
     y = softmax(z)
     n = len(y)
-    return [[y[j] * ((i == j) - y[i]) for j in range(n)] for i in range(n)]
+    return [[y[i] * ((i == j) - y[j]) for j in range(n)] for i in range(n)]  # [i][j] = dy_i/dz_j
 
 
 def vector_backward(dy, J):
-    return J @ dy
+    return dy @ J
 
 
 def vector_backward_loops(dy, J):
-    return [sum(J[i][j] * dy[j] for j in range(len(dy))) for i in range(len(J))]
+    return [sum(dy[i] * J[i][j] for i in range(len(dy))) for j in range(len(J[0]))]
 
 
 def softmax_backward(dy, z):
@@ -135,7 +135,7 @@ def hard_coded_jacobian(z):
 
 
 def transposed_product(dy, J):
-    return np.asarray(J).T @ dy  # right for a symmetric J (softmax's); for others, the wrong product or an error
+    return np.asarray(J) @ dy  # J read with the inputs on its rows: right for a symmetric J (softmax's) only
 
 
 def diagonal_backward(dy, J):
@@ -160,7 +160,7 @@ def softmax_backward_naive(dy, z):
 def softmax_backward_jacobian(dy, z):
     y = softmax(z)
     J = np.diag(y) - np.outer(y, y)  # n x n: fine at width 5, 80 GB at width 100,000
-    return J @ dy
+    return dy @ J
 
 
 def softmax_backward_width_one(dy, z):
@@ -283,7 +283,7 @@ def test_the_large_part_is_fast_for_the_jacobian_vector_product():
 
 # -- diagnoses: which entry, which factor, expected versus got ----------------------------------------
 def test_entry_names_are_the_lectures_beside_the_codes():
-    assert entry_name("J", (0, 1)) == "dy_2/dz_1 (J[0][1])"
+    assert entry_name("J", (0, 1)) == "dy_1/dz_2 (J[0][1])"  # row i: the output y_i; column j: the input z_j
     assert entry_name("dz", (2,)) == "dDiv/dz_3 (dz[2])"
     assert entry_name("y", (0,)) == "y_1 (y[0])"
 
@@ -295,12 +295,12 @@ DIAGNOSES = [
     ("03_softmax", hard_coded_softmax, ["one unit", "y should have shape (1,), got (3,)"]),
     ("03_softmax", unnormalised_softmax, ["the entries of y sum to 2, not 1", "y_3 (y[2]): expected 0.5, got 1"]),
     ("03_softmax_jacobian", diagonal_jacobian, ["only the diagonal is there", "-y_i y_j",
-                                                "dy_2/dz_1 (J[0][1]): expected -0.0555556, got 0"]),
-    ("03_vector_backward", transposed_product, ["you used the transposed Jacobian",
-                                                "dDiv/dz_1 (dz[0]): expected -3, got 2.5"]),
+                                                "dy_1/dz_2 (J[0][1]): expected -0.0555556, got 0"]),
+    ("03_vector_backward", transposed_product, ["the other way round, J @ dy", "the transposed Jacobian",
+                                                "dDiv/dz_1 (dz[0]): expected 2.5, got -3"]),
     ("03_softmax_backward", softmax_backward_diagonal, ["only the diagonal of the Jacobian",
                                                         "dDiv/dz_1 (dz[0]): expected 0.166667, got 0"]),
-    ("03_softmax_backward", softmax_backward_unweighted, ["weigh each dDiv/dy_j by y_j"]),
+    ("03_softmax_backward", softmax_backward_unweighted, ["weigh each dDiv/dy_i by y_i"]),
     ("03_softmax_ce_backward", ce_before_softmax, ["that is dDiv/dy = -d / y", "y - d"]),
     ("03_softmax_ce_backward", ce_naive, ["not finite", "never take log(y)"]),
     ("03_multiplicative_backward", multiplicative_no_swap, ["multiply swaps", "dDiv/dy_1 (dy[0]): expected -1, got 2"]),

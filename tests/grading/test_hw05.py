@@ -52,9 +52,9 @@ def forward_with(product=lambda Y, W: Y @ W.T, bias=True, softmax_axis=1):
         Z, Y = [None], [X]
         for k in range(1, len(weights)):
             Z.append(product(Y[k - 1], weights[k]) + (biases[k] if bias else 0))
-            if activations[k] == "softmax" and softmax_axis == 0:
+            if activations[k] == "softmax" and softmax_axis != 1:  # 0: over the batch; None: over every entry
                 E = np.exp(Z[k])
-                Y.append(E / E.sum(axis=0, keepdims=True))
+                Y.append(E / E.sum(axis=softmax_axis, keepdims=True))
             else:
                 Y.append(activate(activations[k], Z[k]))
         return Z, Y
@@ -111,6 +111,8 @@ WRONG = [
     ("05_forward", "no bias", forward_with(bias=False), "the bias b(1) is missing"),
     ("05_forward", "softmax over the batch (axis 0)", forward_with(softmax_axis=0), "softmax normalises each instance",
      0.75),
+    ("05_forward", "softmax over every entry of the batch (right only for B = 1)", forward_with(softmax_axis=None),
+     "softmax normalises each instance", 0.75),
     ("05_weight_gradient", "the lecture's derivative, not the gradient (transposed)",
      weight_gradient_with(dW=lambda dZ, Y: Y.T @ dZ), "that is the lecture's derivative"),
     ("05_weight_gradient", "averaged twice", weight_gradient_with(dW=lambda dZ, Y: dZ.T @ Y / len(Y),
@@ -207,7 +209,8 @@ def test_the_worked_batch_starts_with_the_notebooks_instance():
 def test_the_public_feedback_names_an_entry_with_both_numbers_and_the_diagnosis_none():
     """Details (shown for public cases only) name the entry and give expected versus got; the diagnosis
     (shown for hidden cases too) names the mistake without the hidden case's numbers."""
-    failed = [v for _, v in case_verdicts("05_weight_gradient", WRONG[4][2], given=GIVEN) if not v.passed]
+    twice = next(w[2] for w in WRONG if w[:2] == ("05_weight_gradient", "averaged twice"))
+    failed = [v for _, v in case_verdicts("05_weight_gradient", twice, given=GIVEN) if not v.passed]
     assert any("dLoss/dw(" in line and "(dW[" in line and "expected" in line for line in failed[0].details)
     assert "expected" not in failed[0].diagnosis and "got" not in failed[0].diagnosis
 

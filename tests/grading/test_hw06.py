@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "06_training_loop.ipynb"
 EXERCISE = ROOT / "exercises" / "06_training_loop.ipynb"
 SEEDS = range(4)
-POINTS = {"06_training_loop": 4, "06_digits_accuracy": 2, "06_init_scale": 2, "06_diagnose_run": 2}
+POINTS = {"06_training_loop": 4, "06_digits_accuracy": 2, "06_init_scale": 1, "06_diagnose_run": 2}
+#: the written answer ("say why"): nbgrader's manually graded answer, 1 point the instructor gives
+WRITTEN = "06_init_why"
 
 
 def _solution_source(grade_id):
@@ -210,9 +212,18 @@ def _points(graded, name):
 
 
 def test_the_solution_scores_full_marks_and_the_exercise_zero(graded):
-    assert _points(graded, "solution") == POINTS
+    assert _points(graded, "solution") == POINTS | {WRITTEN: 0.0}
     assert set(_points(graded, "exercise").values()) == {0.0}
-    assert all("not answered yet" in p["feedback"] for p in graded["exercise"].values())
+    assert all("not answered yet" in p["feedback"] for pid, p in graded["exercise"].items() if pid != WRITTEN)
+
+
+def test_the_written_answer_is_left_to_the_instructor_and_counts_in_the_maximum(graded):
+    """Out of 10 as nbgrader counts it: 9 points from the checks, 1 for the written answer, graded by hand."""
+    solution, exercise = graded["solution"][WRITTEN], graded["exercise"][WRITTEN]
+    assert solution["by_hand"] and solution["max"] == 1 and solution["points"] == 0
+    assert "graded by hand" in solution["feedback"] and "is there" in solution["feedback"]
+    assert "still empty" in exercise["feedback"]
+    assert sum(POINTS.values()) + solution["max"] == 10
 
 
 @pytest.mark.parametrize("name, fragment", [("no_shuffle", "rng.permutation(T) once"),
@@ -222,7 +233,7 @@ def test_the_solution_scores_full_marks_and_the_exercise_zero(graded):
 def test_each_crafted_wrong_loop_loses_the_loop_part_and_is_told_why(graded, name, fragment):
     points = _points(graded, name)
     assert points["06_training_loop"] <= (0.8 if name == "clips_per_tensor" else 0.0), points
-    assert points["06_init_scale"] == 2 and points["06_diagnose_run"] == 2
+    assert points["06_init_scale"] == 1 and points["06_diagnose_run"] == 2
     assert fragment in graded[name]["06_training_loop"]["feedback"]
 
 

@@ -15,7 +15,7 @@ from backprop.views.softmax import HAND_LOGITS
 from strategies import FD_EXAMPLES, arrays, assert_explained, floats
 
 
-# -- the rule: y = softmax(z / T), dy_j/dz_i = y_j (delta_ij - y_i) / T -----------------------------------------
+# -- the rule: y = softmax(z / T), J[i, j] = dy_i/dz_j = y_i (delta_ij - y_j) / T -----------------------------------
 def test_tempered_softmax_worked_numbers():
     y, J = bp.tempered_softmax(HAND_LOGITS, 1.0)
     assert np.allclose(y, [1 / 6, 1 / 3, 1 / 2])
@@ -31,9 +31,8 @@ def test_tempered_softmax_worked_numbers():
 def test_tempered_jacobian_against_finite_differences(z, temperature):
     z = z.copy()
     _, J = bp.tempered_softmax(z, temperature)
-    for j in range(z.size):
-        column = bp.numerical_gradient(lambda: bp.tempered_softmax(z, temperature)[0][j], z, order=4)
-        assert bp.agree(column, J[:, j]).all() or np.allclose(column, J[:, j], atol=1e-9)
+    numeric = bp.numerical_jacobian(lambda: bp.tempered_softmax(z, temperature)[0], z, order=4)  # row i: dy_i/dz
+    assert (bp.agree(numeric, J) | np.isclose(numeric, J, rtol=0, atol=1e-9)).all()
 
 
 def test_tempered_jacobian_symbolically():
@@ -43,7 +42,7 @@ def test_tempered_jacobian_symbolically():
     y = [sp.exp(v / t) / sum(sp.exp(u / t) for u in zs) for v in zs]
     at = {zs[0]: 0.3, zs[1]: -1.2, zs[2]: 2.0, t: 0.7}
     _, J = bp.tempered_softmax([0.3, -1.2, 2.0], 0.7)
-    exact = np.array([[float(sp.diff(y[j], zs[i]).subs(at)) for j in range(3)] for i in range(3)])
+    exact = np.array([[float(sp.diff(y[i], zs[j]).subs(at)) for j in range(3)] for i in range(3)])  # [i, j] = dy_i/dz_j
     assert bp.agree(J, exact).all()
 
 
@@ -58,12 +57,15 @@ def _texts(fig):
     return [t.get_text() for ax in fig.axes for t in ax.texts]
 
 
-def test_heatmap_writes_every_entry_and_fits_the_page():
-    J = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]])  # 2 inputs, 3 outputs: not square
+def test_heatmap_writes_every_entry_where_the_lecture_puts_it_and_fits_the_page():
+    J = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]])  # 2 outputs, 3 inputs: not square
     fig = bp.jacobian_heatmap(J, decimals=1)
-    assert sorted(_texts(fig)) == sorted(f"{v:.1f}" for v in J.ravel() + 0.0)
+    ax = fig.axes[0]
+    at = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in ax.texts}
+    assert at == {(i, j): f"{J[i, j] + 0.0:.1f}" for i in range(2) for j in range(3)}  # row i, column j
     assert fig.get_size_inches()[0] * fig.dpi <= 1000
-    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["$z_{1}$", "$z_{2}$"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["$y_{1}$", "$y_{2}$"]  # rows: the outputs
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["$z_{1}$", "$z_{2}$", "$z_{3}$"]  # columns: the inputs
     assert_explained(lambda: bp.jacobian_heatmap(np.ones(3)), ValueError, ["'J'", "Jacobian"])
 
 
@@ -100,7 +102,7 @@ def test_softmax_view_over_a_grid_of_sliders(z1, temperature):
 def test_softmax_view_at_the_hand_example():
     _, readout = bp.softmax_view(HAND_LOGITS, 1.0)
     assert "y = (0.167, 0.333, 0.500)" in readout
-    assert "largest dy_j/dz_i on the diagonal: 0.250" in readout and "most negative off the diagonal: -0.167" in readout
+    assert "largest dy_i/dz_j on the diagonal: 0.250" in readout and "most negative off the diagonal: -0.167" in readout
 
 
 # -- the widget ---------------------------------------------------------------------------------------

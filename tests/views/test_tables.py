@@ -262,6 +262,9 @@ def test_witness_table_names_the_row_that_disagrees():
     text = bp.witness_table(["a", "b", "c"], [1.0, 2.0, 3.0], [1.0, 2.0, 3.0], np.array([1.0, 2.5, 3.0]))
     assert [line.split()[-1] for line in text.splitlines()[2:5]] == ["yes", "NO", "yes"]
     assert text.splitlines()[-1].startswith("2 of 3 agree")
+    text = bp.witness_table(["a"], [1.0], [1.0], [1.0], code_label="the vector form")  # the column says what it is
+    assert "the vector form" in text.splitlines()[0] and "the library" not in text
+    assert text.splitlines()[-1].startswith("all 1 agree (the vector form and finite differences")
     text = bp.witness_table(["a"], [1.0], [1.1], [1.0])  # a bad finite difference is a disagreement too
     assert text.splitlines()[2].split()[-1] == "NO"
 
@@ -271,9 +274,12 @@ def test_witness_table_names_the_row_that_disagrees():
     ((["a"], [1.0], ["x"], [1.0]), TypeError, ["'numeric'", "numbers"]),
     (([], [], [], []), TypeError, ["'names'"]),
     (("ab", [1.0], [1.0], [1.0]), TypeError, ["'names'"]),
-], ids=["short exact", "words", "no names", "a string"])
+    ((["a"], [1.0], [1.0], [1.0], {"code_label": ""}), TypeError, ["'code_label'", "heading"]),
+], ids=["short exact", "words", "no names", "a string", "an empty heading"])
 def test_witness_table_bad_input_is_explained(args, exc, fragments):
-    assert_explained(lambda: bp.witness_table(*args), exc, fragments)
+    options = args[-1] if isinstance(args[-1], dict) else {}
+    positional = args[:-1] if options else args
+    assert_explained(lambda: bp.witness_table(*positional, **options), exc, fragments)
 
 
 def test_path_tables_never_show_minus_zero():

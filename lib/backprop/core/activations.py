@@ -5,9 +5,12 @@ Two kinds, as in the lecture:
 * **scalar** activations act on each unit alone, y_j = f(z_j); their Jacobian
   dy/dz is diagonal, so the backward step is an elementwise product
   ``dDiv/dz = dDiv/dy * f'(z)``;
-* **vector** activations (softmax) let every z_i influence every y_j; the
-  backward step is the row vector times the Jacobian, ``dDiv/dz = dDiv/dy @ J``
-  with ``J[i, j] = dy_i/dz_j``.
+* **vector** activations (softmax) let every z_j influence every y_i; the
+  backward step is the row vector times the Jacobian, ``dDiv/dz = dDiv/dy @ J``.
+
+Every Jacobian is laid out the lecture's way: row i for the output y_i, column j
+for the input z_j, ``J[i, j] = dy_i/dz_j``, so that ``Delta y ~ J Delta z`` and,
+going backward, the row vector dDiv/dy is right-multiplied by J.
 
 The contract, the same for every activation (arrays ``(..., width)``: one
 instance is a vector, a mini-batch stacks instances as rows ``(B, width)``;
@@ -211,8 +214,8 @@ class Softmax(Activation):
 
     Computed as exp(z_i - max_j z_j) / sum_j exp(z_j - max_j z_j): the same
     function (the shift cancels), and exp never overflows.  Jacobian
-    ``dy_i/dz_j = y_i (delta_ij - y_j)`` (delta: Kronecker); it is symmetric, so it
-    is also the lecture's ``dy_j/dz_i = y_j (delta_ij - y_i)``.
+    ``J[i, j] = dy_i/dz_j = y_i (delta_ij - y_j)`` (delta: Kronecker), outputs on the rows.
+    It happens to be symmetric; most vector functions' Jacobians are not.
     """
 
     name = "softmax"

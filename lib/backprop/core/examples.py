@@ -129,8 +129,8 @@ VECTOR_231 = {
 #: homework 01's function, in the order its variables are computed (each definition as SymPy reads it)
 HOMEWORK_01 = {"a": "x**2", "b": "sin(x)", "c": "a*b", "F": "c + exp(a)"}
 
-#: notebook 03's softmax by hand: z = (0, ln 2, ln 3) gives y = (1/6, 1/3, 1/2); the Jacobian dy_j/dz_i =
-#: y_j (delta_ij - y_i) in 36ths (row i, column j); with the target d = (0, 0, 1), cross-entropy gives
+#: notebook 03's softmax by hand: z = (0, ln 2, ln 3) gives y = (1/6, 1/3, 1/2); the Jacobian J[i, j] = dy_i/dz_j =
+#: y_i (delta_ij - y_j) in 36ths (row i, column j); with the target d = (0, 0, 1), cross-entropy gives
 #: Div = ln 2 and dDiv/dz = y - d = (1/6, 1/3, -1/2)
 SOFTMAX_HAND = {
     "z": [0.0, 0.6931471805599453, 1.0986122886681098],  # 0, ln 2, ln 3

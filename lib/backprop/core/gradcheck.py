@@ -39,6 +39,7 @@ from .tolerance import ATOL, RTOL, agree, relative_error
 
 __all__ = [
     "numerical_gradient",
+    "numerical_jacobian",
     "EntryCheck",
     "lecture_name",
     "GradientReport",
@@ -91,15 +92,42 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float | None = 
     return grad
 
 
-def _difference_at(f, x, idx, h, stencil, signature=None):
-    """The stencil's estimate for entry ``idx`` of ``x``, and whether ``signature()`` changed."""
+def numerical_jacobian(f: Callable[[], np.ndarray], x: np.ndarray, h: float | None = None,
+                       order: int = 2) -> np.ndarray:
+    """Central-difference Jacobian of the vector ``f()`` (m,) with respect to the float64 vector ``x`` (n,).
+
+    The lecture's layout: ``J`` is (m, n), row i for the output f_i, column j for the
+    input x_j, ``J[i, j] = d f_i / d x_j``, so that a small change gives
+    ``Delta f ~ J Delta x`` and a row derivative is carried backward as ``dDiv/dx = dDiv/df J``.
+    ``f`` takes no argument and reads ``x``, perturbed in place one entry at a time and
+    restored exactly, as in :func:`numerical_gradient` (the same ``h`` and ``order``); column j
+    is the difference for entry j.
+    """
+    _require_float64(x, "x")
+    if x.ndim != 1:
+        raise ValueError(f"argument 'x' expected a vector (n,) (the input of f), got shape {x.shape}")
+    stencil = _check_order(order)
+    h = _check_h(h, order)
+    columns = [_difference_at(f, x, (j,), h, stencil, value=_output_vector)[0] for j in range(x.size)]
+    return np.stack(columns, axis=1) if columns else np.zeros((_output_vector(f()).size, 0))
+
+
+def _output_vector(value) -> np.ndarray:
+    out = np.asarray(value, dtype=float)
+    if out.ndim != 1:
+        raise ValueError(f"argument 'f' expected a function returning a vector (m,), got shape {out.shape}")
+    return out
+
+
+def _difference_at(f, x, idx, h, stencil, signature=None, value=float):
+    """The stencil's estimate for entry ``idx`` of ``x`` (of ``value(f())``), and whether ``signature()`` changed."""
     old = x[idx]
     base = signature() if signature else None
     total, crossed = 0.0, False
     try:
         for m, weight in stencil:
             x[idx] = old + m * h
-            total += weight * float(f())
+            total = total + weight * value(f())
             if signature:
                 crossed |= signature() != base
     finally:

@@ -18,6 +18,9 @@ backpropagation may use any of them (the library states its choice).
   others.  **Tie rule:** when several inputs share the largest value, the whole
   gradient goes to the first of them (as the graph's ``maximum`` gate does); any
   non-negative weights on the tied inputs summing to 1 would be a valid subgradient.
+* :func:`max_pool_forward`, :func:`max_pool_backward` -- a layer of max units, each over its own
+  subset of the inputs (max pooling): every unit routes its upstream gradient to the
+  largest input of its subset, and an input shared by several subsets adds up what it gets.
 * :func:`straddles_kink` -- which entries a central difference of step h cannot
   judge: those whose interval [z - h, z + h] holds a kink.
 * :func:`kink_census` -- how often a ReLU network meets its kink exactly (z == 0)
@@ -44,6 +47,8 @@ __all__ = [
     "max_forward",
     "max_routing",
     "max_backward",
+    "max_pool_forward",
+    "max_pool_backward",
     "straddles_kink",
     "KinkCensus",
     "kink_census",
@@ -233,6 +238,50 @@ def max_backward(dy, z, xp=np):
         raise ValueError(f"argument 'dy' expected shape {z.shape[:-1]} (one value per row of z {z.shape}), "
                          f"got {dy.shape}")
     return dy[..., None] * max_routing(z, xp) + 0.0  # + 0.0: the entries that get nothing are 0, never -0
+
+
+def _subsets(subsets, width: int) -> list[np.ndarray]:
+    """Each subset as an array of input indices, checked: non-empty, within 0..width-1, no repeats."""
+    if isinstance(subsets, (str, bytes)) or not hasattr(subsets, "__len__") or len(subsets) == 0:
+        raise ValueError(f"argument 'subsets' expected a non-empty list of index lists (one per max unit), "
+                         f"got {describe(subsets)}")
+    out = []
+    for m, subset in enumerate(subsets):
+        arr = np.asarray(subset)
+        if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu":
+            raise ValueError(f"argument 'subsets' expected subset {m} to be a non-empty list of input indices, "
+                             f"got {describe(subset)}")
+        if arr.min() < 0 or arr.max() >= width or np.unique(arr).size != arr.size:
+            raise ValueError(f"argument 'subsets' expected subset {m} to hold distinct indices in 0..{width - 1} "
+                             f"(z has {width} inputs), got {arr.tolist()}")
+        out.append(arr)
+    return out
+
+
+def max_pool_forward(z, subsets) -> np.ndarray:
+    """y_m = max of z over subset m, for every max unit m: z (..., width_in) -> y (..., len(subsets)).
+
+    ``subsets[m]`` lists the (0-based) inputs unit m looks at; subsets may overlap.
+    """
+    z = _vector(z, "z", np)
+    return np.stack([max_forward(z[..., s]) for s in _subsets(subsets, z.shape[-1])], axis=-1)
+
+
+def max_pool_backward(dy, z, subsets) -> np.ndarray:
+    """dDiv/dz from dDiv/dy (..., len(subsets)): unit m routes dDiv/dy_m to the largest z of its subset
+    (the first on a tie, as :func:`max_routing`); an input in several subsets adds up what each sends it.
+    Returns (..., width_in).
+    """
+    z = _vector(z, "z", np)
+    subsets = _subsets(subsets, z.shape[-1])
+    dy = _input(dy, "dy", np)
+    if dy.shape != z.shape[:-1] + (len(subsets),):
+        raise ValueError(f"argument 'dy' expected shape {z.shape[:-1] + (len(subsets),)} (one value per max unit), "
+                         f"got {dy.shape}")
+    dz = np.zeros_like(z)
+    for m, s in enumerate(subsets):
+        dz[..., s] += max_backward(dy[..., m], z[..., s])
+    return dz + 0.0
 
 
 # -- central differences at a kink -------------------------------------------------------------------------

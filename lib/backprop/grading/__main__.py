@@ -182,7 +182,8 @@ def _feedback_text(result) -> str:
     lines.append(f"**Score: {result.total:g} / {result.max:g}**")
     lines.append("")
     for part in result.parts:
-        lines.append(f"## {part.id}: {part.points:g} / {part.max:g}")
+        score = "graded by hand" if part.by_hand else f"{part.points:g}"
+        lines.append(f"## {part.id}: {score} / {part.max:g}")
         lines.append("")
         lines += as_text(part.feedback.splitlines())
         lines.append("")
@@ -293,13 +294,14 @@ def cmd_grade(args) -> int:
             print(f"[{n}/{len(jobs)}] {result.submission}: {result.total:g} / {result.max:g} ({result.seconds:.1f} s)",
                   file=sys.stderr)
     if args.csv:
-        part_ids = [pid for a in assignments.values() for pid, _ in a.parts if any(r.assignment == a.name for r in collected)]
+        part_ids = [pid for a in assignments.values() for pid, _ in a.parts + a.written
+                    if any(r.assignment == a.name for r in collected)]
         args.csv.parent.mkdir(parents=True, exist_ok=True)
         with open(args.csv, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
             w.writerow(CSV_FIELDS + part_ids)
             for r in collected:
-                scores = {p.id: p.points for p in r.parts}
+                scores = {p.id: p.points for p in r.parts if not p.by_hand}  # a written answer's cell: the instructor's
                 w.writerow([r.submission, r.assignment or "", r.total, r.max, seed]
                            + [scores.get(pid, "") for pid in part_ids])
     if args.feedback:

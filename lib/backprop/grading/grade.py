@@ -112,10 +112,12 @@ class Assignment:
     cells: list[Cell]
     #: (part id, points) in notebook order
     parts: list[tuple[str, float]]
+    #: (grade id, points) of the answers an instructor grades by hand (a written explanation), in notebook order
+    written: list[tuple[str, float]] = field(default_factory=list)
 
     @property
     def max_points(self) -> float:
-        return sum(p for _, p in self.parts)
+        return sum(p for _, p in self.parts) + sum(p for _, p in self.written)
 
     def may_use(self) -> tuple[str, ...]:
         """The modules of backprop this homework may use (its parts say)."""
@@ -139,12 +141,14 @@ def load_assignment(path: Path) -> Assignment:
     """An assignment from its complete notebook in ``solutions/``."""
     meta, cells = read_notebook(path)
     name = (meta.get("backprop") or {}).get("assignment") or Path(path).stem
-    parts = []
+    parts, written = [], []
     for c in cells:
         if c.grade and not c.solution:
             get_part(c.grade_id)  # every graded cell must be a known part
             parts.append((c.grade_id, c.points))
-    return Assignment(name, Path(path), cells, parts)
+        elif c.grade and c.solution:  # nbgrader's "manually graded answer": the instructor reads it
+            written.append((c.grade_id, c.points))
+    return Assignment(name, Path(path), cells, parts, written)
 
 
 # -- results --------------------------------------------------------------------------------
@@ -154,6 +158,8 @@ class PartResult:
     points: float
     max: float
     feedback: str
+    #: a written answer: its points are the instructor's to give (``points`` stays 0 here)
+    by_hand: bool = False
 
 
 @dataclass
@@ -178,6 +184,7 @@ class SubmissionResult:
 def zero_result(submission: str, assignment: Assignment | None, reason: str) -> SubmissionResult:
     """Every part 0, with the same reason (the notebook could not be read or run)."""
     parts = [PartResult(pid, 0.0, pts, reason) for pid, pts in (assignment.parts if assignment else [])]
+    parts += written_results(assignment, None) if assignment else []
     return SubmissionResult(submission, assignment.name if assignment else None, 0.0, assignment.max_points if assignment else 0.0, parts, [reason])
 
 
@@ -338,8 +345,33 @@ def grade_submission(
         parts = []
         for part_id, points in assignment.parts:
             parts.append(_grade_part(session, assignment, part_id, points, seed, problems, clock, survived))
+    parts += written_results(assignment, student)
     total = round(sum(p.points for p in parts), 2)
     return SubmissionResult(label, assignment.name, total, assignment.max_points, parts, notes, round(time.monotonic() - start, 2))
+
+
+#: what nbgrader leaves in a written answer's cell of the student version
+WRITTEN_STUB = "YOUR ANSWER HERE"
+
+
+def written_results(assignment: Assignment, student: list[Cell] | None) -> list[PartResult]:
+    """One result per written answer: no points here (the instructor grades it by hand), and whether it is there."""
+    results = []
+    for grade_id, points in assignment.written:
+        answers = [c for c in student or [] if c.grade_id == grade_id]
+        text = answers[-1].source.strip() if answers else ""
+        if student is None:
+            state = "could not be read"
+        elif not answers:
+            state = "is missing from the submission (the cell was deleted, or its metadata lost)"
+        elif not text or text == WRITTEN_STUB:
+            state = "is still empty"
+        else:
+            state = f"is there ({len(text.split())} words)"
+        results.append(PartResult(grade_id, 0.0, points, f"a written answer, graded by hand by your instructor (up to "
+                                                         f"{points:g} point{'s' if points != 1 else ''}, not in this "
+                                                         f"total); your answer {state}.", by_hand=True))
+    return results
 
 
 def _replay(session: KernelSession, units: list[Unit], clock: Clock) -> None:

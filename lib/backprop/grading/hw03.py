@@ -4,16 +4,17 @@ The student writes, for one instance (vectors, numpy allowed, no library rules):
 
 =================================  ==========================================================
 ``softmax(z)``                     y_j = exp(z_j) / sum_k exp(z_k), finite for logits of 1000
-``softmax_jacobian(z)``            J[i][j] = dy_j/dz_i = y_j (delta_ij - y_i), shape (n, n)
-``vector_backward(dy, J)``         dDiv/dz_i = sum_j J[i][j] dDiv/dy_j (any vector activation)
+``softmax_jacobian(z)``            J[i][j] = dy_i/dz_j = y_i (delta_ij - y_j), shape (n, n)
+``vector_backward(dy, J)``         dDiv/dz_j = sum_i dDiv/dy_i J[i][j], i.e. dy @ J (any vector activation)
 ``softmax_backward(dy, z)``        the same for softmax, without building J (a width of 10^5)
 ``softmax_ce_backward(z, d)``      (Div, dDiv/dz) of cross-entropy after softmax: (lse(z) - d.z, y - d)
 ``multiplicative_backward(do, y,   dDiv/dy_j for o_i = y_j y_l, one (j, l) per output
 pairs)``
 =================================  ==========================================================
 
-Entries in feedback carry the lecture's names, 1-based, beside the code's index:
-``dy_2/dz_1 (J[0][1])``, ``dDiv/dz_3 (dz[2])``.
+Every Jacobian is laid out the lecture's way: row i for the output y_i, column j for the input z_j
+(shape (n_out, n_in)), and the row dDiv/dy is right-multiplied by it.  Entries in feedback carry the
+lecture's names, 1-based, beside the code's index: ``dy_1/dz_2 (J[0][1])``, ``dDiv/dz_3 (dz[2])``.
 
 Hidden cases are random per seed, and the grade comes from them alone (the public cases are
 the self-check's and weigh 0).  In the softmax parts, the Jacobian's and the cross-entropy's,
@@ -66,7 +67,7 @@ def entry_name(kind: str, idx: tuple) -> str:
     """An entry in the lecture's names, 1-based, beside the code's 0-based index."""
     if kind == "J":
         i, j = idx
-        return f"dy_{j + 1}/dz_{i + 1} (J[{i}][{j}])"
+        return f"dy_{i + 1}/dz_{j + 1} (J[{i}][{j}])"
     (i,) = idx
     lecture = {"y": "y_{}", "dz": "dDiv/dz_{}", "dy": "dDiv/dy_{}"}[kind].format(i + 1)
     return f"{lecture} ({kind}[{i}])"
@@ -222,11 +223,11 @@ class SoftmaxForward(Bundled, id="03_softmax", names=("softmax",), title="softma
 # -- 2. the Jacobian ---------------------------------------------------------------------------------
 def _jacobian(z) -> np.ndarray:
     y = reference_softmax(z)
-    return y[None, :] * (np.eye(y.size) - y[:, None])  # [i, j] = y_j (delta_ij - y_i)
+    return y[:, None] * (np.eye(y.size) - y[None, :])  # [i, j] = dy_i/dz_j = y_i (delta_ij - y_j)
 
 
 class SoftmaxJacobian(Bundled, id="03_softmax_jacobian", names=("softmax_jacobian",),
-                      title="the softmax Jacobian: J[i][j] = dy_j/dz_i = y_j (delta_ij - y_i)"):
+                      title="the softmax Jacobian, J[i][j] = dy_i/dz_j"):
     call = _bundled('return call("softmax_jacobian", vector(q["z"]))')
     argument_names = ("z",)
 
@@ -254,18 +255,18 @@ class SoftmaxJacobian(Bundled, id="03_softmax_jacobian", names=("softmax_jacobia
             return Verdict.ok()
         y = reference_softmax(p["z"])
         details = compare_numbers(got, expected, _namer("J"))
-        rule = "dy_j/dz_i = y_j (delta_ij - y_i)"
+        rule = "J[i][j] = dy_i/dz_j = y_i (delta_ij - y_j)"
         if not np.isfinite(got).all():
             why = _finite_hint("J")
         elif agree(got, np.diag(y * (1 - y))).all():
-            why = (f"only the diagonal is there: with a vector activation every z_i influences every y_j, so the "
+            why = (f"only the diagonal is there: with a vector activation every z_j influences every y_i, so the "
                    f"entries i != j are -y_i y_j: {rule}")
         elif agree(got, -expected).all():
             why = f"every sign is flipped: the diagonal y_i (1 - y_i) is positive, the rest -y_i y_j negative: {rule}"
         elif agree(got, np.diag(y)).all():
             why = f"the term -y_i y_j is missing: {rule}"
         elif agree(np.diag(got), y * (1 - y)).all():
-            why = f"the diagonal is right; off the diagonal dy_j/dz_i = -y_i y_j: {rule}"
+            why = f"the diagonal is right; off the diagonal dy_i/dz_j = -y_i y_j: {rule}"
         else:
             why = f"{rule}, with y = softmax(z) (n = {n})"
         return Verdict.wrong(details, why)
@@ -273,7 +274,8 @@ class SoftmaxJacobian(Bundled, id="03_softmax_jacobian", names=("softmax_jacobia
 
 # -- 3. the general backward step --------------------------------------------------------------------
 class VectorBackward(Bundled, id="03_vector_backward", names=("vector_backward",),
-                     title="backward through a vector activation: dDiv/dz_i = sum_j J[i][j] dDiv/dy_j"):
+                     title="backward through a vector activation: dDiv/dz_j = sum over the outputs i of "
+                           "dDiv/dy_i J[i][j]"):
     call = _bundled('return call("vector_backward", vector(q["dy"]), np.array(q["J"], dtype=float))')
     argument_names = ("dy", "J")
 
@@ -282,21 +284,21 @@ class VectorBackward(Bundled, id="03_vector_backward", names=("vector_backward",
         return [
             Case("the softmax of the hand example, dDiv/dy = (0, 0, -2): dDiv/dz = (1/6, 1/3, -1/2)",
                  {"dy": SOFTMAX_HAND["numbers"]["dDiv/dy"], "J": J.tolist()}),
-            Case("a Jacobian that is not symmetric (3 inputs, 3 outputs)",
+            Case("a Jacobian that is not symmetric (3 outputs, 3 inputs)",
                  {"dy": [1.0, -2.0, 0.5], "J": [[1.0, 2.0, 0.0], [0.0, 1.0, -1.0], [3.0, 0.0, 2.0]]}),
-            Case("2 inputs, 3 outputs (J is 2 x 3, as for a multiplicative layer)",
-                 {"dy": [1.0, 0.5, -1.0], "J": [[2.0, 0.0, 1.0], [-1.0, 3.0, 0.5]]}),
+            Case("3 outputs, 2 inputs (J is 3 x 2, as for a multiplicative layer of 3 products of 2 units)",
+                 {"dy": [1.0, 0.5, -1.0], "J": [[2.0, -1.0], [0.0, 3.0], [1.0, 0.5]]}),
             Case("a scalar activation: J is diagonal", {"dy": [2.0, -1.0], "J": [[0.25, 0.0], [0.0, 0.5]]}),
         ]
 
     def one_hidden(self, rng, n, kind):
         # one unit: 1 x 1; then a square Jacobian that is not symmetric; then one that is not square
-        a = 1 if kind == BUNDLE[0] else int(rng.integers(2, 7))
-        b = a if kind != BUNDLE[2] else int(rng.choice([v for v in range(1, 8) if v != a]))
-        J = rng.normal(size=(a, b))
-        if a == b and a > 1:
+        n_in = 1 if kind == BUNDLE[0] else int(rng.integers(2, 7))
+        n_out = n_in if kind != BUNDLE[2] else int(rng.choice([v for v in range(1, 8) if v != n_in]))
+        J = rng.normal(size=(n_out, n_in))  # the lecture's layout: a row per output
+        if n_out == n_in and n_in > 1:
             J[0, 1] += 1.0 + abs(J[0, 1]) + abs(J[1, 0])  # surely not symmetric
-        return {"dy": rng.normal(size=b).tolist(), "J": J.tolist()}
+        return {"dy": rng.normal(size=n_out).tolist(), "J": J.tolist()}
 
     def one_arguments(self, p):
         return [np.array(p["dy"], dtype=float).tolist(), np.array(p["J"], dtype=float).tolist()]
@@ -309,23 +311,27 @@ class VectorBackward(Bundled, id="03_vector_backward", names=("vector_backward",
         return Part.entry_name(self, label, path, p)
 
     def one_expected(self, p):
-        return np.array(p["J"], dtype=float) @ np.array(p["dy"], dtype=float)
+        return np.array(p["dy"], dtype=float) @ np.array(p["J"], dtype=float)
 
     def one_judge(self, p, answer, expected):
         J, dy = np.array(p["J"], dtype=float), np.array(p["dy"], dtype=float)
-        rule = "dDiv/dz_i = sum over the outputs j of dy_j/dz_i dDiv/dy_j, i.e. J @ dy with J[i][j] = dy_j/dz_i"
+        rule = ("dDiv/dz_j = sum over the outputs i of dDiv/dy_i dy_i/dz_j: the row dDiv/dy times J, with "
+                "J[i][j] = dy_i/dz_j (a row per output, a column per input)")
         try:
             got = as_numbers(answer, "dz", expected.shape)
         except AnswerError as exc:
-            if np.shape(answer) == (J.shape[1],):
-                return Verdict.wrong(str(exc), f"dz has one entry per output y_j, not per input z_i: is J "
-                                               f"transposed? {rule}")
+            if np.shape(answer) == (J.shape[0],):
+                return Verdict.wrong(str(exc), f"dz has one entry per output y_i, not one per input z_j: the "
+                                               f"sum runs over the rows of J (the outputs), J @ dy sums over its "
+                                               f"columns. {rule}")
             raise
         if agree(got, expected).all():
             return Verdict.ok()
         details = compare_numbers(got, expected, _namer("dz"))
-        if J.shape[0] == J.shape[1] and agree(got, J.T @ dy).all():
-            why = f"you used the transposed Jacobian, dy_i/dz_j: {rule}"
+        if J.shape[0] == J.shape[1] and agree(got, J @ dy).all():
+            why = (f"you multiplied the other way round, J @ dy, which treats J as if its rows were the inputs "
+                   f"(the transposed Jacobian); it gives the same numbers only when J is symmetric, as the "
+                   f"softmax's is: {rule}")
         elif J.shape[0] == J.shape[1] and agree(got, np.diag(J) * dy).all():
             why = f"only the diagonal terms are there (the rule of a scalar activation): {rule}"
         else:
@@ -342,32 +348,32 @@ def _softmax_backward(dy, z) -> np.ndarray:
 
 def _softmax_backward_diagnosis(got, dy, z) -> str:
     y = reference_softmax(z)
-    rule = "dDiv/dz_i = sum_j dDiv/dy_j y_j (delta_ij - y_i) = y_i (dDiv/dy_i - sum_j y_j dDiv/dy_j)"
+    rule = "dDiv/dz_j = sum_i dDiv/dy_i y_i (delta_ij - y_j) = y_j (dDiv/dy_j - sum_i y_i dDiv/dy_i)"
     if not np.isfinite(got).all():
         return _finite_hint("dDiv/dz")
     if agree(got, y * dy).all():
-        return f"only the term j = i of the sum is there: every output y_j depends on z_i, so {rule}"
+        return f"only the term i = j of the sum is there: every output y_i depends on z_j, so {rule}"
     if agree(got, y * (1 - y) * dy).all():
         return f"only the diagonal of the Jacobian is used (a scalar activation's rule): {rule}"
     if agree(got, dy).all():
         return f"dDiv/dy was passed through unchanged: {rule}"
     if agree(got, y * (dy - dy.sum())).all():
-        return f"the sum must weigh each dDiv/dy_j by y_j: {rule}"
+        return f"the sum must weigh each dDiv/dy_i by y_i: {rule}"
     if agree(got, -_softmax_backward(dy, z)).all():
         return f"the sign is flipped: {rule}"
     return rule
 
 
 class SoftmaxBackward(Bundled, id="03_softmax_backward", names=("softmax_backward",),
-                      title="backward through softmax: dDiv/dz = J dDiv/dy, as a Jacobian-vector product"):
+                      title="backward through softmax, without building its Jacobian"):
     call = _bundled('return call("softmax_backward", vector(q["dy"]), vector(q["z"]))')
     argument_names = ("dy", "z")
 
     def public(self):
         hand = SOFTMAX_HAND
         return [
-            Case("the hand example, dDiv/dy = (0, 0, -2) (cross-entropy, d = (0, 0, 1)): dDiv/dz = y - d",
-                 {"dy": hand["numbers"]["dDiv/dy"], "z": hand["z"]}),
+            Case("the hand example, dDiv/dy = (0, 0, -2) (cross-entropy, d = (0, 0, 1)): "
+                 "dDiv/dz = (1/6, 1/3, -1/2)", {"dy": hand["numbers"]["dDiv/dy"], "z": hand["z"]}),
             Case("one unit: dDiv/dz = 0 (y_1 = 1 whatever z_1 is)", {"dy": [3.0], "z": [-0.4]}),
             Case(f"logits of size {fmt(BIG)}", {"dy": [1.0, -2.0, 0.5], "z": [BIG, BIG - 0.5, -BIG]}),
             Case("four units, dDiv/dy of both signs", {"dy": [0.5, -1.0, 2.0, 0.25], "z": [0.3, -1.2, 2.0, 0.0]}),
@@ -457,17 +463,17 @@ result = out[np.array(p["indices"], dtype=int)]
                    for k in np.flatnonzero(~agree(got, expected))[:3]]
         y = reference_softmax(z)[idx]
         if agree(got, y * dy[idx]).all():
-            why = "only the term j = i of the sum is there: every output y_j depends on z_i"
+            why = "only the term i = j of the sum is there: every output y_i depends on z_j"
         elif not np.isfinite(got).all():
             why = "dDiv/dz is not finite: compute y with the largest logit subtracted"
         else:
-            why = "dDiv/dz_i = y_i (dDiv/dy_i - sum_j y_j dDiv/dy_j), with y = softmax(z) of the whole vector"
+            why = "dDiv/dz_j = y_j (dDiv/dy_j - sum_i y_i dDiv/dy_i), with y = softmax(z) of the whole vector"
         return Verdict.wrong(details, why)
 
 
 # -- 5. softmax and cross-entropy, fused ----------------------------------------------------------------
 class SoftmaxCrossEntropy(Bundled, id="03_softmax_ce_backward", names=("softmax_ce_backward",),
-                          title="softmax then cross-entropy: Div and dDiv/dz = y - d, finite for any logits"):
+                          title="softmax then cross-entropy, from the logits: Div and dDiv/dz, finite for any logits"):
     call = _bundled('''
 result = call("softmax_ce_backward", vector(q["z"]), vector(q["d"]))
 if not isinstance(result, (tuple, list)) or len(result) != 2:

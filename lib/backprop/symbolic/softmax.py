@@ -3,8 +3,8 @@
 Three witnesses for the rules of :class:`backprop.core.activations.Softmax` and the
 divergences that follow it, on symbols:
 
-* :func:`general_softmax_jacobian` -- ``dy_j/dz_i = y_j (delta_ij - y_i)`` for a softmax of
-  *any* width n, from ``sympy.diff`` of ``exp(z_j) / sum_k exp(z_k)`` with an indexed
+* :func:`general_softmax_jacobian` -- ``dy_i/dz_j = y_i (delta_ij - y_j)`` for a softmax of
+  *any* width n, from ``sympy.diff`` of ``exp(z_i) / sum_k exp(z_k)`` with an indexed
   sum (SymPy keeps n a symbol);
 * :func:`softmax_jacobian_derivation` -- the same for a given width, entry by entry, and
   the library's own ``Softmax.jacobian`` run on the symbols;
@@ -12,9 +12,8 @@ divergences that follow it, on symbols:
   dDiv/dy, then ``Softmax.backward``) equals ``sum(d) y - d``, which is ``y - d`` when
   the target d is a distribution, for cross-entropy and for KL.
 
-The lecture writes the Jacobian with the input first: entry ``[i, j]`` is
-``dy_j/dz_i``.  The library's ``Softmax.jacobian`` stores ``dy_i/dz_j``; softmax's
-Jacobian is symmetric, so the two are the same matrix (a witness below checks it).
+Every Jacobian is laid out the lecture's way, as ``Softmax.jacobian`` stores it: entry
+``[i, j]`` is ``dy_i/dz_j``, row i for the output y_i, column j for the input z_j.
 """
 
 from __future__ import annotations
@@ -36,59 +35,58 @@ COLLAPSING_DIVERGENCES = ("cross_entropy", "kl_divergence")
 
 @dataclass(frozen=True)
 class GeneralJacobian:
-    """``dy_j/dz_i`` of a softmax of width n (n a symbol): SymPy's raw result and the lecture's form."""
+    """``dy_i/dz_j`` of a softmax of width n (n a symbol): SymPy's raw result and the rule."""
 
-    y_j: sp.Expr  # exp(z_j) / sum_k exp(z_k)
-    raw: sp.Expr  # sympy.diff(y_j, z_i), as SymPy writes it
-    rule: sp.Expr  # y_j (delta_ij - y_i), written with the sums
+    y_i: sp.Expr  # exp(z_i) / sum_k exp(z_k)
+    raw: sp.Expr  # sympy.diff(y_i, z_j), as SymPy writes it
+    rule: sp.Expr  # y_i (delta_ij - y_j), written with the sums
     ok: bool  # raw - rule simplifies to 0
 
 
 def general_softmax_jacobian() -> GeneralJacobian:
-    """``sympy.diff(exp(z_j) / sum_{k=1}^n exp(z_k), z_i)`` for symbolic n, i, j, against y_j (delta_ij - y_i).
+    """``sympy.diff(exp(z_i) / sum_{k=1}^n exp(z_k), z_j)`` for symbolic n, i, j, against y_i (delta_ij - y_j).
 
     SymPy differentiates the indexed sum term by term (a Kronecker delta per term);
-    evaluating it keeps the term k = i, on the branch i <= n (i is a unit, 1 <= i <= n).
+    evaluating it keeps the term k = j, on the branch j <= n (j is a unit, 1 <= j <= n).
     """
     n = sp.Symbol("n", integer=True, positive=True)
     i, j, k = sp.symbols("i j k", integer=True, positive=True)
     z = sp.IndexedBase("z", real=True)
     total = sp.Sum(sp.exp(z[k]), (k, 1, n))
-    y_j, y_i = sp.exp(z[j]) / total, sp.exp(z[i]) / total
-    raw = sp.diff(y_j, z[i])
+    y_i, y_j = sp.exp(z[i]) / total, sp.exp(z[j]) / total
+    raw = sp.diff(y_i, z[j])
     evaluated = raw.doit().replace(lambda e: isinstance(e, sp.Piecewise), lambda e: e.args[0][0])  # i <= n
-    rule = y_j * (sp.KroneckerDelta(i, j) - y_i)
-    return GeneralJacobian(y_j, raw, rule, bool(sp.simplify(evaluated - rule) == 0))
+    rule = y_i * (sp.KroneckerDelta(i, j) - y_j)
+    return GeneralJacobian(y_i, raw, rule, bool(sp.simplify(evaluated - rule) == 0))
 
 
 @dataclass(frozen=True)
 class JacobianDerivation:
-    """The softmax Jacobian of one width, three ways, as SymPy matrices (entry ``[i, j]`` = dy_j/dz_i)."""
+    """The softmax Jacobian of one width, three ways, as SymPy matrices (entry ``[i, j]`` = dy_i/dz_j)."""
 
     width: int
-    jacobian: sp.Matrix  # sympy.diff(y_j, z_i), in the logits z
-    in_y: sp.Matrix  # y_j (delta_ij - y_i), in the symbols y_1..y_n
+    jacobian: sp.Matrix  # sympy.diff(y_i, z_j), in the logits z
+    in_y: sp.Matrix  # y_i (delta_ij - y_j), in the symbols y_1..y_n
     y: tuple  # the symbols y_1..y_n
-    ok: bool  # sympy.diff equals y_j (delta_ij - y_i) in every entry
+    ok: bool  # sympy.diff equals y_i (delta_ij - y_j) in every entry
     library: RuleCheck  # the library's Softmax.jacobian, on the symbols, against sympy.diff
 
 
 def softmax_jacobian_derivation(width: int = 3) -> JacobianDerivation:
-    """``dy_j/dz_i`` for a softmax of ``width`` units from ``sympy.diff``, checked entry by entry."""
+    """``J[i, j] = dy_i/dz_j`` for a softmax of ``width`` units from ``sympy.diff``, checked entry by entry."""
     if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= 6:
         raise ValueError(f"argument 'width' expected an integer in 1..6 (SymPy slows down beyond), got {width!r}")
     z = symbols_array("z", width, real=True)
     e = [sp.exp(v) for v in z]
     y = [v / sum(e) for v in e]
-    jac = sp.Matrix(width, width, lambda i, j: sp.diff(y[j], z[i]))
+    jac = sp.Matrix(width, width, lambda i, j: sp.diff(y[i], z[j]))
     ys = sp.symbols(f"y_1:{width + 1}", positive=True)
-    in_y = sp.Matrix(width, width, lambda i, j: ys[j] * (sp.KroneckerDelta(i, j) - ys[i]))
+    in_y = sp.Matrix(width, width, lambda i, j: ys[i] * (sp.KroneckerDelta(i, j) - ys[j]))
     back = dict(zip(ys, y))
     ok = all(is_zero(jac[i, j] - in_y[i, j].subs(back)) for i in range(width) for j in range(width))
     # the library's lines, given the textbook y (its max-shifted forward is checked in symbolic.rules)
     lib = A.Softmax().jacobian(z, y=sym_array(y), xp=S)
-    library = compare("softmax_jacobian", "library J[i, j] = dy_i/dz_j equals sympy's dy_j/dz_i (symmetric)",
-                      lib, jac.tolist())
+    library = compare("softmax_jacobian", "library J[i, j] = dy_i/dz_j equals sympy.diff(y_i, z_j)", lib, jac.tolist())
     return JacobianDerivation(width, jac, in_y, tuple(ys), ok, library)
 
 

@@ -192,8 +192,8 @@ QUESTIONS: dict[str, Poll] = {
     )),
     "softmax jacobian": Poll("Check yourself: the softmax Jacobian", (
         Quiz(
-            "At z = (0, ln 2, ln 3) the softmax gives y = (1/6, 1/3, 1/2). Which entries of its Jacobian "
-            "dy_j/dz_i are negative? (Tick every group that is.)",
+            "At z = (0, ln 2, ln 3) the softmax gives y = (1/6, 1/3, 1/2). Which entries dy_i/dz_j of its "
+            "Jacobian are negative? (Tick every group that is.)",
             [
                 "dy_1/dz_1, dy_2/dz_2 and dy_3/dz_3 (the diagonal)",
                 "dy_2/dz_1 and dy_3/dz_1",
@@ -206,7 +206,7 @@ QUESTIONS: dict[str, Poll] = {
                 "its own output.",
                 "Off the diagonal the entry is -y_i y_j. Raising z_1 takes probability from y_2 and y_3, "
                 "which must give way because the outputs always sum to 1.",
-                "The same rule, -y_i y_j, for the row of z_3: -3/36 and -6/36. Every entry off the diagonal "
+                "The same rule, -y_i y_j, in the column of z_3: -3/36 and -6/36. Every entry off the diagonal "
                 "is negative, whatever z is.",
                 "The outputs sum to 1 for every z, so they cannot all grow: what one output gains, the others "
                 "lose. Each row of the Jacobian sums to 0.",

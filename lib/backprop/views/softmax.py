@@ -5,7 +5,7 @@
 * :func:`tempered_softmax` -- y = softmax(z / T) and its Jacobian with respect to the
   logits z (the library's rules; the temperature T adds a factor 1/T by the chain rule);
 * :func:`jacobian_heatmap` -- a Jacobian drawn the lecture's way round, entry
-  ``[i, j] = dy_j/dz_i`` (row: the input z_i, column: the output y_j), every cell
+  ``[i, j] = dy_i/dz_j`` (row: the output y_i, column: the input z_j), every cell
   with its number;
 * :func:`softmax_view` -- the explorer's pure callback: (figure, readout) for one
   setting of the logits and the temperature;
@@ -65,7 +65,7 @@ def _logits(z) -> np.ndarray:
 
 
 def tempered_softmax(z, temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """``(y, J)`` with y = softmax(z / T) (width n,) and ``J[i, j] = dy_j/dz_i = y_j (delta_ij - y_i) / T`` (n, n).
+    """``(y, J)`` with y = softmax(z / T) (width n,) and ``J[i, j] = dy_i/dz_j = y_i (delta_ij - y_j) / T`` (n, n).
 
     T = 1 is the plain softmax; a large T flattens y towards uniform, a small T sharpens
     it towards the largest logit.
@@ -75,42 +75,41 @@ def tempered_softmax(z, temperature: float = 1.0) -> tuple[np.ndarray, np.ndarra
     u = z / t
     f = Softmax()
     y = f.forward(u)
-    # the library stores dy_i/dz_j; softmax's Jacobian is symmetric, so it is also the lecture's dy_j/dz_i
-    return y, f.jacobian(u, y) / t
+    return y, f.jacobian(u, y) / t  # the chain rule through u = z / T: dy/dz = (dy/du) (1/T)
 
 
 def jacobian_heatmap(J, *, title: str | None = None, ax=None, inputs: str = "z", outputs: str = "y",
                      decimals: int = 3, scale: float | None = None) -> Figure:
-    """A Jacobian as a heatmap with every entry written in its cell; entry ``[i, j]`` is d outputs_j / d inputs_i.
+    """A Jacobian as a heatmap with every entry written in its cell; entry ``[i, j]`` is d outputs_i / d inputs_j.
 
-    Rows are the inputs (``z_1`` at the top), columns the outputs; positive entries are
-    orange, negative ones purple, 0 white.  ``J`` may be non-square (a multiplicative
+    The lecture's layout: rows are the outputs (``y_1`` at the top), columns the inputs
+    (``z_1`` on the left); positive entries are orange, negative ones purple, 0 white.  ``J`` may be non-square (a multiplicative
     layer).  ``scale``: the size of entry drawn at full colour (default: the largest entry);
     a fixed scale lets two heatmaps be compared by colour.  Returns the figure (``ax``'s
     figure when given).
     """
-    J = as_array(J, "J", ndim=2, meaning="a Jacobian (width_in, width_out), entry [i, j] = d out_j / d in_i")
+    J = as_array(J, "J", ndim=2, meaning="a Jacobian (width_out, width_in), entry [i, j] = d out_i / d in_j")
     if J.size == 0:
         raise ValueError(f"argument 'J' expected a non-empty matrix, got shape {J.shape}")
-    n_in, n_out = J.shape
+    n_out, n_in = J.shape
     if ax is None:
-        fig = new_figure(max(3.2, 0.9 * n_out + 1.6), max(2.6, 0.7 * n_in + 1.2), layout="constrained")
+        fig = new_figure(max(3.2, 0.9 * n_in + 1.6), max(2.6, 0.7 * n_out + 1.2), layout="constrained")
         ax = fig.add_subplot()
     else:
         fig = ax.figure
     scale = (float(np.max(np.abs(J))) or 1.0) if scale is None else check_positive(scale, "scale")
     ax.imshow(J, cmap="PuOr_r", vmin=-scale, vmax=scale)
-    for i in range(n_in):
-        for j in range(n_out):
+    for i in range(n_out):
+        for j in range(n_in):
             v = J[i, j] + 0.0
             strong = abs(v) > 0.6 * scale
             ax.text(j, i, f"{v:.{decimals}f}", ha="center", va="center", fontsize=10,
                     color="white" if strong else "black")
-    ax.set_xticks(range(n_out), [f"${outputs}_{{{j + 1}}}$" for j in range(n_out)], fontsize=10)
-    ax.set_yticks(range(n_in), [f"${inputs}_{{{i + 1}}}$" for i in range(n_in)], fontsize=10)
+    ax.set_xticks(range(n_in), [f"${inputs}_{{{j + 1}}}$" for j in range(n_in)], fontsize=10)
+    ax.set_yticks(range(n_out), [f"${outputs}_{{{i + 1}}}$" for i in range(n_out)], fontsize=10)
     ax.xaxis.set_ticks_position("top")
     ax.tick_params(length=0)
-    ax.set_title(title or f"$\\partial {outputs}_j / \\partial {inputs}_i$ (row i, column j)", fontsize=11, pad=8)
+    ax.set_title(title or f"$\\partial {outputs}_i / \\partial {inputs}_j$ (row i, column j)", fontsize=11, pad=8)
     return fig
 
 
@@ -118,7 +117,7 @@ def softmax_view(z, temperature: float = 1.0) -> tuple[Figure, str]:
     """The explorer's pure callback: (figure, readout) for logits ``z`` and temperature T.
 
     Left: the outputs y_j = softmax(z / T)_j as bars with their values; right: the
-    Jacobian dy_j/dz_i as a heatmap with numbers.  The readout (HTML) lists y, its sum
+    Jacobian dy_i/dz_j as a heatmap with numbers (row i, column j).  The readout (HTML) lists y, its sum
     and the Jacobian's sign pattern.
     """
     y, J = tempered_softmax(z, temperature)
@@ -137,7 +136,7 @@ def softmax_view(z, temperature: float = 1.0) -> tuple[Figure, str]:
     off = J[~np.eye(n, dtype=bool)]
     readout = (f"z = ({', '.join(f'{v:.3f}' for v in z)}), T = {temperature:.3g}: "
                f"y = ({', '.join(f'{v:.3f}' for v in y)}), sum of y = {y.sum():.3f}; "
-               f"largest dy_j/dz_i on the diagonal: {np.max(np.diag(J)):.3f}, "
+               f"largest dy_i/dz_j on the diagonal: {np.max(np.diag(J)):.3f}, "
                f"most negative off the diagonal: {off.min() if off.size else 0.0:.3f}")
     return fig, readout
 
@@ -183,4 +182,4 @@ def softmax_explorer(z: Sequence[float] = HAND_LOGITS, temperature: float = 1.0,
     redraw()
     box = widgets.VBox([widgets.HBox(logit_sliders), t_slider, image, readout])
     return described(box, f"Softmax explorer (interactive): run this cell to move the {start.size} logits z_i and the "
-                          "temperature T; the outputs y_j and the Jacobian dy_j/dz_i (a heatmap with numbers) redraw.")
+                          "temperature T; the outputs y_i and the Jacobian dy_i/dz_j (a heatmap with numbers) redraw.")

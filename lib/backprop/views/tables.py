@@ -279,7 +279,7 @@ def path_sum_table_html(diagram, source, target, at: Mapping) -> str:
 
 
 # -- three witnesses -----------------------------------------------------------------------------
-def witness_table(names, exact, numeric, code, *, decimals: int = 6) -> str:
+def witness_table(names, exact, numeric, code, *, decimals: int = 6, code_label: str = "the library") -> str:
     """The same derivatives three ways, one row each, and whether all three agree.
 
     ``names``: what each row is, in the lecture's notation (e.g. ``"dDiv/dw(1)_11"``);
@@ -289,8 +289,11 @@ def witness_table(names, exact, numeric, code, *, decimals: int = 6) -> str:
     A row agrees when the implementation and the finite differences each match
     SymPy within the library's tolerance (:data:`~backprop.core.tolerance.RTOL`).
     The last line says how many rows agree; values are shown to ``decimals``
-    decimals, so a stored notebook output is stable.
+    decimals, so a stored notebook output is stable.  ``code_label`` heads the
+    implementation's column (and names it in the last line), e.g. ``"the vector form"``.
     """
+    if not isinstance(code_label, str) or not code_label.strip():
+        raise TypeError(f"argument 'code_label' expected a non-empty column heading, got {describe(code_label)}")
     names = [str(n) for n in names] if not isinstance(names, (str, bytes)) else None
     if not names:
         raise TypeError("argument 'names' expected a non-empty list of names such as 'dDiv/dw(1)_11'")
@@ -306,8 +309,8 @@ def witness_table(names, exact, numeric, code, *, decimals: int = 6) -> str:
     ok = agree(columns["code"], columns["exact"]) & agree(columns["numeric"], columns["exact"])
     rows = [(n, _num(e, decimals), _num(f, decimals), _num(c, decimals), "yes" if good else "NO")
             for n, e, f, c, good in zip(names, columns["exact"], columns["numeric"], columns["code"], ok)]
-    table = _table(("quantity", "SymPy (exact)", "finite differences", "the library", "agree"), rows,
+    table = _table(("quantity", "SymPy (exact)", "finite differences", code_label, "agree"), rows,
                    right=(1, 2, 3))
     verdict = (f"all {len(rows)} agree" if ok.all() else f"{int(ok.sum())} of {len(rows)} agree") + \
-        f" (the library and finite differences each within relative {RTOL:g} of SymPy)"
+        f" ({code_label} and finite differences each within relative {RTOL:g} of SymPy)"
     return f"{table}\n{verdict}"
