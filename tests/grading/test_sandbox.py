@@ -164,6 +164,14 @@ def test_a_cgroup_is_made_under_the_graders_own_with_the_limits_and_removed(tmp_
     assert not any(Path(folder).exists() for folder in group.paths.values())
 
 
+def test_the_empty_cgroups_of_a_grader_that_was_killed_are_removed(tmp_path):
+    gone, alive = tmp_path / "backprop-grade-999999999-0", tmp_path / f"backprop-grade-{os.getpid()}-3"
+    for folder in (gone, alive, tmp_path / "someone-elses"):
+        folder.mkdir()
+    sb._sweep(str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [alive.name, "someone-elses"]
+
+
 def test_without_cgroups_the_grader_says_so_and_makes_none(tmp_path):
     (tmp_path / "self-cgroup").write_text("0::/\n")
     assert sb.Cgroup.make(sb.Limits(), root=str(tmp_path), own=str(tmp_path / "self-cgroup")) is None

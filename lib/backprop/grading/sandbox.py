@@ -503,6 +503,7 @@ class Cgroup:
                     all(c in v1 for c in ("memory", "cpu", "pids")):
                 for c in ("memory", "cpu", "pids"):
                     made[c] = os.path.join(root, c, v1[c].lstrip("/"), name)
+                    _sweep(os.path.dirname(made[c]))
                     os.mkdir(made[c])
                 group = cls(made, 1)
             else:
@@ -514,6 +515,7 @@ class Cgroup:
                     if not {"memory", "cpu", "pids"} <= set(f.read().split()):
                         return None  # not delegated to us: a parent with processes cannot enable them
                 folder = os.path.join(parent, name)
+                _sweep(parent)
                 os.mkdir(folder)
                 made = {c: folder for c in ("memory", "cpu", "pids")}
                 group = cls(made, 2)
@@ -580,6 +582,29 @@ class Cgroup:
                     break
                 except OSError:
                     time.sleep(0.02)
+
+
+def _sweep(parent: str) -> None:
+    """Remove the empty cgroups a grader that was killed left behind (its process id is gone)."""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        parts = name.split("-")
+        if not name.startswith("backprop-grade-") or len(parts) != 4 or not parts[2].isdigit():
+            continue
+        try:
+            os.kill(int(parts[2]), 0)
+            continue  # its grader is alive
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        try:
+            os.rmdir(os.path.join(parent, name))
+        except OSError:
+            pass
 
 
 def cgroups_available(limits: "Limits | None" = None) -> bool:
