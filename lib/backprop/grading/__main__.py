@@ -5,7 +5,7 @@
                                      [--feedback DIR] [--json] [--timeout S] [--seed N]
                                      [--no-sandbox]
 
-    python -m backprop.grading bench [--jobs N] [--copies N] [--repeat N] [--baseline DIR]
+    python -m backprop.grading bench [--jobs N] [--copies N] [--repeat N] [--only PREFIX ...] [--baseline DIR]
 
 ``generate`` rebuilds ``exercises/`` from ``solutions/`` (``--check``: only say what is
 stale, exit 1 if anything is). ``grade`` runs each submission in its own kernel, in a
@@ -83,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default 2)")
     b.add_argument("--copies", type=int, default=2, help="copies of each notebook of solutions/ and exercises/ (default 2)")
     b.add_argument("--repeat", type=int, default=3, help="timed runs of each configuration (default 3)")
+    b.add_argument("--only", nargs="+", default=None, metavar="PREFIX",
+                   help="time only the homework whose notebooks' names start with these, e.g. --only 01 02")
     b.add_argument("--baseline", type=Path, default=None,
                    help="another checkout of the repository: its grader is timed too, on its own notebooks")
     return p
@@ -312,11 +314,13 @@ def cmd_grade(args) -> int:
 
 
 # -- bench ------------------------------------------------------------------------------------------
-def _batch(root: Path, dest: Path, copies: int) -> int:
+def _batch(root: Path, dest: Path, copies: int, only=None) -> int:
     dest.mkdir(parents=True)
     n = 0
     for folder in ("solutions", "exercises"):
         for nb in sorted((root / folder).glob("*.ipynb")):
+            if only and not nb.name.startswith(tuple(only)):
+                continue
             for c in range(copies):
                 shutil.copyfile(nb, dest / f"{folder}_{c}_{nb.name}")
                 n += 1
@@ -346,7 +350,10 @@ def cmd_bench(args) -> int:
         batches = {}
         for name, (root, _) in configs.items():
             folder = Path(tmp) / name.replace(" ", "-")
-            batches[name] = (folder, _batch(root, folder, args.copies))
+            batches[name] = (folder, _batch(root, folder, args.copies, args.only))
+            if not batches[name][1]:
+                raise UsageError(f"argument --only expected prefixes of notebooks in {root / 'solutions'}, got "
+                                 f"{' '.join(args.only)} (no notebook starts with them)")
         for run in range(args.repeat):
             for name, (root, extra) in configs.items():  # interleaved: a busy moment costs every configuration
                 folder, n = batches[name]
