@@ -1,8 +1,13 @@
 """Run untrusted notebook code in its own kernel, with limits, inside a sandbox.
 
 Each submission gets a fresh IPython kernel (this interpreter), with its own IPython
-profile and a scratch folder shared with the grader (the connection file, the
-``ipc`` sockets, the per-case result files). Given a :class:`~.sandbox.SandboxSpec`
+profile and a scratch folder shared with the grader, read-only to the kernel (the
+connection file, the grader's per-case programs, and a folder for the ``ipc`` sockets
+that the kernel may write only while it starts). A case's outcome comes back in a
+display message of its request, so the grader reads no file the kernel wrote. In the
+sandbox, run by root, each session also gets a cgroup of its own (memory, CPU,
+processes over all its processes; see :class:`~.sandbox.Cgroup`), and every socket
+drops a message over ``MAX_MESSAGE_BYTES``. Given a :class:`~.sandbox.SandboxSpec`
 with ``bwrap``, the kernel runs in bubblewrap (see :mod:`.sandbox`: no network, a
 read-only view of the interpreter and the allowed packages, the filtered
 ``backprop``, a private /tmp, its own processes, limits); without ``bwrap`` (the
@@ -121,7 +126,11 @@ class KernelSession:
 
     # -- lifetime -----------------------------------------------------------------------
     def __enter__(self) -> "KernelSession":
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.stop()  # no cgroup, process or folder is left behind by a kernel that would not start
+            raise
         return self
 
     def __exit__(self, *exc) -> None:

@@ -2,22 +2,28 @@
 
 What the kernel of one submission sees and may do:
 
-- **files**: a read-only view of the interpreter (its prefix and ``/usr``), of the
-  packages the homework may use and the kernel needs (their installed files only, see
-  :func:`package_entries`), and of a copy of ``backprop`` that holds only the modules
-  the homework may use (:func:`build_package`); a private, size-limited ``/tmp`` as its
-  working directory; and one folder shared with the grader (the kernel's connection
-  file, its ``ipc`` sockets and the per-case result files). Nothing else: not the
-  repository, ``solutions/``, the grader's modules, other submissions, or any home
-  folder.
+- **files**: a read-only view of the interpreter (its executable, ``libpython`` and
+  standard library, and ``/usr``; every site folder of the base interpreter and the
+  system is mounted empty, :func:`_other_site_dirs`), of the packages the homework may
+  use and the kernel needs (their installed files only, see :func:`package_entries`),
+  and of a copy of ``backprop`` that holds only the modules the homework may use
+  (:func:`build_package`); a private, size-limited ``/tmp`` as its working directory,
+  the only place it can write; and one folder shared with the grader, read-only (the
+  kernel's connection file, the grader's programs), holding the folder of its ``ipc``
+  sockets, which the grader lets the kernel write only while it starts. Nothing else:
+  not the repository, ``solutions/``, the grader's modules, other submissions, or any
+  home folder.
 - **no network**: its own network namespace, which holds only a loopback device; the
   grader talks to it over jupyter_client's ``ipc`` transport (Unix sockets in the
   shared folder).
 - **its own processes only**: its own PID namespace (it sees no other process and
   none outlives it), a limit on processes, and every process other than the kernel is
   killed after each request (:func:`strays`).
-- **limits**: address space, processes, CPU seconds, file size, ``/tmp`` size;
-  the grader adds a time limit per request.
+- **limits**: per process, address space, processes, CPU seconds, file size; ``/tmp``
+  size; over all the submission's processes, memory, a CPU quota and tasks, in a cgroup
+  of its own where the host allows one (:class:`Cgroup`); the grader adds a time limit
+  per request and a deadline per submission.
+- **no new user namespaces**: a seccomp filter (:func:`seccomp_filter`) refuses them.
 - **no privileges**: run by root, the kernel drops to an unprivileged user id of its
   own (one per session, so two kernels never share a process count); run by anyone
   else, it runs in a user namespace as that user.
