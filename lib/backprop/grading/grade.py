@@ -31,6 +31,7 @@ stop the batch. The submission file is only read.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from dataclasses import asdict, dataclass, field
@@ -87,8 +88,19 @@ def _cells(data) -> list[Cell]:
     return cells
 
 
+#: a submission larger than this is not read (a notebook with its outputs is a few megabytes)
+MAX_NOTEBOOK_BYTES = 256 << 20
+
+
 def read_notebook(path: Path) -> tuple[dict, list[Cell]]:
     """The notebook's metadata and cells, read leniently; ``NotebookError`` if it is not a notebook."""
+    import stat
+
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise NotebookError("not a notebook: not a regular file")
+    if info.st_size > MAX_NOTEBOOK_BYTES:
+        raise NotebookError(f"not read: {info.st_size:,} bytes, more than a notebook's {MAX_NOTEBOOK_BYTES:,}")
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError:
