@@ -272,7 +272,7 @@ class CrossEntropy(Divergence):
         return " (Y must hold probabilities; for logits use 'softmax_cross_entropy')"
 
     def rule(self, Y, d, xp=np):
-        return -_weighted_log(d, Y, xp).sum(axis=-1), -_weighted_ratio(d, Y, xp)
+        return -_weighted_log(d, Y, xp).sum(axis=-1), 0.0 - _weighted_ratio(d, Y, xp)  # 0.0 - : no -0 where d = 0
 
 
 class KLDivergence(CrossEntropy):
@@ -285,7 +285,7 @@ class KLDivergence(CrossEntropy):
     name = "kl_divergence"
 
     def rule(self, Y, d, xp=np):
-        return (_weighted_log(d, d, xp) - _weighted_log(d, Y, xp)).sum(axis=-1), -_weighted_ratio(d, Y, xp)
+        return (_weighted_log(d, d, xp) - _weighted_log(d, Y, xp)).sum(axis=-1), 0.0 - _weighted_ratio(d, Y, xp)
 
 
 class SoftmaxCrossEntropy(Divergence):
