@@ -496,7 +496,7 @@ def test_the_batch_ran_and_exited_0(graded):
 
 def test_every_line_has_the_documented_keys(graded):
     for result in graded["results"].values():
-        assert set(result) == {"submission", "total", "max", "parts"}
+        assert set(result) == {"submission", "total", "max", "parts", "seed"}
         for part in result["parts"]:
             assert set(part) == {"id", "points", "max", "feedback", "by_hand"}
         assert result["total"] == pytest.approx(sum(p["points"] for p in result["parts"]))
@@ -870,3 +870,16 @@ def test_without_bwrap_grade_refuses_and_says_how_to_install_it_unless_told_not_
         unconfined = subprocess.run(cmd + ["--no-sandbox"], capture_output=True, text=True, cwd=ROOT, env=env)
         assert unconfined.returncode == 0 and "\t10 / 10" in unconfined.stdout
         assert unconfined.stderr.startswith("warning: --no-sandbox:") and "forge its marks" in unconfined.stderr
+
+
+def test_a_file_that_is_no_notebook_is_refused_before_it_is_read(tmp_path):
+    from backprop.grading.grade import NotebookError, read_notebook
+
+    fifo = tmp_path / "pipe.ipynb"
+    os.mkfifo(fifo)  # opening it would wait for a writer forever
+    with pytest.raises(NotebookError, match="not a regular file"):
+        read_notebook(fifo)
+    deep = tmp_path / "deep.ipynb"
+    deep.write_text('{"cells": [], "metadata": ' + '{"a": ' * 100_000 + "1" + "}" * 100_000 + "}")
+    with pytest.raises(NotebookError, match="nested too deeply"):
+        read_notebook(deep)

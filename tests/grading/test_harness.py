@@ -13,6 +13,7 @@ import pytest
 
 from backprop.grading import get_part
 from backprop.grading.harness import KERNEL_SIDE, case_cell, case_program, check_literal, run_here
+from backprop.grading.runner import RESULT_MIME
 from backprop.grading.runner import KernelSession
 
 PART = get_part("02_input_step")
@@ -42,9 +43,8 @@ run_case = plain = encode = lambda *a, **k: '{"answer": [0, 0, 0]}'
 
 
 def _in_kernel(session: KernelSession, part, payload) -> str | None:
-    program, out = session.case_paths(case_program(part.names, part.call, payload))
-    session.execute(case_cell(program, out), silent=True)
-    return session.read_result(out, 10**6)
+    program = session.case_path(case_program(part.names, part.call, payload))
+    return session.execute(case_cell(program, RESULT_MIME), silent=True).result
 
 
 @pytest.fixture(scope="module")
@@ -84,14 +84,14 @@ def test_patching_a_builtin_the_harness_uses_can_only_make_the_answer_wrong():
 
 
 def test_the_cell_leaves_no_name_behind_and_says_nothing(session):
-    program, out = session.case_paths(case_program(PART.names, PART.call, CASE.payload))
-    run = session.execute(case_cell(program, out), silent=True)
-    assert run.status == "ok" and run.output_chars == 0
+    program = session.case_path(case_program(PART.names, PART.call, CASE.payload))
+    run = session.execute(case_cell(program, RESULT_MIME), silent=True)
+    assert run.status == "ok" and run.output_chars == 0 and run.result is not None
     assert session.execute("assert not [n for n in dir() if n.startswith('__backprop_case')]").status == "ok"
 
 
 def test_the_program_is_written_where_the_kernel_cannot_change_it(session):
-    program, _ = session.case_paths(case_program(PART.names, PART.call, CASE.payload))
+    program = session.case_path(case_program(PART.names, PART.call, CASE.payload))
     assert os.stat(program).st_mode & 0o777 == 0o444
     with open(program, encoding="utf-8") as f:
         assert f.read().startswith(KERNEL_SIDE)

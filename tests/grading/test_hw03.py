@@ -104,6 +104,11 @@ def naive_softmax(z):
     return np.exp(z) / np.exp(z).sum()
 
 
+def mean_shift_softmax(z):
+    e = np.exp(z - np.mean(z))  # shifted by the mean logit: overflows when one logit is far above the rest
+    return e / e.sum()
+
+
 def hard_coded_softmax(z):
     return np.array([1 / 6, 1 / 3, 1 / 2])  # the hand example's answer, whatever z is
 
@@ -224,7 +229,7 @@ def multiplicative_hard_coded(do, y, pairs):
 
 
 WRONG = {
-    "03_softmax": [naive_softmax, hard_coded_softmax, width_one_softmax, unnormalised_softmax],
+    "03_softmax": [naive_softmax, mean_shift_softmax, hard_coded_softmax, width_one_softmax, unnormalised_softmax],
     "03_softmax_jacobian": [diagonal_jacobian, width_one_jacobian, naive_jacobian, hard_coded_jacobian],
     "03_vector_backward": [transposed_product, diagonal_backward],
     "03_softmax_backward": [softmax_backward_diagonal, softmax_backward_unweighted, softmax_backward_naive,
@@ -246,6 +251,13 @@ def test_each_bug_fails_the_self_check_and_the_hidden_cases_of_every_seed(part_i
         verdicts = case_verdicts(part_id, fn, seed)
         assert not all(v.passed for _, v in verdicts), f"seed {seed}: the hidden cases let it pass"
         assert part_score(part, 1.0, verdicts) < 1.0
+
+
+def test_a_softmax_shifted_by_the_mean_logit_loses_the_part_on_every_seed():
+    part = get_part("03_softmax")
+    assert not all(v.passed for _, v in case_verdicts("03_softmax", mean_shift_softmax))
+    kept = {seed: part_score(part, 1.0, case_verdicts("03_softmax", mean_shift_softmax, seed)) for seed in range(40)}
+    assert {s: k for s, k in kept.items() if k > 0} == {}
 
 
 #: the mistakes the issue names: each must lose its whole part, whatever the seed
@@ -291,7 +303,7 @@ def test_entry_names_are_the_lectures_beside_the_codes():
 #: (part, wrong answer, what its self-check must say: the factor, and an entry with expected versus got)
 DIAGNOSES = [
     ("03_softmax", naive_softmax, ["exp(1000) overflows", "Subtract the largest logit",
-                                   "y_1 (y[0]): expected 0.731059, got nan"]),
+                                   "y_1 (y[0]): expected 1, got nan"]),
     ("03_softmax", hard_coded_softmax, ["one unit", "y should have shape (1,), got (3,)"]),
     ("03_softmax", unnormalised_softmax, ["the entries of y sum to 2, not 1", "y_3 (y[2]): expected 0.5, got 1"]),
     ("03_softmax_jacobian", diagonal_jacobian, ["only the diagonal is there", "-y_i y_j",

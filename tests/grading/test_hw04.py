@@ -188,6 +188,34 @@ def check_never_fails(f, df, z, kinks, h):
     return ["ok" if s == "FAIL" else s for s in check_right(f, df, z, kinks, h)]
 
 
+def check_kink_only_when_failing(f, df, z, kinks, h):
+    """The bank's escape: judge every entry, and call a failure near a kink a kink (a pass there stays 'ok')."""
+    judged = check_right(f, df, z, [], h)
+    return ["kink" if s == "FAIL" and any(abs(v - k) <= h for k in kinks) else s for v, s in zip(z, judged)]
+
+
+def check_reads_the_case(f, df, z, kinks, h):
+    """An attack: the statuses read off what the function receives (df's closure, the caller's frames) instead of
+    a gradient check: 'kink' within h, and 'FAIL' wherever the data holds a marker of a planted bug."""
+    import sys
+
+    seen = [c.cell_contents for c in (df.__closure__ or ()) if not callable(c.cell_contents)]
+    frame = sys._getframe(1)
+    while frame is not None:
+        seen += [v for v in frame.f_locals.values() if isinstance(v, (dict, list, tuple))]
+        frame = frame.f_back
+    bug = next((x.get("bug") for x in seen if isinstance(x, dict) and x.get("bug")), None)
+    out = []
+    for v in z:
+        if any(abs(v - k) <= h for k in kinks):
+            out.append("kink")
+        elif bug is not None:
+            out.append("FAIL" if bug[0] < v < bug[1] else "ok")
+        else:
+            out.append("ok")
+    return out
+
+
 #: (part, wrong answer, the most it may score as a share of the part): the table of the closing note
 WRONG = [
     ("04_relu_backward", relu_slope_outside, 0.0),
@@ -207,7 +235,24 @@ WRONG = [
     ("04_kink_aware_check", check_exact_kinks_only, 0.2),
     ("04_kink_aware_check", check_reach_2h, 0.2),
     ("04_kink_aware_check", check_never_fails, 0.2),
+    ("04_kink_aware_check", check_kink_only_when_failing, 0.2),
+    ("04_kink_aware_check", check_reads_the_case, 0.2),
 ]
+
+
+@pytest.mark.parametrize("fn", [check_kink_only_when_failing, check_exact_kinks_only, check_never_fails,
+                                check_reads_the_case], ids=lambda f: f.__name__)
+def test_a_wrong_kink_check_escapes_no_seed_of_forty(fn):
+    escaped = [seed for seed in range(40) if all(v.passed for _, v in case_verdicts("04_kink_aware_check", fn, seed))]
+    assert escaped == []
+
+
+def test_what_the_check_receives_names_no_planted_bug():
+    # the claimed derivative comes as values per interval: which of them are wrong takes comparing them with f
+    for case in get_part("04_kink_aware_check").hidden_cases(hidden_rng("04_kink_aware_check", 0)):
+        assert set(case.payload) == {"function", "z", "kinks", "h", "df"}
+        assert set(case.payload["df"]) == {"breaks", "values", "tanh"}
+        assert case.payload["df"]["breaks"] == case.payload["kinks"]
 
 
 @pytest.mark.parametrize("part_id, fn, most", WRONG, ids=lambda v: getattr(v, "__name__", str(v)))

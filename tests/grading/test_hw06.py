@@ -149,6 +149,46 @@ def test_the_first_epoch_judged_instead_of_the_last_is_caught_on_hidden_cases():
     assert sum(not v.passed for _, v in verdicts) >= 6
 
 
+def _reading_biases(how):
+    """The homework's rules, with the bias norms read as well as (or over) the weights': the confusions of the bank."""
+    def diagnose_run(history):
+        norms = {}
+        for name, values in history["grad_norm"].items():
+            if how == "overwrite":  # b(k) after W(k) in the dict: its norm replaces W(k)'s
+                norms[int(name[2:-1])] = values[-1]
+            elif how == "both":  # every norm counts, named by its layer
+                norms[(name, int(name[2:-1]))] = values[-1]
+            elif name.startswith({"biases": "b(", "weights": "W("}[how]):  # one kind alone
+                norms[int(name[2:-1])] = values[-1]
+        layer = (lambda key: key[1]) if how == "both" else (lambda key: key)
+        dead = {int(n[2:-1]): v[-1] for n, v in history["dead_relu"].items()}
+        if not all(math.isfinite(x) for x in history["train_loss"]) or max(norms.values()) > 1e3:
+            return "exploding", layer(max(norms, key=norms.get))
+        if min(norms.values()) < 1e-3 * max(norms.values()):
+            return "vanishing", layer(min(norms, key=norms.get))
+        if dead and max(dead.values()) > 0.5:
+            return "dead units", max(dead, key=dead.get)
+        return "healthy", None
+    diagnose_run.__name__ = f"diagnose_run_{how}"
+    return diagnose_run
+
+
+@pytest.mark.parametrize("how", ["overwrite", "both", "biases"])
+def test_a_diagnosis_that_reads_the_bias_norms_fails_the_self_check_and_every_seed(how):
+    fn = _reading_biases(how)
+    assert not all(v.passed for _, v in case_verdicts("06_diagnose_run", {"diagnose_run": fn}))
+    passed = {seed: [v.passed for _, v in case_verdicts("06_diagnose_run", {"diagnose_run": fn}, seed)]
+              for seed in range(40)}
+    assert [seed for seed, ok in passed.items() if all(ok)] == []
+    # each way of differing catches it somewhere: larger, smaller, shifted (n // 4 of the 12 hidden cases)
+    assert max(sum(ok) for ok in passed.values()) <= 9
+
+
+def test_the_right_diagnosis_ignores_the_bias_norms_of_every_mode():
+    right = _reading_biases("weights")
+    assert all(v.passed for seed in range(10) for _, v in case_verdicts("06_diagnose_run", {"diagnose_run": right}, seed))
+
+
 def test_hidden_histories_hit_every_problem_and_many_layers():
     kinds, layers = set(), set()
     for seed in SEEDS:

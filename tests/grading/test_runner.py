@@ -14,7 +14,7 @@ import pytest
 
 from backprop.grading import hw02
 from backprop.grading import sandbox as sb
-from backprop.grading.runner import KernelSession
+from backprop.grading.runner import RESULT_MIME, KernelSession
 
 BWRAP = shutil.which("bwrap")
 REQUIRED = os.environ.get("BACKPROP_REQUIRE_SANDBOX") == "1"
@@ -46,12 +46,22 @@ def test_an_error_is_reported_by_name_and_message(session):
     assert run.status == "error" and run.error == ("ValueError", "no")
 
 
-def test_a_result_file_is_read_once_and_its_program_written_read_only(session):
-    program, out = session.case_paths("x = 1\n")
-    assert os.stat(program).st_mode & 0o222 == 0 and os.path.dirname(out) == session.shared
-    assert session.execute(f"open({out!r}, 'w').write('hello')").status == "ok"
-    assert session.read_result(out, 100) == "hello"
-    assert session.read_result(out, 100) is None
+def test_a_result_comes_back_in_a_message_and_a_program_is_written_read_only(session):
+    program = session.case_path("x = 1\n")
+    assert os.stat(program).st_mode & 0o222 == 0 and os.path.dirname(program) == session.cases
+    run = session.execute(f"from IPython.display import publish_display_data\npublish_display_data({{{RESULT_MIME!r}: 'hello'}})")
+    assert run.status == "ok" and run.result == "hello" and run.output_chars == 0
+    assert session.execute("1").result is None
+    too_long = session.execute(f"publish_display_data({{{RESULT_MIME!r}: 'x' * 5000}})", result_limit=100)
+    assert too_long.status == "ok" and too_long.result is None
+
+
+def test_a_timeout_that_forces_a_restart_says_so(session):
+    run = session.execute("import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                          "while True:\n    try:\n        time.sleep(0.1)\n    except KeyboardInterrupt:\n        pass",
+                          timeout=1.0)
+    assert run.status == "timeout" and run.restarted
+    assert session.execute("x").status == "error"  # a fresh kernel
 
 
 def test_an_endless_loop_is_stopped_and_the_kernel_is_usable_again(session):
@@ -62,5 +72,5 @@ def test_an_endless_loop_is_stopped_and_the_kernel_is_usable_again(session):
 
 def test_a_kernel_that_dies_is_restarted(session):
     run = session.execute("import os; os._exit(1)")
-    assert run.status == "died"
+    assert run.status == "died" and run.restarted
     assert session.execute("print(2)").output_chars == 2

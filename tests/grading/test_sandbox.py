@@ -106,9 +106,105 @@ def test_the_command_shares_nothing_but_the_folder_it_names(tmp_path):
     assert cmd[0] == "/usr/bin/bwrap" and "--die-with-parent" in cmd and "--clearenv" in cmd
     assert ("--unshare-net" in cmd and "--unshare-pid" in cmd) or "--unshare-all" in cmd
     binds = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--bind"]
-    assert binds == ["/tmp/shared-x"]  # the only writable view of the host
-    assert cmd[cmd.index("--ro-bind", cmd.index("/tmp/shared-x")) + 1] == "/tmp/shared-x/cases"
+    assert binds == ["/tmp/shared-x/ipc"]  # the only writable view of the host (and only while the kernel starts)
+    assert cmd[cmd.index("/tmp/shared-x") - 1] == "--ro-bind"
     assert cmd[-3:] == ["/py", "-m", "ipykernel_launcher"]
+
+
+def test_a_submission_joins_its_cgroups_and_gets_the_seccomp_filter_before_bwrap_starts(tmp_path):
+    (tmp_path / "filter").write_bytes(b"")
+    spec = sb.SandboxSpec(bwrap="/usr/bin/bwrap", package_root=str(tmp_path), mounts=(), python="/py",
+                          seccomp=str(tmp_path / "filter"))
+    group = sb.Cgroup({"memory": "/cg/memory/x", "cpu": "/cg/cpu/x", "pids": "/cg/pids/x"}, 1)
+    cmd = sb.kernel_command(spec, "/tmp/shared-x", 1_000_123, ["/py"], group)
+    assert cmd[cmd.index("-c") + 1] == sb._JOIN
+    start = cmd.index("/usr/bin/bwrap")
+    assert cmd[start - 3:start] == ["/cg/cpu/x/cgroup.procs", "/cg/memory/x/cgroup.procs", "/cg/pids/x/cgroup.procs"]
+    assert cmd[start - 5:start - 3] == [str(tmp_path / "filter"), "3"]
+    assert cmd[cmd.index("--seccomp") + 1] == "3"
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_cgroup_is_made_under_the_graders_own_with_the_limits_and_removed(tmp_path, version):
+    root = tmp_path / "cgroup"
+    own = tmp_path / "self-cgroup"
+    if version == 1:
+        own.write_text("4:memory:/grader\n2:cpu,cpuacct:/\n8:pids:/grader\n")
+        for c, at in (("memory", "grader"), ("cpu", ""), ("pids", "grader")):
+            (root / c / at).mkdir(parents=True, exist_ok=True)
+    else:
+        own.write_text("0::/grader\n")
+        (root / "grader").mkdir(parents=True)
+        (root / "cgroup.controllers").write_text("cpu memory pids")
+        (root / "grader" / "cgroup.subtree_control").write_text("cpu memory pids")
+    limits = sb.Limits(total_memory=1 << 30, cpus=1.0, tasks=100)
+    real_mkdir = os.mkdir
+
+    def mkdir(path, *a):  # a real cgroup folder comes with its files
+        real_mkdir(path, *a)
+        for name in ("cgroup.procs", "memory.limit_in_bytes", "memory.max", "cpu.max", "cpu.weight", "cpu.shares",
+                     "cpu.cfs_period_us", "cpu.cfs_quota_us", "pids.max"):
+            Path(path, name).write_text("")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sb.os, "mkdir", mkdir)
+        group = sb.Cgroup.make(limits, root=str(root), own=str(own))
+    assert group is not None and group.version == version
+    values = {f"{c}/{p.name}": p.read_text() for c, folder in group.paths.items() for p in Path(folder).iterdir()}
+    if version == 1:
+        assert str(root / "memory" / "grader") in group.paths["memory"] and str(root / "cpu") in group.paths["cpu"]
+        assert values["memory/memory.limit_in_bytes"] == str(1 << 30) and values["cpu/cpu.cfs_quota_us"] == "100000"
+    else:
+        assert values["memory/memory.max"] == str(1 << 30) and values["cpu/cpu.max"] == "100000 100000"
+    assert values["pids/pids.max"] == "100"
+    for folder in set(group.paths.values()):  # emptied by the kernel when its processes are gone
+        for f in Path(folder).iterdir():
+            f.unlink()
+    group.remove()
+    assert not any(Path(folder).exists() for folder in group.paths.values())
+
+
+def test_the_empty_cgroups_of_a_grader_that_was_killed_are_removed(tmp_path):
+    gone, alive = tmp_path / "backprop-grade-999999999-0", tmp_path / f"backprop-grade-{os.getpid()}-3"
+    for folder in (gone, alive, tmp_path / "someone-elses"):
+        folder.mkdir()
+    sb._sweep(str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [alive.name, "someone-elses"]
+
+
+def test_without_cgroups_the_grader_says_so_and_makes_none(tmp_path):
+    (tmp_path / "self-cgroup").write_text("0::/\n")
+    assert sb.Cgroup.make(sb.Limits(), root=str(tmp_path), own=str(tmp_path / "self-cgroup")) is None
+
+
+def test_the_seccomp_filter_refuses_new_user_namespaces_only():
+    import platform
+    import struct
+
+    program = sb.seccomp_filter()
+    if program is None:
+        pytest.skip(f"no filter for {platform.machine()}")
+    ins = [struct.unpack("=HBBI", program[i:i + 8]) for i in range(0, len(program), 8)]
+    arch, clone, unshare, clone3 = sb._SYSCALLS[platform.machine()]
+
+    def run(nr, flags=0, abi=arch):  # a classic BPF interpreter, enough for this program
+        data = struct.pack("=iIQ6Q", nr, abi, 0, flags, 0, 0, 0, 0, 0)
+        acc, pc = 0, 0
+        while True:
+            code, jt, jf, k = ins[pc]
+            if code == 0x20:
+                acc = struct.unpack_from("=I", data, k)[0]
+                pc += 1
+            elif code == 0x06:
+                return k
+            else:
+                hit = {0x15: acc == k, 0x35: acc >= k, 0x45: bool(acc & k)}[code]
+                pc += 1 + (jt if hit else jf)
+
+    allow, eperm, enosys = 0x7FFF0000, 0x50000 | 1, 0x50000 | 38
+    assert run(clone, 0x11) == allow and run(unshare, 0x20000) == allow and run(0) == allow and run(1) == allow
+    assert run(clone, 0x10000000 | 0x11) == eperm and run(unshare, 0x10000000) == eperm
+    assert run(clone3) == enosys and run(0x40000000 + 1) == eperm and run(1, abi=0x40000003) == eperm
 
 
 # -- a kernel in the sandbox -----------------------------------------------------------------------------
@@ -206,8 +302,87 @@ assert not os.path.exists({str(tmp_path)!r})
 
 
 @needs_bwrap
+def test_the_kernel_sees_only_the_standard_library_of_the_base_interpreter(kernel):
+    hidden = sb._other_site_dirs()
+    assert hidden  # this machine has some: the base interpreter's site-packages, the system's dist-packages
+    _ok(kernel, f"""
+import os, sys
+for folder in {[sb.inside(p) for p in hidden]!r}:
+    assert not os.path.isdir(folder) or os.listdir(folder) == [], (folder, os.listdir(folder)[:5])
+    sys.path.append(folder)
+for name in ('scipy', 'sympy', 'networkx', 'yaml', 'pip'):
+    try:
+        __import__(name)
+        raise AssertionError(name + ' was importable')
+    except ImportError:
+        pass
+import json, decimal, sqlite3  # the standard library is there
+""")
+
+
+@needs_bwrap
+def test_nested_user_namespaces_are_refused(kernel):
+    _ok(kernel, """
+import ctypes, subprocess
+libc = ctypes.CDLL(None, use_errno=True)
+assert libc.unshare(0x10000000) == -1 and ctypes.get_errno() == 1  # CLONE_NEWUSER: EPERM
+r = subprocess.run(['unshare', '--user', '--map-root-user', 'id'], capture_output=True)
+assert r.returncode != 0, r
+import threading
+threading.Thread(target=print).start()  # threads and processes still start
+assert subprocess.run(['true']).returncode == 0
+""")
+
+
+@needs_bwrap
+def test_the_kernel_can_write_nothing_the_grader_reads(kernel):
+    for folder in (kernel.shared, kernel.ipc, kernel.cases):
+        for code in (f"open({folder!r} + '/x', 'w')", f"import os\nos.mkfifo({folder!r} + '/f')",
+                     f"import os\nos.symlink('/etc/passwd', {folder!r} + '/l')"):
+            run = kernel.execute(code)
+            assert run.status == "error" and run.error[0] in ("PermissionError", "OSError"), (code, run.error)
+    run = kernel.execute(f"import os\nos.rename({kernel.ipc!r}, '/tmp/x')")
+    assert run.status == "error"
+
+
+@needs_bwrap
+def test_memory_processes_and_cpu_are_limited_over_the_whole_submission(tmp_path):
+    if not sb.cgroups_available():
+        pytest.skip("this host does not let the grader make cgroups (the limits are per process there)")
+    spec = sb.make_spec(tmp_path, hw02.MAY_USE, hw02.PACKAGES, sb.check_bwrap(),
+                        sb.Limits(total_memory=512 << 20, tasks=48))
+    with KernelSession(timeout=30.0, spec=spec) as session:
+        assert session.cgroup is not None and len(session.cgroup.pids()) >= 2  # bwrap, its init, the kernel
+        # three processes of 300 MB each: each under its own limit, together over the submission's
+        run = session.execute("""
+import subprocess, sys
+hogs = [subprocess.Popen([sys.executable, '-c', 'import time; x = b\"1\" * (300 << 20); time.sleep(3)'])
+        for _ in range(3)]
+codes = [h.wait() for h in hogs]
+assert any(c != 0 for c in codes), codes
+""")
+        assert run.status in ("ok", "died"), run.error
+        run = session.execute("""
+import os, time
+n = 0
+try:
+    for _ in range(200):
+        if os.fork() == 0:
+            time.sleep(30)
+            os._exit(0)
+        n += 1
+except OSError:
+    pass
+assert n < 48, n
+""")
+        assert run.status == "ok", run.error
+        quota = Path(session.cgroup.paths["cpu"], "cpu.cfs_quota_us" if session.cgroup.version == 1 else "cpu.max")
+        assert quota.read_text().split()[0] == "100000"
+
+
+@needs_bwrap
 def test_the_kernel_cannot_change_the_graders_programs(kernel):
-    program, _ = kernel.case_paths("def run(namespace):\n    return '{}'\n")
+    program = kernel.case_path("def run(namespace):\n    return '{}'\n")
     run = kernel.execute(f"open({program!r}, 'w').write('forged')")
     assert run.status == "error" and run.error[0] in ("PermissionError", "OSError")
     run = kernel.execute(f"import os\nos.rename({program!r}, {program!r} + '.x')")

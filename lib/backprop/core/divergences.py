@@ -78,6 +78,29 @@ def log_sum_exp(z, xp=np):
     return (m + xp.log(xp.exp(z - m).sum(axis=-1, keepdims=True)))[..., 0]
 
 
+def _live(w, p, xp):
+    """Where the weight w is positive, and p there (1 elsewhere, so nothing is evaluated where w = 0)."""
+    live = w > 0
+    return live, xp.where(live, p, 1.0)
+
+
+def _weighted_log(w, p, xp=np):
+    """``w log p`` entry by entry, exactly 0 where w = 0 (0 log 0 = 0); -inf where w > 0 and p = 0, as it is.
+
+    log is never taken where w = 0, so valid input (a target with zeros) raises no warning.
+    """
+    live, p = _live(w, p, xp)
+    with np.errstate(divide="ignore"):  # log 0 = -inf where w > 0: the answer (an infinite divergence)
+        return xp.where(live, w * xp.log(p), 0.0)
+
+
+def _weighted_ratio(w, p, xp=np):
+    """``w / p`` entry by entry, exactly 0 where w = 0; inf where w > 0 and p = 0, as it is (no warning)."""
+    live, p = _live(w, p, xp)
+    with np.errstate(divide="ignore"):
+        return xp.where(live, w / p, 0.0)
+
+
 class Divergence:
     """Base class: the checks and the batch average around one ``rule``; see the module's docstring."""
 
@@ -226,8 +249,8 @@ class BinaryCrossEntropy(Divergence):
         return " (Y must be a probability; for logits use 'sigmoid_binary_cross_entropy')"
 
     def rule(self, Y, d, xp=np):
-        terms = xp.where(d > 0, d * xp.log(Y), 0.0) + xp.where(d < 1, (1 - d) * xp.log(1 - Y), 0.0)
-        slope = xp.where(d > 0, -d / Y, 0.0) + xp.where(d < 1, (1 - d) / (1 - Y), 0.0)
+        terms = _weighted_log(d, Y, xp) + _weighted_log(1 - d, 1 - Y, xp)
+        slope = _weighted_ratio(1 - d, 1 - Y, xp) - _weighted_ratio(d, Y, xp)
         return -terms.sum(axis=-1), slope
 
 
@@ -249,7 +272,7 @@ class CrossEntropy(Divergence):
         return " (Y must hold probabilities; for logits use 'softmax_cross_entropy')"
 
     def rule(self, Y, d, xp=np):
-        return -xp.where(d > 0, d * xp.log(Y), 0.0).sum(axis=-1), xp.where(d > 0, -d / Y, 0.0)
+        return -_weighted_log(d, Y, xp).sum(axis=-1), 0.0 - _weighted_ratio(d, Y, xp)  # 0.0 - : no -0 where d = 0
 
 
 class KLDivergence(CrossEntropy):
@@ -262,8 +285,7 @@ class KLDivergence(CrossEntropy):
     name = "kl_divergence"
 
     def rule(self, Y, d, xp=np):
-        return (xp.where(d > 0, d * (xp.log(d) - xp.log(Y)), 0.0).sum(axis=-1),
-                xp.where(d > 0, -d / Y, 0.0))
+        return (_weighted_log(d, d, xp) - _weighted_log(d, Y, xp)).sum(axis=-1), 0.0 - _weighted_ratio(d, Y, xp)
 
 
 class SoftmaxCrossEntropy(Divergence):

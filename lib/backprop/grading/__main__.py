@@ -5,7 +5,7 @@
                                      [--feedback DIR] [--json] [--timeout S] [--seed N]
                                      [--no-sandbox]
 
-    python -m backprop.grading bench [--jobs N] [--copies N] [--repeat N] [--baseline DIR]
+    python -m backprop.grading bench [--jobs N] [--copies N] [--repeat N] [--only PREFIX ...] [--baseline DIR]
 
 ``generate`` rebuilds ``exercises/`` from ``solutions/`` (``--check``: only say what is
 stale, exit 1 if anything is). ``grade`` runs each submission in its own kernel, in a
@@ -27,17 +27,19 @@ import csv
 import json
 import multiprocessing
 import os
+import re
+import secrets
 import shutil
 import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from . import DEFAULT_SEED
+from .grade import DEFAULT_DEADLINE
 
 REPO = Path(__file__).resolve().parents[3]
 FEEDBACK_MARK = "<!-- written by python -m backprop.grading grade; it overwrites files that start with this line -->"
-CSV_FIELDS = ["submission", "assignment", "total", "max"]
+CSV_FIELDS = ["submission", "assignment", "total", "max", "seed"]
 
 
 class UsageError(Exception):
@@ -64,7 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--feedback", type=Path, default=None, help="write one feedback file per submission into this folder")
     r.add_argument("--json", action="store_true", help="print one JSON object per submission, one per line")
     r.add_argument("--timeout", type=float, default=30.0, help="seconds allowed per cell and per test (default 30)")
-    r.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the hidden tests' random cases")
+    r.add_argument("--deadline", type=float, default=DEFAULT_DEADLINE,
+                   help=f"seconds allowed for a whole submission, restarts included (default {DEFAULT_DEADLINE:g})")
+    seed = r.add_mutually_exclusive_group()
+    seed.add_argument("--seed", type=int, default=None,
+                      help="seed of the hidden tests' random cases (default: a fresh one, printed and written in the "
+                           "output, so that a grade can be reproduced)")
+    seed.add_argument("--seed-file", type=Path, default=None,
+                      help="a file holding the seed (an instructor's secret, kept out of command lines)")
     r.add_argument("--assignment", default=None, help="grade every submission as this assignment (default: recognise each)")
     r.add_argument("--solutions", type=Path, default=None, help="folder of complete notebooks (default: solutions/)")
     r.add_argument("--no-sandbox", action="store_true",
@@ -74,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default 2)")
     b.add_argument("--copies", type=int, default=2, help="copies of each notebook of solutions/ and exercises/ (default 2)")
     b.add_argument("--repeat", type=int, default=3, help="timed runs of each configuration (default 3)")
+    b.add_argument("--only", nargs="+", default=None, metavar="PREFIX",
+                   help="time only the homework whose notebooks' names start with these, e.g. --only 01 02")
     b.add_argument("--baseline", type=Path, default=None,
                    help="another checkout of the repository: its grader is timed too, on its own notebooks")
     return p
@@ -128,7 +139,7 @@ def _identify(path: Path, assignments: dict, forced: str | None):
         return assignments[forced]
     try:
         meta, cells = read_notebook(path)
-    except (NotebookError, OSError):
+    except (NotebookError, OSError, RecursionError, MemoryError):
         meta, cells = {}, []
     name = (meta.get("backprop") or {}).get("assignment") if isinstance(meta.get("backprop"), dict) else None
     if name in assignments:
@@ -159,8 +170,16 @@ def _refuse_overwrite(path: Path, first_line: str, what: str) -> None:
             raise UsageError(f"argument {what} would overwrite {path}, which this command did not write; choose another name")
 
 
+def as_text(lines: list[str]) -> list[str]:
+    """Lines shown as they are in Markdown: a fenced block longer than any run of backticks in them (what a
+    student's code wrote, quoted in the feedback, can never become a heading, a link or a fake score)."""
+    text = "\n".join(lines)
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
+    return [fence + "text", *lines, fence]
+
+
 def _feedback_text(result) -> str:
-    lines = [FEEDBACK_MARK, f"# Feedback: {result.submission}", ""]
+    lines = [FEEDBACK_MARK, f"# Feedback: {_plain_name(result.submission)}", ""]
     lines.append(f"Assignment: {result.assignment or 'not recognised'}  ")
     lines.append(f"**Score: {result.total:g} / {result.max:g}**")
     lines.append("")
@@ -168,14 +187,42 @@ def _feedback_text(result) -> str:
         score = "graded by hand" if part.by_hand else f"{part.points:g}"
         lines.append(f"## {part.id}: {score} / {part.max:g}")
         lines.append("")
-        lines += [line + "  " for line in part.feedback.splitlines()]
+        lines += as_text(part.feedback.splitlines())
         lines.append("")
     if result.notes:
         lines.append("## Notes on running your notebook")
         lines.append("")
-        lines += [f"- {n}" for n in result.notes]
+        lines += as_text([f"- {n}" for n in result.notes])
         lines.append("")
     return "\n".join(lines)
+
+
+def _plain_name(name: str) -> str:
+    """A file name in a Markdown heading, its Markdown characters escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~&])", r"\\\1", name)
+
+
+NO_CGROUPS_WARNING = (
+    "warning: this host does not let the grader make a cgroup per submission (cgroup v1 memory, cpu and pids "
+    "controllers, or cgroup v2 with them delegated, writable by this user): the limits on memory, processes "
+    "and CPU hold per process, not over all of a submission's processes, and a submission's busy processes "
+    "can slow the others down. Run grade as root on a host with cgroups for limits per submission.")
+
+
+def _seed(args) -> int:
+    """The seed of this run: --seed, the number in --seed-file, or a fresh one."""
+    if args.seed_file is not None:
+        try:
+            text = args.seed_file.read_text(encoding="utf-8").strip()
+            return int(text)
+        except OSError as exc:
+            raise UsageError(f"argument --seed-file expected a readable file, got {args.seed_file} ({exc.strerror})") from None
+        except ValueError:
+            raise UsageError(f"argument --seed-file expected a file holding one whole number, got "
+                             f"{args.seed_file} holding {text[:40]!r}") from None
+    if args.seed is not None:
+        return args.seed
+    return secrets.randbits(63)
 
 
 NO_SANDBOX_WARNING = (
@@ -210,6 +257,9 @@ def cmd_grade(args) -> int:
             raise UsageError(f"argument --feedback expected a folder, got {args.feedback} (a file)")
         for n in names:
             _refuse_overwrite(args.feedback / f"{n}.md", FEEDBACK_MARK, "--feedback")
+    if not args.deadline > 0:
+        raise UsageError(f"argument --deadline expected a positive number of seconds, got {args.deadline}")
+    seed = _seed(args)
     if args.no_sandbox:
         print(NO_SANDBOX_WARNING, file=sys.stderr)
         bwrap = None
@@ -218,6 +268,10 @@ def cmd_grade(args) -> int:
             bwrap = sandbox.check_bwrap()
         except sandbox.SandboxUnavailable as exc:
             raise UsageError(str(exc)) from None
+        if not sandbox.cgroups_available():
+            print(NO_CGROUPS_WARNING, file=sys.stderr)
+    print(f"seed of the hidden cases: {seed} (grade again with --seed {seed} to reproduce these grades)",
+          file=sys.stderr)
     found = [_identify(p, assignments, args.assignment) for p in paths]
     known = {a.name for a in found if a is not None}
     if len(known) == 1:  # a batch of one homework: an unreadable file is that homework too
@@ -226,7 +280,8 @@ def cmd_grade(args) -> int:
     specs = {}  # each homework's filtered package and sandbox, made once for the batch
     for a in {a.name: a for a in found if a is not None}.values():
         specs[a.name] = sandbox.make_spec(Path(workspace.name) / a.name, a.may_use(), a.packages(), bwrap)
-    jobs = [(p, a, str(p), {"seed": args.seed, "timeout": args.timeout, "sandbox": specs.get(a.name) if a else None})
+    jobs = [(p, a, str(p), {"seed": seed, "timeout": args.timeout, "deadline": args.deadline,
+                            "sandbox": specs.get(a.name) if a else None})
             for p, a in zip(paths, found)]
     workers = min(args.jobs, len(jobs))
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
@@ -235,7 +290,7 @@ def cmd_grade(args) -> int:
         for n, result in enumerate(pool.map(grade_job, jobs) if pool else map(grade_job, jobs), 1):
             collected.append(result)
             if args.json:
-                print(json.dumps(result.as_json()), flush=True)
+                print(json.dumps({**result.as_json(), "seed": seed}), flush=True)
             else:
                 print(f"{result.submission}\t{result.assignment or '?'}\t{result.total:g} / {result.max:g}", flush=True)
             print(f"[{n}/{len(jobs)}] {result.submission}: {result.total:g} / {result.max:g} ({result.seconds:.1f} s)",
@@ -249,7 +304,8 @@ def cmd_grade(args) -> int:
             w.writerow(CSV_FIELDS + part_ids)
             for r in collected:
                 scores = {p.id: p.points for p in r.parts if not p.by_hand}  # a written answer's cell: the instructor's
-                w.writerow([r.submission, r.assignment or "", r.total, r.max] + [scores.get(pid, "") for pid in part_ids])
+                w.writerow([r.submission, r.assignment or "", r.total, r.max, seed]
+                           + [scores.get(pid, "") for pid in part_ids])
     if args.feedback:
         args.feedback.mkdir(parents=True, exist_ok=True)
         for n, r in zip(names, collected):
@@ -258,11 +314,13 @@ def cmd_grade(args) -> int:
 
 
 # -- bench ------------------------------------------------------------------------------------------
-def _batch(root: Path, dest: Path, copies: int) -> int:
+def _batch(root: Path, dest: Path, copies: int, only=None) -> int:
     dest.mkdir(parents=True)
     n = 0
     for folder in ("solutions", "exercises"):
         for nb in sorted((root / folder).glob("*.ipynb")):
+            if only and not nb.name.startswith(tuple(only)):
+                continue
             for c in range(copies):
                 shutil.copyfile(nb, dest / f"{folder}_{c}_{nb.name}")
                 n += 1
@@ -292,7 +350,10 @@ def cmd_bench(args) -> int:
         batches = {}
         for name, (root, _) in configs.items():
             folder = Path(tmp) / name.replace(" ", "-")
-            batches[name] = (folder, _batch(root, folder, args.copies))
+            batches[name] = (folder, _batch(root, folder, args.copies, args.only))
+            if not batches[name][1]:
+                raise UsageError(f"argument --only expected prefixes of notebooks in {root / 'solutions'}, got "
+                                 f"{' '.join(args.only)} (no notebook starts with them)")
         for run in range(args.repeat):
             for name, (root, extra) in configs.items():  # interleaved: a busy moment costs every configuration
                 folder, n = batches[name]

@@ -31,6 +31,7 @@ stop the batch. The submission file is only read.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from dataclasses import asdict, dataclass, field
@@ -40,7 +41,7 @@ from . import DEFAULT_SEED, hidden_rng
 from .harness import MAX_RESULT_CHARS, case_cell, case_program
 from .parts import group_feedback, judge_case, part_score
 from .registry import get_part
-from .runner import Execution, KernelSession
+from .runner import RESULT_MIME, Execution, KernelSession
 from .sandbox import SandboxSpec
 
 __all__ = ["Assignment", "PartResult", "SubmissionResult", "load_assignment", "grade_submission", "read_notebook", "grade_job"]
@@ -87,8 +88,19 @@ def _cells(data) -> list[Cell]:
     return cells
 
 
+#: a submission larger than this is not read (a notebook with its outputs is a few megabytes)
+MAX_NOTEBOOK_BYTES = 256 << 20
+
+
 def read_notebook(path: Path) -> tuple[dict, list[Cell]]:
     """The notebook's metadata and cells, read leniently; ``NotebookError`` if it is not a notebook."""
+    import stat
+
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise NotebookError("not a notebook: not a regular file")
+    if info.st_size > MAX_NOTEBOOK_BYTES:
+        raise NotebookError(f"not read: {info.st_size:,} bytes, more than a notebook's {MAX_NOTEBOOK_BYTES:,}")
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -97,6 +109,8 @@ def read_notebook(path: Path) -> tuple[dict, list[Cell]]:
         data = json.loads(text)
     except ValueError as exc:
         raise NotebookError(f"not valid notebook JSON ({exc})") from None
+    except RecursionError:
+        raise NotebookError("not a notebook: its JSON is nested too deeply to read") from None
     cells = _cells(data)
     meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     return meta, cells
@@ -244,9 +258,33 @@ def execution_plan(assignment: Assignment, student: list[Cell]) -> tuple[list[Un
 _MISSING_MODULE = re.compile(r"No module named '([A-Za-z0-9_.]+)'")
 
 
-def _problem(unit: Unit, run: Execution, timeout: float, assignment: "Assignment") -> str | None:
+#: seconds a whole submission may take by default (``grade --deadline``): its cells, its tests, restarts included
+DEFAULT_DEADLINE = 120.0
+
+
+class Clock:
+    """A submission's deadline: how long the next request may take, and whether time is up."""
+
+    def __init__(self, seconds: float, per_request: float):
+        self.seconds, self.per_request = seconds, per_request
+        self.end = time.monotonic() + seconds
+
+    def limit(self) -> float:
+        return max(0.0, min(self.per_request, self.end - time.monotonic()))
+
+    def over(self) -> bool:
+        return time.monotonic() >= self.end
+
+    def stopped(self, what: str) -> str:
+        """Why something was stopped: the request's time limit, or the submission's deadline."""
+        if self.over():
+            return f"{what} was stopped at the submission's deadline ({self.seconds:g} s for the whole notebook)"
+        return f"{what} ran longer than {self.per_request:g} s and was stopped (an endless loop?)"
+
+
+def _problem(unit: Unit, run: Execution, clock: Clock, assignment: "Assignment") -> str | None:
     if run.status == "timeout":
-        return f"{unit.label} ran longer than {timeout:g} s and was stopped (an endless loop?)"
+        return clock.stopped(unit.label)
     if run.status == "died":
         return f"the kernel died while running {unit.label} (exit(), a crash, or out of memory); it was restarted"
     if run.status == "error" and run.error:
@@ -272,13 +310,15 @@ def grade_submission(
     *,
     seed: int = DEFAULT_SEED,
     timeout: float = 30.0,
+    deadline: float = DEFAULT_DEADLINE,
     output_report: int = 100_000,
     label: str | None = None,
     sandbox: SandboxSpec | None = None,
 ) -> SubmissionResult:
     """Grade one submission against one assignment. Never raises for the submission's faults.
 
-    ``timeout``: seconds per cell and per test case; a cell printing more than
+    ``timeout``: seconds per cell and per test case; ``deadline``: seconds for the whole
+    submission (what has not run by then scores 0, saying so); a cell printing more than
     ``output_report`` characters gets a note (output is never stored or graded);
     ``sandbox``: the homework's sandbox and filtered package (None: an unconfined
     kernel with this interpreter's whole ``backprop``; tests of the harness only).
@@ -293,15 +333,19 @@ def grade_submission(
         return zero_result(label, assignment, f"could not read the submission: {exc.strerror}")
     units, notes, per_cell = execution_plan(assignment, student)
     problems = {grade_id: [note] for grade_id, note in per_cell.items()}  # notes on answer cells, by grade_id
+    clock = Clock(deadline, timeout)
     with KernelSession(timeout=timeout, spec=sandbox) as session:
         survived: list[Unit] = []  # what to replay in a fresh kernel if a later cell kills this one
         for unit in units:
-            run = session.execute(unit.source)
-            if run.status == "died":
-                _replay(session, survived)
-            else:
+            if clock.over():
+                notes.append(clock.stopped(f"running your notebook (before {unit.label})"))
+                break
+            run = session.execute(unit.source, timeout=clock.limit())
+            if run.restarted:  # it died, or would not stop: the cells before it run again in the new kernel
+                _replay(session, survived, clock)
+            if not run.restarted:  # a cell that killed its kernel, or would not stop, is not run again
                 survived.append(unit)
-            problem = _problem(unit, run, timeout, assignment)
+            problem = _problem(unit, run, clock, assignment)
             if problem:
                 notes.append(problem)
                 if unit.grade_id:
@@ -312,7 +356,7 @@ def grade_submission(
                 notes.append(f"{unit.label} printed {run.output_chars:,} characters of output; grading ignores output")
         parts = []
         for part_id, points in assignment.parts:
-            parts.append(_grade_part(session, assignment, part_id, points, seed, problems, timeout, survived))
+            parts.append(_grade_part(session, assignment, part_id, points, seed, problems, clock, survived))
     parts += written_results(assignment, student)
     total = round(sum(p.points for p in parts), 2)
     return SubmissionResult(label, assignment.name, total, assignment.max_points, parts, notes, round(time.monotonic() - start, 2))
@@ -342,30 +386,37 @@ def written_results(assignment: Assignment, student: list[Cell] | None) -> list[
     return results
 
 
-def _replay(session: KernelSession, units: list[Unit]) -> None:
-    """Bring a restarted kernel back to where it was: rerun the cells that ran before."""
+def _replay(session: KernelSession, units: list[Unit], clock: Clock) -> None:
+    """Bring a restarted kernel back to where it was: rerun the cells that ran before (within the deadline)."""
     for unit in units:
-        session.execute(unit.source)
+        if clock.over():
+            return
+        if session.execute(unit.source, timeout=clock.limit()).restarted:
+            return  # a cell that ran before no longer does: what follows is graded on what there is
 
 
-def _grade_part(session, assignment, part_id, points, seed, problems, timeout, survived) -> PartResult:
+def _grade_part(session, assignment, part_id, points, seed, problems, clock, survived) -> PartResult:
     part = get_part(part_id)
     cases = part.cases(hidden_rng(part_id, seed))
     verdicts = []
     stuck = None  # after one endless case, the rest of the part is not run (each would cost the full time limit)
     for case in cases:
+        if stuck is None and clock.over():
+            stuck = json.dumps({"bad_answer": clock.stopped("grading") + "; this test did not run"})
         outcome = stuck
         if stuck is None:
-            program, out = session.case_paths(case_program(part.names, part.call, case.payload))
-            run = session.execute(case_cell(program, out), silent=True)
-            outcome = session.read_result(out, MAX_RESULT_CHARS)
+            program = session.case_path(case_program(part.names, part.call, case.payload))
+            run = session.execute(case_cell(program, RESULT_MIME), timeout=clock.limit(), silent=True,
+                                  result_limit=MAX_RESULT_CHARS)
+            outcome = run.result
             if run.status == "timeout":
-                outcome = stuck = json.dumps({"bad_answer": f"stopped after {timeout:g} s (an endless loop?)"})
+                outcome = stuck = json.dumps({"bad_answer": clock.stopped("the test")})
             elif run.status == "died":
                 outcome = json.dumps({"bad_answer": "the kernel died while running your code"})
-                _replay(session, survived)
             elif outcome is None and run.error:
                 outcome = json.dumps({"bad_answer": f"the test could not run: {run.error[0]}: {run.error[1][:200]}"})
+            if run.restarted:
+                _replay(session, survived, clock)
         verdicts.append((case, judge_case(part, case, outcome)))
     score = part_score(part, points, verdicts)
     cell_notes = sorted({note for name in part.names for g in assignment.defining_cells(name) for note in problems.get(g, [])})

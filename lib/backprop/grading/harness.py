@@ -6,8 +6,9 @@ For each case the grader writes a *program* (:func:`case_program`): the text of
 ``call`` source and the case's inputs as a Python literal. It writes it into a folder
 the kernel sees read-only, and sends a small cell (:func:`case_cell`) that reads the
 program, compiles it into a fresh namespace whose builtins are the interpreter's own,
-runs it on the namespace the cell runs in, writes the outcome (JSON text) to a file
-of the folder the grader shares with the kernel, and removes its own name again. Its
+runs it on the namespace the cell runs in, sends the outcome (JSON text) back in a
+display message of the request (the kernel writes no file the grader reads), and
+removes its own name again. Its
 own names are local to one function, and it reaches the builtins through an
 ``import`` statement: no name of the student's is trusted but the graded functions,
 and nothing of the grader's is imported.
@@ -87,8 +88,9 @@ def case_program(names, call: str, payload: dict, limit: int = MAX_RESULT_CHARS)
             f"    return run_case(namespace, {tuple(names)!r}, {stripped(call)!r}, {payload!r}, {limit!r})\n")
 
 
-def case_cell(program_path: str, out_path: str) -> str:
-    """The cell the kernel runs for one case: compile the program at ``program_path``, run it, write ``out_path``."""
+def case_cell(program_path: str, mime: str) -> str:
+    """The cell the kernel runs for one case: compile the program at ``program_path``, run it, and send the outcome
+    back as a display message whose data has the one key ``mime`` (the kernel writes no file for the grader)."""
     fn = f"__backprop_case_{secrets.token_hex(8)}"
     return (
         f"def {fn}():\n"
@@ -100,8 +102,8 @@ def case_cell(program_path: str, out_path: str) -> str:
         f"        scope = {{'__builtins__': B, '__name__': 'backprop_grader'}}\n"
         f"        B.exec(B.compile(program, {kernel_side.GRADER_FILE!r}, 'exec'), scope)\n"
         f"        text = scope['run'](frame.f_globals)\n"
-        f"        with B.open({out_path!r}, 'w', encoding='utf-8') as out:\n"
-        f"            out.write(text)\n"
+        f"        from IPython.display import publish_display_data\n"
+        f"        publish_display_data({{{mime!r}: text}})\n"
         f"    finally:\n"
         f"        frame.f_globals.pop({fn!r}, None)\n"
         f"{fn}()\n"

@@ -151,13 +151,23 @@ def _bundled(body: str) -> str:
             + 'result = [one(q) for q in p["bundle"]] if "bundle" in p else one(p)\n')
 
 
+#: how far above the rest one large logit stands: more than 709 n / (n - 1) for every n >= 2, so a softmax shifted by
+#: the mean logit instead of the largest overflows (z_i - mean >= 1000), and that logit is above 709 whatever the sign
+#: of the others (-1200 + 2000), so exp(z) unshifted overflows too
+ABOVE = 2 * BIG
+
+
 def _logits(rng: np.random.Generator, n: int, big: bool) -> list:
-    """n logits; ``big``: of size about 1000 with gaps of a few units (exp overflows, the softmax does not)."""
+    """n logits; ``big``: of size about 1000 with gaps of a few units (exp overflows, the softmax does not), one of
+    them far above the rest (when n >= 2) and another far below (when n > 2, its y is 0 in float64)."""
     z = rng.normal(scale=2.0, size=n)
     if big:
         z = z + rng.choice([-1.0, 1.0]) * BIG * rng.uniform(0.8, 1.2)
-        if n > 2:
-            z[int(rng.integers(n))] -= BIG  # one far below the rest: its y is 0 in float64
+        if n >= 2:
+            above, below = rng.permutation(n)[:2]
+            z[above] += ABOVE
+            if n > 2:
+                z[below] -= BIG
     return z.tolist()
 
 
@@ -183,7 +193,8 @@ class SoftmaxForward(Bundled, id="03_softmax", names=("softmax",), title="softma
         return [
             Case("z = (0, ln 2, ln 3), the hand example: y = (1/6, 1/3, 1/2)", {"z": SOFTMAX_HAND["z"]}),
             Case("one unit: y = (1)", {"z": [2.5]}),
-            Case(f"logits of size {fmt(BIG)}: z = (1000, 999, -1000)", {"z": [BIG, BIG - 1, -BIG]}),
+            Case(f"logits of size {fmt(BIG)}, one far above the others: z = (1000, -999, -1000)",
+                 {"z": [BIG, -BIG + 1, -BIG]}),
             Case(f"logits of size {fmt(BIG)}, all negative: z = (-1000, -1001, -1002, -1003)",
                  {"z": [-BIG, -BIG - 1, -BIG - 2, -BIG - 3]}),
             Case("five units of both signs", {"z": [1.5, -0.5, 0.25, -2.0, 3.0]}),

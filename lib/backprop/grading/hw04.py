@@ -33,7 +33,8 @@ from ..core.subgradients import max_routing, straddles_kink
 from ..core.tolerance import agree
 from .parts import AnswerError, Case, Part, Verdict, as_numbers, fmt
 
-__all__ = ["MAY_USE", "PACKAGES", "ALLOWED", "CHECK_RTOL", "FUNCTIONS", "check_statuses", "PARTS"]
+__all__ = ["MAY_USE", "PACKAGES", "ALLOWED", "CHECK_RTOL", "FUNCTIONS", "DF_SOURCE", "derivative_table",
+           "check_statuses", "PARTS"]
 
 #: the modules of backprop this homework may use: the grading kernel has no others
 MAY_USE = ("core.checks",)
@@ -322,17 +323,52 @@ FUNCTIONS = {
 }
 
 
+#: how the kernel (and the grader) build the claimed derivative df of a case from its data ``p["df"]``: constant
+#: values on the intervals between its breaks and at each break (2 k + 1 values for k breaks), plus ``tanh``
+#: times tanh's derivative. The data says what df is, not where it is wrong: that takes comparing it with f.
+DF_SOURCE = """
+def claimed_derivative(spec):
+    breaks = [float(b) for b in spec["breaks"]]
+    values = np.array(spec["values"], dtype=float)
+    scale = float(spec["tanh"])
+
+    def df(z):
+        z = np.asarray(z, dtype=float)
+        index = np.zeros(z.shape, dtype=int)
+        for b in breaks:
+            index = index + (z > b) + (z >= b)
+        return values[index] + scale * (1.0 - np.tanh(z) ** 2)
+
+    return df
+"""
+
+
 def _functions(p: dict):
     """f and df of a case as numpy functions (the same text the kernel runs)."""
-    f_src, df_src, _ = FUNCTIONS[p["function"]]
     scope = {"np": np}
-    f = eval(f"lambda z: {f_src}", scope)
-    df = eval(f"lambda z: {df_src}", scope)
-    if p.get("bug"):
-        lo, hi, add = p["bug"]
-        base = df
-        df = lambda z: base(z) + add * ((np.asarray(z) > lo) & (np.asarray(z) < hi))  # noqa: E731
-    return f, df
+    exec(DF_SOURCE, scope)
+    f = eval(f"lambda z: {FUNCTIONS[p['function']][0]}", scope)
+    return f, scope["claimed_derivative"](p["df"])
+
+
+def _true_slopes(name: str) -> tuple[list[float], list[float]]:
+    """The right derivative of a piecewise-linear function: its kinks and its slope on each interval between them."""
+    kinks = list(FUNCTIONS[name][2])
+    right = eval(f"lambda z: {FUNCTIONS[name][1]}", {"np": np})
+    inner = [(a + b) / 2 for a, b in zip(kinks, kinks[1:])]
+    where = [kinks[0] - 1.0, *inner, kinks[-1] + 1.0]
+    return kinks, [float(right(np.array(v))) for v in where]
+
+
+def derivative_table(name: str, slopes: list[float]) -> dict:
+    """The data of a claimed derivative with the given slope per interval; at each kink, the mean of the true slopes on
+    either side (a valid subgradient, and exactly the central difference there: a check that judges an entry at a
+    kink calls it "ok", so only one that flags the kink is right)."""
+    kinks, true = _true_slopes(name)
+    values = [slopes[0]]
+    for n, _ in enumerate(kinks):
+        values += [(true[n] + true[n + 1]) / 2, slopes[n + 1]]
+    return {"breaks": kinks, "values": values, "tanh": 0.0}
 
 
 def check_statuses(f, df, z: np.ndarray, kinks, h: float) -> list[str]:
@@ -347,16 +383,15 @@ def check_statuses(f, df, z: np.ndarray, kinks, h: float) -> list[str]:
 
 def _check_case(rng: np.random.Generator, n: int) -> dict:
     """Entries at a kink, within h of one (inside the interval), between h and 2h from one (outside it), and
-    far from every kink; a derivative that is wrong on a stretch of z and right elsewhere."""
+    far from every kink, on every interval between kinks; a derivative that is wrong on some of those intervals
+    and right on the others (tanh: right, or scaled)."""
     names = ("relu", "leaky_relu", "abs", "hinge", "clip", "relu", "hinge", "clip", "tanh", "abs", "relu", "clip")
     name = names[n % len(names)]
     kinks = FUNCTIONS[name][2]
     h = float(rng.choice([1e-5, 1e-4, 1e-3])) if name != "tanh" else 1e-5
     far = list(rng.uniform(-2.5, 2.5, size=int(rng.integers(3, 6))))
-    lo = float(rng.uniform(-2.5, 0.5))  # a derivative wrong on a stretch of z that holds at least one far entry
-    bug = [lo, lo + 2.0, float(rng.choice([0.5, -0.75, 2.0]))]
-    far.append(lo + 1.0)
-    far.append(lo - 0.5 if lo > -2.0 else lo + 2.5)  # and one far entry outside it, where df is right
+    edges = [-3.0, *kinks, 3.0]
+    far += [float(rng.uniform(a + 0.1, b - 0.1)) for a, b in zip(edges, edges[1:])]  # one on every interval
     for i, v in enumerate(far):  # far entries: at least 0.1 from every kink
         while kinks and min(abs(v - k) for k in kinks) < 0.1:
             v += 0.25
@@ -367,21 +402,24 @@ def _check_case(rng: np.random.Generator, n: int) -> dict:
               k + h * rng.uniform(1.2, 1.8) * rng.choice([-1, 1])]
     z = np.array(z)
     z = z[rng.permutation(z.size)]
-    return {"function": name, "z": z.tolist(), "kinks": list(kinks), "h": h, "bug": bug}
+    if not kinks:
+        df = {"breaks": [], "values": [0.0], "tanh": float(rng.choice([1.0, 0.5, 1.5]))}
+    else:
+        _, slopes = _true_slopes(name)
+        wrong = rng.permutation(len(slopes))[:int(rng.integers(1, len(slopes)))]  # some intervals, never all
+        slopes = [s + (float(rng.choice([0.5, -0.75, 2.0])) if i in wrong else 0.0) for i, s in enumerate(slopes)]
+        df = derivative_table(name, slopes)
+    return {"function": name, "z": z.tolist(), "kinks": list(kinks), "h": h, "df": df}
 
 
 class KinkAwareCheck(Hw04Part, id="04_kink_aware_check", names=("kink_aware_check",),
                      title="a gradient check that reports kinks instead of failing"):
     call = '''
 import numpy as np
-FUNCTIONS = ''' + repr({k: v[:2] for k, v in FUNCTIONS.items()}) + '''
-f_src, df_src = FUNCTIONS[p["function"]]
-f = eval("lambda z: " + f_src, {"np": np})
-df = eval("lambda z: " + df_src, {"np": np})
-if p["bug"]:
-    lo, hi, add = p["bug"]
-    right = df
-    df = lambda z: right(z) + add * ((np.asarray(z) > lo) & (np.asarray(z) < hi))
+FUNCTIONS = ''' + repr({k: v[0] for k, v in FUNCTIONS.items()}) + '''
+f = eval("lambda z: " + FUNCTIONS[p["function"]], {"np": np})
+''' + DF_SOURCE + '''
+df = claimed_derivative(p["df"])
 result = call("kink_aware_check", give(f, "f"), give(df, "df"), np.array(p["z"], dtype=float), list(p["kinks"]),
               float(p["h"]))
 if hasattr(result, "tolist"):
@@ -394,18 +432,19 @@ result = [str(s) for s in result]
 
     def public_cases(self):
         return [
-            Case("ReLU with its right derivative, h = 1e-5: z = 0 (at the kink), 4e-6 (within h), 3e-5 (beyond h), "
-                 "-1.5 and 2",
-                 {"function": "relu", "z": [0.0, 4e-6, 3e-5, -1.5, 2.0], "kinks": [0.0], "h": 1e-5, "bug": None}),
+            Case("ReLU with its right derivative (1/2 at the kink, where the central difference gives 1/2 too), "
+                 "h = 1e-5: z = 0 (at the kink), 4e-6 (within h), 3e-5 (beyond h), -1.5 and 2",
+                 {"function": "relu", "z": [0.0, 4e-6, 3e-5, -1.5, 2.0], "kinks": [0.0], "h": 1e-5,
+                  "df": derivative_table("relu", [0.0, 1.0])}),
             Case("ReLU with a derivative that is wrong for z < 0 (0.5 instead of 0), h = 1e-4",
                  {"function": "relu", "z": [-2.0, -0.5, -5e-5, 1.0, 1.5e-4], "kinks": [0.0], "h": 1e-4,
-                  "bug": [-10.0, 0.0, 0.5]}),
+                  "df": derivative_table("relu", [0.5, 1.0])}),
             Case("clip(z, -1, 1), kinks at -1 and 1, h = 1e-3",
                  {"function": "clip", "z": [-1.0, 0.9995, 1.0015, 0.3, -2.0], "kinks": [-1.0, 1.0], "h": 1e-3,
-                  "bug": None}),
+                  "df": {"breaks": [-1.0, 1.0], "values": [0.0, 0.0, 1.0, 0.0, 0.0], "tanh": 0.0}}),
             Case("tanh, smooth (no kink), a wrong derivative for z > 1, h = 1e-5",
                  {"function": "tanh", "z": [-1.0, 0.0, 0.5, 1.5, 2.0], "kinks": [], "h": 1e-5,
-                  "bug": [1.0, 10.0, 0.5]}),
+                  "df": {"breaks": [1.0], "values": [0.0, 0.0, 0.5], "tanh": 1.0}}),
         ]
 
     def hidden_case(self, rng, n):

@@ -421,8 +421,30 @@ result = [str(problem), None if k is None else int(k)]
 '''
 
 
-def _history(rng: np.random.Generator, kind: str) -> dict:
-    """A synthetic history of ``kind`` with the affected layer drawn at random (not always layer 1)."""
+#: how the bias gradient norms b(k) of a hidden history differ from the weights' W(k), so that a diagnosis reading
+#: b(k) (instead of, besides or over W(k)) is wrong: one far larger (above 1e3, or above an exploding W), one far
+#: smaller (below 1e-3 of the largest, or below a vanishing W), or each b(k) holding W(k+1)'s values
+BIAS_MODES = ("larger", "smaller", "shifted")
+
+
+def _bias_norms(rng: np.random.Generator, mode: str, kind: str, k: int, last: np.ndarray) -> np.ndarray:
+    """The last epoch's b(k) norms, per layer, for a history whose W(k) norms are ``last``."""
+    depth = len(last)
+    if mode == "shifted":
+        return np.roll(last, -1)
+    out = last * rng.uniform(0.3, 3.0, size=depth)
+    j = int(rng.choice([i for i in range(1, depth + 1) if i != k]))  # another layer than the affected one
+    if mode == "larger":
+        out[j - 1] = last.max() * 10.0 ** rng.uniform(0.3, 1.0) if kind == "exploding" else 10.0 ** rng.uniform(3.3, 6)
+    else:
+        out[j - 1] = last.min() * 10.0 ** rng.uniform(-2, -0.3) if kind == "vanishing" else \
+            last.max() * 10.0 ** rng.uniform(-9, -3.5)
+    return out
+
+
+def _history(rng: np.random.Generator, kind: str, mode: str = "larger") -> dict:
+    """A synthetic history of ``kind`` with the affected layer drawn at random (not always layer 1), its bias
+    norms differing from the weights' as ``mode`` says (:data:`BIAS_MODES`)."""
     depth, epochs = int(rng.integers(3, 8)), int(rng.integers(3, 7))
     k = int(rng.integers(1, depth + 1))
     base = 10.0 ** rng.uniform(-1.5, 0.5, size=depth)
@@ -438,11 +460,17 @@ def _history(rng: np.random.Generator, kind: str) -> dict:
     elif kind == "dead units":
         k = int(rng.integers(1, depth))
         dead_last[k - 1] = float(rng.uniform(0.55, 1.0))
+    bias = _bias_norms(rng, mode, kind, k, last)
     grad_norm = {}
+    weights = {j: list(base[j - 1] * 10.0 ** rng.uniform(-0.2, 0.2, size=epochs - 1)) + [last[j - 1]]
+               for j in range(1, depth + 1)}
     for j in range(1, depth + 1):
-        series = list(base[j - 1] * 10.0 ** rng.uniform(-0.2, 0.2, size=epochs - 1)) + [last[j - 1]]
-        grad_norm[f"W({j})"] = [float(f"{v:.6g}") for v in series]
-        grad_norm[f"b({j})"] = [float(f"{v * 0.3:.6g}") for v in series]
+        grad_norm[f"W({j})"] = [float(f"{v:.6g}") for v in weights[j]]
+        if mode == "shifted":
+            series = weights[j % depth + 1]
+        else:
+            series = [v * bias[j - 1] / last[j - 1] for v in weights[j]]
+        grad_norm[f"b({j})"] = [float(f"{v:.6g}") for v in series]
     dead = {f"y({j})": [float(f"{v:.4f}") for v in list(rng.uniform(0, 0.3, size=epochs - 1)) + [dead_last[j - 1]]]
             for j in range(1, depth)}
     return {"grad_norm": grad_norm, "dead_relu": dead, "train_loss": loss}
@@ -465,7 +493,7 @@ class DiagnoseRun(Hw06Part, id="06_diagnose_run", names=("diagnose_run",),
                 for kind in self.KINDS]
 
     def hidden_case(self, rng, n):
-        return Case("a random run", _history(rng, self.KINDS[n % 4]))
+        return Case("a random run", _history(rng, self.KINDS[n % 4], BIAS_MODES[n // 4 % len(BIAS_MODES)]))
 
     def expected(self, p):
         problem, k = diagnose_reference(_plain_history(p))

@@ -2,11 +2,17 @@
 
 The grader never imports this module in the student's kernel: it sends its *text*
 with every case (``backprop.grading.harness``), and there it becomes functions whose
-globals are a fresh dictionary holding only the interpreter's own builtins. So
-nothing a student's cell did (rebinding a global name such as ``json``, ``np``,
-``len`` or ``check``, patching a module of the grader, defining a ``run_case`` of
-their own) replaces this code; the only names it reads from the student's namespace
-are the functions being graded.
+globals are a fresh dictionary holding the interpreter's ``builtins`` module. So
+rebinding a global name of the notebook (``json``, ``np``, ``len``, ``check``) or
+defining a ``run_case`` of one's own changes nothing here; the only names it reads
+from the student's namespace are the functions being graded.
+
+What it does *not* resist, and need not: the student's code runs in the same
+process, so it can patch what this code uses (``builtins.exec``, ``compile``,
+``open``, ``__import__``, IPython's display machinery) and so take over this code
+or the outcome it sends back. That buys nothing: the outcome is only what the
+student's own functions could have returned, and it is judged in the grader's
+process, against references that never enter this kernel.
 
 It knows no answer. :func:`run_case` builds a case's inputs and calls the student's
 function with the part's ``call`` source (text too, from the grader), then returns

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -127,8 +127,8 @@ class Part:
         raise NotImplementedError
 
     def hidden_cases(self, rng: np.random.Generator) -> list[Case]:
-        """``hidden_count`` hidden cases, drawn in order from ``rng``."""
-        return [self.hidden_case(rng, n) for n in range(self.hidden_count)]
+        """``hidden_count`` hidden cases, drawn in order from ``rng`` (each marked hidden)."""
+        return [replace(self.hidden_case(rng, n), hidden=True) for n in range(self.hidden_count)]
 
     def arguments(self, payload: dict) -> list | None:
         """The call's arguments as plain data, as they must still be after the call (None: not checked)."""
@@ -150,7 +150,7 @@ class Part:
         """Public cases, then (given ``rng``) hidden ones."""
         out = list(self.public_cases())
         if rng is not None:
-            out += [Case(c.label, c.payload, True, c.group) for c in self.hidden_cases(rng)]
+            out += self.hidden_cases(rng)
         return out
 
 
@@ -268,14 +268,22 @@ def judge_case(part: Part, case: Case, outcome_json: str | None) -> Verdict:
         return Verdict.wrong(msg, msg)
 
 
+def scored(verdicts: Sequence[tuple[Case, Verdict]]) -> list[tuple[Case, Verdict]]:
+    """The cases that earn points: the hidden ones when there are any, else all."""
+    hidden = [(case, verdict) for case, verdict in verdicts if case.hidden]
+    return hidden or list(verdicts)
+
+
 def part_score(part: Part, points: float, verdicts: Sequence[tuple[Case, Verdict]]) -> float:
     """The points a part earns: each group of cases weighs its share (``part.shares``), the other cases the rest.
 
     Within a group every case counts the same. When a group has no cases, the others
-    share the whole.
+    share the whole. When there are hidden cases, they alone earn the points: the
+    public ones (whose answers a student can know in advance) are feedback, and weigh
+    nothing.
     """
     groups: dict[str, list[bool]] = {}
-    for case, verdict in verdicts:
+    for case, verdict in scored(verdicts):
         groups.setdefault(case.group, []).append(verdict.passed)
     if not groups:
         return 0.0
@@ -294,7 +302,7 @@ def group_feedback(part: Part, points: float, verdicts: Sequence[tuple[Case, Ver
     """A line per group of cases (other than the main one) where some case failed: what it weighs, what was lost."""
     lines = []
     for group, share in part.shares.items():
-        mine = [v for c, v in verdicts if c.group == group]
+        mine = [v for c, v in scored(verdicts) if c.group == group]
         if not mine or all(v.passed for v in mine):
             continue
         passed = sum(v.passed for v in mine)

@@ -1,8 +1,13 @@
 """Run untrusted notebook code in its own kernel, with limits, inside a sandbox.
 
 Each submission gets a fresh IPython kernel (this interpreter), with its own IPython
-profile and a scratch folder shared with the grader (the connection file, the
-``ipc`` sockets, the per-case result files). Given a :class:`~.sandbox.SandboxSpec`
+profile and a scratch folder shared with the grader, read-only to the kernel (the
+connection file, the grader's per-case programs, and a folder for the ``ipc`` sockets
+that the kernel may write only while it starts). A case's outcome comes back in a
+display message of its request, so the grader reads no file the kernel wrote. In the
+sandbox, run by root, each session also gets a cgroup of its own (memory, CPU,
+processes over all its processes; see :class:`~.sandbox.Cgroup`), and every socket
+drops a message over ``MAX_MESSAGE_BYTES``. Given a :class:`~.sandbox.SandboxSpec`
 with ``bwrap``, the kernel runs in bubblewrap (see :mod:`.sandbox`: no network, a
 read-only view of the interpreter and the allowed packages, the filtered
 ``backprop``, a private /tmp, its own processes, limits); without ``bwrap`` (the
@@ -38,7 +43,16 @@ from jupyter_client.kernelspec import KernelSpec
 
 from . import sandbox as sb
 
-__all__ = ["Execution", "KernelSession"]
+__all__ = ["Execution", "KernelSession", "RESULT_MIME", "MAX_MESSAGE_BYTES"]
+
+#: the MIME type of the display message a case's outcome travels in (the kernel writes no file the grader reads)
+RESULT_MIME = "application/x-backprop-result"
+
+#: a message from the kernel larger than this is dropped by ZeroMQ before it reaches the grader's memory
+MAX_MESSAGE_BYTES = 16 << 20
+
+#: messages ZeroMQ queues per socket for the grader at most (so at most this many times the size above)
+QUEUED_MESSAGES = 8
 
 
 @dataclass
@@ -53,6 +67,8 @@ class Execution:
     output_chars: int = 0
     error: tuple[str, str] | None = None  # (name, message)
     strays: int = 0  # processes still running after the request, killed
+    restarted: bool = False  # the kernel was restarted (it died, or would not stop): what ran before is gone
+    result: str | None = None  # the text of the request's last result message (RESULT_MIME), if any
 
 
 def _limit_memory(max_bytes: int):
@@ -93,12 +109,16 @@ class KernelSession:
         self.memory_limit = memory_limit
         self.spec = spec
         self._dir = tempfile.TemporaryDirectory(prefix="backprop-grade-")
-        self.shared = os.path.join(self._dir.name, "shared")
-        self.cases = os.path.join(self.shared, "cases")  # the grader's programs: read-only for the kernel
+        self.shared = os.path.join(self._dir.name, "shared")  # read-only for the kernel
+        self.cases = os.path.join(self.shared, "cases")  # the grader's programs
+        self.ipc = os.path.join(self.shared, "ipc")  # the kernel's sockets: writable only while it starts
         self.km = None
         self.kc = None
+        self.cgroup: sb.Cgroup | None = None
+        self._uid = None
         self._kernel_pid = None
         self._results = 0
+        self._context = None
 
     @property
     def sandboxed(self) -> bool:
@@ -106,31 +126,43 @@ class KernelSession:
 
     # -- lifetime -----------------------------------------------------------------------
     def __enter__(self) -> "KernelSession":
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.stop()  # no cgroup, process or folder is left behind by a kernel that would not start
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
     def start(self) -> None:
-        os.makedirs(self.cases, exist_ok=True)
-        os.chmod(self.cases, 0o755)
+        import zmq
+
+        for folder in (self.shared, self.cases, self.ipc):
+            os.makedirs(folder, exist_ok=True)
+            os.chmod(folder, 0o755)
         posix = os.name == "posix"
         python = self.spec.python if self.sandboxed else sys.executable
         kernel = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        # every socket of this session drops a message larger than MAX_MESSAGE_BYTES and queues few: a kernel
+        # sending hundreds of megabytes cannot make the grader hold them
+        self._context = zmq.Context()
+        self._context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        self._context.setsockopt(zmq.RCVHWM, QUEUED_MESSAGES)
         # ipc: no TCP ports to race for between parallel graders; the only way into a sandbox without a network
-        self.km = _Manager(transport="ipc" if posix else "tcp")
+        self.km = _Manager(transport="ipc" if posix else "tcp", context=self._context)
         if posix:
             self.km.connection_file = os.path.join(self.shared, "kernel.json")
-            self.km.ip = os.path.join(self.shared, "kernel-ipc")
+            self.km.ip = os.path.join(self.ipc, "kernel")
         launch = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         if self.sandboxed:
-            uid = sb.session_uid() if os.geteuid() == 0 else os.geteuid()
+            uid = self._uid = sb.session_uid() if os.geteuid() == 0 else os.geteuid()
             self.km.write_connection_file()
-            if os.geteuid() == 0:  # the kernel's own user owns what it must read and write
-                for path in (self.shared, self.km.connection_file):
-                    os.chown(path, uid, uid)
-            self.km.argv = sb.kernel_command(self.spec, self.shared, uid, kernel)
+            if os.geteuid() == 0:  # the kernel's own user reads its connection file
+                os.chown(self.km.connection_file, uid, uid)
+                self.cgroup = sb.Cgroup.make(self.spec.limits)
+            self.km.argv = sb.kernel_command(self.spec, self.shared, uid, kernel, self.cgroup)
             self.km.interrupt = "message"  # a signal to bwrap would not reach the kernel
             launch["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         else:
@@ -148,13 +180,26 @@ class KernelSession:
             if posix:
                 launch["preexec_fn"] = _limit_memory(self.memory_limit)
         self._launch = launch
+        self._unlock()
         self.km.start_kernel(**launch)
         self._connect()
 
+    def _unlock(self) -> None:
+        """The kernel's user may make its sockets in the ipc folder (before it starts)."""
+        if self.sandboxed and os.geteuid() == 0:
+            os.chown(self.ipc, self._uid, self._uid)
+
+    def _lock(self) -> None:
+        """Once the kernel listens, nothing in the sandbox can add, remove or replace a file the grader uses."""
+        if self.sandboxed and os.geteuid() == 0:
+            os.chown(self.ipc, 0, 0)
+            os.chmod(self.ipc, 0o755)
+
     def _connect(self) -> None:
-        self.kc = self.km.client()
+        self.kc = self.km.client(context=self._context)
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=60)
+        self._lock()
         self._kernel_pid = sb.kernel_pid(self._outer()) if self.sandboxed else None
 
     def _outer(self) -> int | None:
@@ -162,46 +207,45 @@ class KernelSession:
         return process.pid if process is not None else None
 
     def stop(self) -> None:
-        if self.kc is not None:
-            self.kc.stop_channels()
-        if self.km is not None and self.km.has_kernel:
-            self.km.shutdown_kernel(now=True)
-        self._dir.cleanup()
+        try:
+            if self.kc is not None:
+                self.kc.stop_channels()
+            if self.km is not None and self.km.has_kernel:
+                self.km.shutdown_kernel(now=True)
+        finally:
+            if self.cgroup is not None:
+                self.cgroup.remove()
+            if self._context is not None:
+                self._context.destroy(linger=0)
+            self._dir.cleanup()
 
     def restart(self) -> None:
         self.kc.stop_channels()
+        self._unlock()
         self.km.restart_kernel(now=True)
         self._connect()
 
     # -- the harness's programs and results ---------------------------------------------------
-    def case_paths(self, program: str) -> tuple[str, str]:
-        """Write one case's program where the kernel can read but not change it; (its path, the outcome's path)."""
+    def case_path(self, program: str) -> str:
+        """Write one case's program where the kernel can read but not change it; its path.
+
+        The outcome comes back in a display message of the request (``Execution.result``): the kernel writes
+        nothing the grader reads from disk, so no link, pipe or device of its making is ever opened here.
+        """
         self._results += 1
         path = os.path.join(self.cases, f"case-{self._results}.py")
         with open(path, "w", encoding="utf-8") as f:
             f.write(program)
         os.chmod(path, 0o444)
-        return path, os.path.join(self.shared, f"case-{self._results}.json")
-
-    @staticmethod
-    def read_result(path: str, limit: int) -> str | None:
-        """The text the harness wrote (at most ``limit`` characters and a little), or None; the file is removed."""
-        try:
-            with open(path, encoding="utf-8", errors="replace") as f:
-                text = f.read(limit + 1000)
-        except OSError:
-            return None
-        try:
-            os.remove(path)
-        except OSError:
-            pass
-        return text
+        return path
 
     # -- running code --------------------------------------------------------------------
-    def execute(self, code: str, timeout: float | None = None, silent: bool = False) -> Execution:
+    def execute(self, code: str, timeout: float | None = None, silent: bool = False,
+                result_limit: int = 2_000_000) -> Execution:
         """Run ``code``; wait at most ``timeout`` seconds (default: the session's).
 
-        ``silent``: the kernel does not echo the code (the harness's cells, not the student's).
+        ``silent``: the kernel does not echo the code (the harness's cells, not the student's);
+        ``result_limit``: a result message longer than this many characters is not kept.
         """
         limit = self.timeout if timeout is None else timeout
         result = Execution()
@@ -211,37 +255,30 @@ class KernelSession:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 result.status = "timeout"
-                self._recover(msg_id)
+                result.restarted = self._recover(msg_id)
                 break
             try:
                 msg = self.kc.get_iopub_msg(timeout=min(remaining, 1.0))
             except queue.Empty:
                 if not self.km.is_alive():
                     result.status = "died"
+                    result.restarted = True
                     self.restart()
                     break
                 continue
             except Exception:  # a message the kernel garbled (its json patched?): not ours to read
                 continue
-            if not isinstance(msg, dict) or msg.get("parent_header", {}).get("msg_id") != msg_id:
+            try:
+                if _read(msg, msg_id, result, result_limit):
+                    break
+            except (AttributeError, KeyError, TypeError, ValueError):  # a message of the wrong shape: ignored
                 continue
-            kind, content = msg["msg_type"], msg["content"]
-            if kind == "status" and content.get("execution_state") == "idle":
-                break
-            if kind == "stream":
-                result.output_chars += len(content.get("text", ""))
-            elif kind in ("execute_result", "display_data", "update_display_data"):
-                result.output_chars += len(str(content.get("data", {}).get("text/plain", "")))
-            elif kind == "error":
-                result.error = (content.get("ename", "Error"), content.get("evalue", ""))
-                if result.status == "ok":
-                    result.status = "error"
         if self.sandboxed and result.status != "died":
             result.strays = sb.kill_strays(self._outer(), self._kernel_pid)
         return result
 
-    def _recover(self, msg_id: str) -> None:
-        """After a timeout: interrupt, wait for the kernel to go idle; restart it if it will not."""
+    def _recover(self, msg_id: str) -> bool:
+        """After a timeout: interrupt, wait for the kernel to go idle; restart it if it will not (then True)."""
         try:
             self.km.interrupt_kernel()
         except Exception:
@@ -254,10 +291,33 @@ class KernelSession:
                 continue
             except Exception:  # garbled: see execute
                 continue
-            if (
-                msg.get("parent_header", {}).get("msg_id") == msg_id
-                and msg["msg_type"] == "status"
-                and msg["content"].get("execution_state") == "idle"
-            ):
-                return
+            try:
+                if _read(msg, msg_id, Execution(), 0):
+                    return False
+            except (AttributeError, KeyError, TypeError, ValueError):
+                continue
         self.restart()
+        return True
+
+
+def _read(msg, msg_id: str, result: Execution, result_limit: int) -> bool:
+    """Take one iopub message into ``result`` if it belongs to the request ``msg_id``; True when the request is over."""
+    if msg["parent_header"].get("msg_id") != msg_id:
+        return False
+    kind, content = msg["msg_type"], msg["content"]
+    if kind == "status":
+        return content.get("execution_state") == "idle"
+    if kind == "stream":
+        result.output_chars += len(str(content.get("text", "")))
+    elif kind in ("execute_result", "display_data", "update_display_data"):
+        data = content.get("data", {})
+        text = data.get(RESULT_MIME)
+        if kind == "display_data" and isinstance(text, str):
+            result.result = text if len(text) <= result_limit + 1000 else None
+        else:
+            result.output_chars += len(str(data.get("text/plain", "")))
+    elif kind == "error":
+        result.error = (str(content.get("ename", "Error")), str(content.get("evalue", "")))
+        if result.status == "ok":
+            result.status = "error"
+    return False

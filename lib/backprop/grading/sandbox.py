@@ -2,22 +2,28 @@
 
 What the kernel of one submission sees and may do:
 
-- **files**: a read-only view of the interpreter (its prefix and ``/usr``), of the
-  packages the homework may use and the kernel needs (their installed files only, see
-  :func:`package_entries`), and of a copy of ``backprop`` that holds only the modules
-  the homework may use (:func:`build_package`); a private, size-limited ``/tmp`` as its
-  working directory; and one folder shared with the grader (the kernel's connection
-  file, its ``ipc`` sockets and the per-case result files). Nothing else: not the
-  repository, ``solutions/``, the grader's modules, other submissions, or any home
-  folder.
+- **files**: a read-only view of the interpreter (its executable, ``libpython`` and
+  standard library, and ``/usr``; every site folder of the base interpreter and the
+  system is mounted empty, :func:`_other_site_dirs`), of the packages the homework may
+  use and the kernel needs (their installed files only, see :func:`package_entries`),
+  and of a copy of ``backprop`` that holds only the modules the homework may use
+  (:func:`build_package`); a private, size-limited ``/tmp`` as its working directory,
+  the only place it can write; and one folder shared with the grader, read-only (the
+  kernel's connection file, the grader's programs), holding the folder of its ``ipc``
+  sockets, which the grader lets the kernel write only while it starts. Nothing else:
+  not the repository, ``solutions/``, the grader's modules, other submissions, or any
+  home folder.
 - **no network**: its own network namespace, which holds only a loopback device; the
   grader talks to it over jupyter_client's ``ipc`` transport (Unix sockets in the
   shared folder).
 - **its own processes only**: its own PID namespace (it sees no other process and
   none outlives it), a limit on processes, and every process other than the kernel is
   killed after each request (:func:`strays`).
-- **limits**: address space, processes, CPU seconds, file size, ``/tmp`` size;
-  the grader adds a time limit per request.
+- **limits**: per process, address space, processes, CPU seconds, file size; ``/tmp``
+  size; over all the submission's processes, memory, a CPU quota and tasks, in a cgroup
+  of its own where the host allows one (:class:`Cgroup`); the grader adds a time limit
+  per request and a deadline per submission.
+- **no new user namespaces**: a seccomp filter (:func:`seccomp_filter`) refuses them.
 - **no privileges**: run by root, the kernel drops to an unprivileged user id of its
   own (one per session, so two kernels never share a process count); run by anyone
   else, it runs in a user namespace as that user.
@@ -39,6 +45,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -62,6 +69,9 @@ __all__ = [
     "VENV_MOUNT",
     "inside",
     "session_uid",
+    "seccomp_filter",
+    "Cgroup",
+    "cgroups_available",
 ]
 
 INSTALL_HINT = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or pass --no-sandbox"
@@ -87,7 +97,11 @@ class Limits:
     processes: int = 64  # tasks (processes and threads) of the kernel's user
     cpu_seconds: int = 900  # CPU time of one kernel (the grader also limits each request's wall time)
     file_size: int = 64 << 20  # bytes per file written
-    tmp_size: int = 256 << 20  # bytes of the private /tmp
+    tmp_size: int = 256 << 20  # bytes of the private /tmp, the only place the kernel can write to
+    # over all of a submission's processes together (its cgroup, where the host allows one):
+    total_memory: int = 2 << 30  # bytes of memory (its /tmp included: tmpfs is memory)
+    cpus: float = 1.0  # processors' worth of CPU time at most
+    tasks: int = 128  # processes and threads
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,7 @@ class SandboxSpec:
     mounts: tuple[str, ...]
     python: str
     limits: Limits = Limits()
+    seccomp: str | None = None  # a file holding the seccomp filter (:func:`seccomp_filter`)
 
 
 # -- is bwrap there, and does it work here --------------------------------------------------------
@@ -244,8 +259,9 @@ def _interpreter_mounts(packages: Sequence[str], workspace: Path) -> list[str]:
     """
     base, venv = _prefixes()
     args: list[str] = []
-    if not base.startswith("/usr/"):
-        args += _dirs_to(PYTHON_MOUNT) + ["--ro-bind", base, PYTHON_MOUNT]
+    if not base.startswith("/usr/"):  # the interpreter, its shared library and its standard library: nothing more
+        for path in _base_files(base):
+            args += _dirs_to(inside(path)) + ["--ro-bind", path, inside(path)]
     if venv:
         args += _dirs_to(VENV_MOUNT) + ["--ro-bind", venv, VENV_MOUNT, "--tmpfs", VENV_MOUNT + "/bin"]
         for exe in sorted(Path(venv, "bin").glob("python*")):
@@ -270,7 +286,36 @@ def _interpreter_mounts(packages: Sequence[str], workspace: Path) -> list[str]:
                 args += ["--dir", os.path.join(there, os.path.dirname(entry))]
             args += ["--ro-bind", os.path.join(site, entry), os.path.join(there, entry)]
         args += ["--remount-ro", there]
+    for site in _other_site_dirs():  # installed packages the homework may not use (the base's, the system's)
+        args += ["--tmpfs", inside(site), "--remount-ro", inside(site)]
     return args
+
+
+def _base_files(base: str) -> list[str]:
+    """What the kernel needs of the base interpreter: its executable, ``libpython``, and its standard library."""
+    exe = os.path.realpath(sys.executable)
+    stdlib = os.path.realpath(sysconfig.get_paths()["stdlib"])
+    files = [exe] if exe.startswith(base + os.sep) else []
+    files += sorted(str(p) for p in Path(base, "lib").glob("libpython*") if p.is_file())
+    return files + [stdlib]
+
+
+def _other_site_dirs() -> list[str]:
+    """Site folders the kernel must see empty: every one of the base interpreter and the system but those in use."""
+    import glob
+    import site
+
+    base, _ = _prefixes()
+    used = set(_site_dirs())
+    found = site.getsitepackages([base]) + glob.glob("/usr/lib/python3*/*-packages") \
+        + glob.glob("/usr/local/lib/python3*/*-packages")
+    out = []
+    for path in found:
+        real = os.path.realpath(path)
+        if os.path.isdir(real) and real not in used and real not in out and os.path.basename(real) in (
+                "site-packages", "dist-packages"):
+            out.append(real)
+    return out
 
 
 # -- the filtered package --------------------------------------------------------------------------
@@ -379,8 +424,202 @@ def make_spec(dest: Path, may_use: Sequence[str], packages: Sequence[str], bwrap
     if not bwrap:
         return SandboxSpec(bwrap=None, package_root=str(package), mounts=(), python=sys.executable,
                            limits=limits or Limits())
+    program = seccomp_filter()
+    seccomp = None
+    if program is not None:
+        seccomp = str(dest / "seccomp.bpf")
+        Path(seccomp).write_bytes(program)
     return SandboxSpec(bwrap=bwrap, package_root=str(package), mounts=tuple(_interpreter_mounts(packages, dest)),
-                       python=inside(sys.executable), limits=limits or Limits())
+                       python=inside(sys.executable), limits=limits or Limits(), seccomp=seccomp)
+
+
+# -- no nested user namespaces: a seccomp filter ---------------------------------------------------
+#: (audit arch, clone, unshare, clone3) per machine; bwrap's --disable-userns needs --unshare-user, which root does not use
+_SYSCALLS = {"x86_64": (0xC000003E, 56, 272, 435), "aarch64": (0xC00000B7, 220, 97, 435)}
+_CLONE_NEWUSER = 0x10000000
+
+
+def seccomp_filter() -> bytes | None:
+    """A classic BPF program for bwrap's ``--seccomp``: clone and unshare with CLONE_NEWUSER fail with EPERM,
+    clone3 with ENOSYS (so the C library falls back to clone, whose flags the filter can read), and system
+    calls of another ABI (x32, 32-bit) fail; everything else is allowed. None on a machine not listed."""
+    import errno
+    import platform
+    import struct
+
+    known = _SYSCALLS.get(platform.machine())
+    if known is None:
+        return None
+    arch, clone, unshare, clone3 = known
+    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    allow, deny, nosys = 0x7FFF0000, 0x00050000 | errno.EPERM, 0x00050000 | errno.ENOSYS
+    program = [
+        (ld, 0, 0, 4),            # 0: the ABI
+        (jeq, 1, 0, arch),        # 1: ours: go on; another: refuse
+        (ret, 0, 0, deny),        # 2
+        (ld, 0, 0, 0),            # 3: the system call's number
+        (jge, 7, 0, 0x40000000),  # 4: x32 numbers: refuse (-> 12)
+        (jeq, 5, 0, clone3),      # 5: -> 11
+        (jeq, 1, 0, clone),       # 6: -> 8
+        (jeq, 0, 2, unshare),     # 7: -> 8, else -> 10
+        (ld, 0, 0, 16),           # 8: its first argument, the flags (low 32 bits)
+        (jset, 3, 0, _CLONE_NEWUSER),  # 9: a new user namespace: refuse (-> 13)
+        (ret, 0, 0, allow),       # 10
+        (ret, 0, 0, nosys),       # 11
+        (ret, 0, 0, deny),        # 12
+        (ret, 0, 0, deny),        # 13
+    ]
+    return b"".join(struct.pack("=HBBI", *ins) for ins in program)
+
+
+# -- limits over all of a submission's processes: cgroups ------------------------------------------
+class Cgroup:
+    """One submission's control group: memory, CPU and processes limited over all its processes together.
+
+    cgroup v1 (a hierarchy per controller, as here: ``/sys/fs/cgroup/memory`` ...) or v2 (one unified
+    hierarchy whose ``cgroup.subtree_control`` enables memory, cpu and pids). Each is made as a child of
+    the grader's own cgroup, so whatever limits the grader already has still hold. :meth:`make` returns
+    None where the host does not allow it (no controller mounted, not writable, v2 controllers not
+    delegated): then the limits are per process (``Limits``), as :func:`cgroups_available` says.
+    """
+
+    _made = itertools.count()
+
+    def __init__(self, paths: dict[str, str], version: int):
+        self.paths = paths  # controller -> folder (v2: one folder under every key)
+        self.version = version
+
+    @property
+    def procs_files(self) -> list[str]:
+        """The files a process writes its id into to join (one per hierarchy)."""
+        return sorted({os.path.join(p, "cgroup.procs") for p in self.paths.values()})
+
+    @classmethod
+    def make(cls, limits: "Limits", root: str = "/sys/fs/cgroup", own: str = "/proc/self/cgroup") -> "Cgroup | None":
+        name = f"backprop-grade-{os.getpid()}-{next(cls._made)}"
+        try:
+            with open(own) as f:
+                lines = [line.rstrip("\n").split(":", 2) for line in f if line.count(":") >= 2]
+        except OSError:
+            return None
+        v1 = {c: path for _, controllers, path in lines for c in controllers.split(",") if c}
+        made: dict[str, str] = {}
+        try:
+            if all(os.path.isdir(os.path.join(root, c)) for c in ("memory", "cpu", "pids")) and \
+                    all(c in v1 for c in ("memory", "cpu", "pids")):
+                for c in ("memory", "cpu", "pids"):
+                    made[c] = os.path.join(root, c, v1[c].lstrip("/"), name)
+                    _sweep(os.path.dirname(made[c]))
+                    os.mkdir(made[c])
+                group = cls(made, 1)
+            else:
+                mine = next((path for number, controllers, path in lines if number == "0" and not controllers), None)
+                if mine is None or not os.path.isfile(os.path.join(root, "cgroup.controllers")):
+                    return None
+                parent = os.path.join(root, mine.lstrip("/"))
+                with open(os.path.join(parent, "cgroup.subtree_control")) as f:
+                    if not {"memory", "cpu", "pids"} <= set(f.read().split()):
+                        return None  # not delegated to us: a parent with processes cannot enable them
+                folder = os.path.join(parent, name)
+                _sweep(parent)
+                os.mkdir(folder)
+                made = {c: folder for c in ("memory", "cpu", "pids")}
+                group = cls(made, 2)
+            group._limit(limits)
+            return group
+        except OSError:
+            for folder in set(made.values()):
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    pass
+            return None
+
+    def _write(self, controller: str, name: str, value, optional: bool = False) -> None:
+        path = os.path.join(self.paths[controller], name)
+        if optional and not os.path.exists(path):
+            return
+        with open(path, "w") as f:
+            f.write(str(value))
+
+    def _limit(self, limits: "Limits") -> None:
+        period = 100_000
+        if self.version == 1:
+            self._write("memory", "memory.limit_in_bytes", limits.total_memory)
+            self._write("memory", "memory.memsw.limit_in_bytes", limits.total_memory, optional=True)  # no swap
+            self._write("cpu", "cpu.shares", 1024)
+            self._write("cpu", "cpu.cfs_period_us", period)
+            self._write("cpu", "cpu.cfs_quota_us", int(limits.cpus * period))
+        else:
+            self._write("memory", "memory.max", limits.total_memory)
+            self._write("memory", "memory.swap.max", 0, optional=True)
+            self._write("cpu", "cpu.weight", 100)
+            self._write("cpu", "cpu.max", f"{int(limits.cpus * period)} {period}")
+        self._write("pids", "pids.max", limits.tasks)
+
+    def pids(self) -> list[int]:
+        out: set[int] = set()
+        for path in self.procs_files:
+            try:
+                with open(path) as f:
+                    out |= {int(p) for p in f.read().split()}
+            except OSError:
+                continue
+        return sorted(out)
+
+    def remove(self) -> None:
+        """Kill every process still in the group, then remove it."""
+        for _ in range(50):
+            pids = self.pids()
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            if not pids:
+                break
+            time.sleep(0.02)
+        for folder in sorted(set(self.paths.values())):
+            for _ in range(50):
+                try:
+                    os.rmdir(folder)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
+
+
+def _sweep(parent: str) -> None:
+    """Remove the empty cgroups a grader that was killed left behind (its process id is gone)."""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        parts = name.split("-")
+        if not name.startswith("backprop-grade-") or len(parts) != 4 or not parts[2].isdigit():
+            continue
+        try:
+            os.kill(int(parts[2]), 0)
+            continue  # its grader is alive
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        try:
+            os.rmdir(os.path.join(parent, name))
+        except OSError:
+            pass
+
+
+def cgroups_available(limits: "Limits | None" = None) -> bool:
+    """True when this host lets the grader make a cgroup per submission (tried once, and removed)."""
+    group = Cgroup.make(limits or Limits())
+    if group is None:
+        return False
+    group.remove()
+    return True
 
 
 # -- starting a kernel inside ---------------------------------------------------------------------
@@ -404,8 +643,18 @@ def session_uid() -> int:
     return 1_000_000 + os.getpid() * 8 + next(_uids) % 8
 
 
-def kernel_command(spec: SandboxSpec, shared: str, uid: int, kernel_argv: Sequence[str]) -> list[str]:
-    """bwrap's command line running ``kernel_argv`` (the kernel, reading its connection file in ``shared``)."""
+#: joins the submission's cgroups, opens the seccomp filter as file 3 and becomes bwrap (so bwrap and all it
+#: starts are in the cgroups from their first instruction)
+_JOIN = ('filter=$1; n=$2; shift 2\n'
+         'while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 97; shift; n=$((n - 1)); done\n'
+         'exec "$@" 3< "$filter"\n')
+
+
+def kernel_command(spec: SandboxSpec, shared: str, uid: int, kernel_argv: Sequence[str],
+                   cgroup: Cgroup | None = None) -> list[str]:
+    """The command line running ``kernel_argv`` in bwrap: the kernel reads its connection file and the grader's
+    programs in ``shared`` (read-only) and makes its sockets in ``shared/ipc`` (writable only while it starts:
+    see :class:`~.runner.KernelSession`); it joins ``cgroup`` first, when there is one."""
     lim = spec.limits
     env = {
         "HOME": "/tmp", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": PACKAGE_MOUNT,
@@ -414,18 +663,23 @@ def kernel_command(spec: SandboxSpec, shared: str, uid: int, kernel_argv: Sequen
         "JUPYTER_CONFIG_DIR": "/tmp/.jupyter", "JUPYTER_DATA_DIR": "/tmp/.jupyter", "OPENBLAS_NUM_THREADS": "1",
     }
     args = [spec.bwrap, *_namespace_args(), "--die-with-parent", "--new-session", "--hostname", "grader",
+            *(["--seccomp", "3"] if spec.seccomp else []),
             *_system_mounts(), *spec.mounts,
             *_dirs_to(PACKAGE_MOUNT), "--ro-bind", spec.package_root, PACKAGE_MOUNT,
             "--proc", "/proc", "--dev", "/dev",
             "--perms", "1777", "--size", str(lim.tmp_size), "--tmpfs", "/tmp",
-            *_dirs_to(shared), "--bind", shared, shared, "--ro-bind", os.path.join(shared, "cases"),
-            os.path.join(shared, "cases"),
+            *_dirs_to(shared), "--ro-bind", shared, shared, "--bind", os.path.join(shared, "ipc"),
+            os.path.join(shared, "ipc"),
             "--chdir", "/tmp", "--clearenv"]
     for key, value in env.items():
         args += ["--setenv", key, value]
     args += ["--", spec.python, "-S", "-c", _LAUNCHER, str(uid), str(lim.memory), str(lim.processes),
              str(lim.cpu_seconds), str(lim.file_size), *kernel_argv]
-    return args
+    procs = cgroup.procs_files if cgroup is not None else []
+    if not spec.seccomp and not procs:
+        return args
+    return [shutil.which("sh") or "/bin/sh", "-c", _JOIN, "sh", spec.seccomp or os.devnull, str(len(procs)), *procs,
+            *args]
 
 
 # -- processes that should not be there ------------------------------------------------------------
