@@ -430,12 +430,67 @@ def test_each_notebook_reads_well_before_it_is_run(open_notebook, name):
     check_reads_well_unrun(open_notebook(name, run=False))
 
 
+def folded_answers(name):
+    """Indices of the cells whose output the file stores folded: the answers under a Predict or Your turn prompt."""
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    return [i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("jupyter", {}).get("outputs_hidden")]
+
+
+def check_answers_fold_until_run(unrun, name, open_notebook):
+    """Opened unrun, every answer shows only its heading; once the cells have run, the answer is in sight."""
+    answers = folded_answers(name)
+    assert answers, f"{name} folds no answer"
+    for index in answers:
+        cell = unrun.cell(index)
+        assert cell.locator(".jp-OutputPlaceholder").inner_text().strip() == "Check your answer:", f"cell {index}"
+        assert cell.locator(".jp-OutputArea-output").count() == 0, f"{name} cell {index}: an answer in sight unrun"
+    ran = open_notebook(name)
+    for index in answers:
+        shown = ran.cell(index).locator(".jp-OutputArea-output")
+        assert shown.count() and shown.first.is_visible(), f"{name} cell {index}: the answer stays folded after a run"
+        lines = ran.cell(index).locator(".jp-OutputArea").inner_text().strip().splitlines()
+        assert lines[0] == "Check your answer:" and len(lines) > 1, f"{name} cell {index}: {lines[:3]}"
+    return ran
+
+
+def check_explorer_fits(notebook, cell):
+    """At 1400 px with the file browser open: no control under the figure, each readout whole, the figure no wider
+    than its natural width."""
+    image = cell.locator(".jupyter-widgets img").first
+    picture = image.bounding_box()
+    for control in cell.locator(".widget-slider, .widget-dropdown").all():
+        box = control.bounding_box()
+        assert box["y"] + box["height"] <= picture["y"] + 1, f"{notebook.name}: a control reaches into the figure"
+    for readout in cell.locator(".widget-readout").all():
+        assert readout.evaluate("el => el.scrollWidth <= el.clientWidth"), f"{notebook.name}: {readout.inner_text()} is cut"
+    assert picture["width"] <= image.evaluate("img => img.naturalWidth") + 1, f"{notebook.name}: the figure is stretched"
+
+
+def step_slider_to(notebook, cell, index, value, limit=120):
+    """Move the index-th slider with the arrow keys, one of its values at a time, until its readout shows ``value``."""
+    slider = cell.locator(".widget-slider").nth(index)
+    readout, handle = slider.locator(".widget-readout"), slider.locator(".noUi-handle").first
+    handle.focus()
+    for _ in range(limit):
+        shown = readout.inner_text().strip()
+        if shown == value:
+            return
+        handle.press("ArrowRight" if float(shown) < float(value) else "ArrowLeft")
+    raise AssertionError(f"{notebook.name}: the slider did not reach {value}: it shows {readout.inner_text()}")
+
+
 def test_notebook_00_explorer_and_quiz(open_notebook):
-    nb = open_notebook("00_problem_setup.ipynb")
-    explorer, quiz = sorted(widget_cells(nb.name))
+    name = "00_problem_setup.ipynb"
+    nb = check_answers_fold_until_run(open_notebook(name, run=False), name, open_notebook)
+    cells = widget_cells(nb.name)
+    (explorer,) = [i for i, source in cells.items() if "learning_rate_explorer" in source]
+    (quiz,) = [i for i, source in cells.items() if "bp.question" in source]
+    above = nbformat.read(ROOT / "notebooks" / name, as_version=4).cells[:quiz]
+    assert not any("oscillat" in str(o) for c in above if c.cell_type == "code" for o in c.outputs)  # asked first
     cell = nb.widget_cell(explorer)
     before = nb.image_source(cell)
     assert before, "the explorer shows no figure"
+    check_explorer_fits(nb, cell)
     cell.locator("select").first.select_option(index=1)  # another surface
     nb.wait_for_new_image(cell, before)
     before = nb.image_source(cell)
@@ -444,18 +499,31 @@ def test_notebook_00_explorer_and_quiz(open_notebook):
     nb.drag_slider(cell, 0, fraction=0.9)  # a larger learning rate
     nb.wait_for_new_image(cell, before)
     assert readout.inner_text() != eta
+    check_explorer_fits(nb, cell)
     check_quizzes(nb, quiz)
 
 
 def test_notebook_01_path_sum_explorer_and_polls(open_notebook):
-    nb = open_notebook("01_calculus_refresher.ipynb")
-    explorer, *polls = sorted(widget_cells(nb.name))
+    name = "01_calculus_refresher.ipynb"
+    nb = check_answers_fold_until_run(open_notebook(name, run=False), name, open_notebook)
+    cells = widget_cells(nb.name)
+    (explorer,) = [i for i, source in cells.items() if "path_sum_explorer" in source]
+    polls = [i for i in cells if i != explorer]
+    assert max(polls) < folded_answers(name)[1]  # poll 1 comes before section 3 works the chain rule out
     cell = nb.widget_cell(explorer)
     table = cell.locator(".widget-htmlmath").last
     before, text = nb.image_source(cell), table.inner_text()
     assert before and re.search(r"\d", text), "the explorer shows no diagram or no numbers"
-    cell.locator("select").first.select_option(index=1)  # another function
+    check_explorer_fits(nb, cell)
+    cell.locator("select").first.select_option(label="four paths")
     nb.wait_for_new_image(cell, before)
+    step_slider_to(nb, cell, 0, "1.312")  # where c = -2: the paths cancel in pairs
+    numbers = lambda: [float(v) for v in re.findall(r"-?\d+\.\d{4}", table.inner_text())]
+    nb.wait_for_change(lambda: numbers()[-2] != 0.0, True, "the sum over paths at x = 1.312 (where it is 0)")
+    check_explorer_fits(nb, cell)
+    *paths, total, numeric = numbers()
+    assert len(paths) == 4 and total == numeric == 0.0, table.inner_text()
+    assert paths[0] == -paths[1] != 0 and paths[2] == -paths[3] != 0, paths  # no product is 0: they cancel in pairs
     text = table.inner_text()
     nb.drag_slider(cell, 0, fraction=0.9)  # move an input
     nb.wait_for_change(table.inner_text, text, "the path sums (an input moved)")

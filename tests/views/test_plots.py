@@ -25,6 +25,13 @@ def legend(ax):
     return [t.get_text() for t in ax.get_legend().get_texts()]
 
 
+def beside(ax):
+    """The axes' legend is drawn outside the axes (it covers no data)."""
+    ax.get_figure(root=True).draw_without_rendering()
+    box, frame = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    return box.x0 >= frame.x1 or box.y1 <= frame.y0 or box.x1 <= frame.x0 or box.y0 >= frame.y1
+
+
 def test_reexported():
     for name in plots.__all__:
         assert getattr(bp, name) is getattr(plots, name)
@@ -38,7 +45,7 @@ def test_plot_curves():
     ax = fig.axes[0]
     assert len(ax.get_lines()) == 3 and ax.get_yscale() == "log" and ax.get_xlabel() == "x"
     assert ax.get_ylabel() == "y" and ax.get_title() == "t"
-    assert legend(ax) == ["a", "b", "1/c"]
+    assert legend(ax) == ["a", "b", "1/c"] and beside(ax)
     assert np.array_equal(ax.get_lines()[1].get_ydata(), x**2)
     assert list(ax.get_lines()[2].get_xdata()) == [0.5, 0.5]  # the vertical line
     assert png(fig).startswith(b"\x89PNG")
@@ -55,7 +62,7 @@ def test_plot_descent_2d_draws_the_paths_and_the_critical_points():
     s = bp.elongated_bowl()
     paths = [bp.gradient_descent(s, s.start, eta, 10) for eta in (0.05, 0.18)]
     ax = plot_descent_2d(s, paths, labels=["slow", "fast"]).axes[0]
-    assert legend(ax) == ["slow", "fast", "global minimum"]
+    assert legend(ax) == ["slow", "fast", "start", "global minimum"] and beside(ax)
     for path in paths:
         assert any(np.array_equal(line.get_xdata(), path.points[:, 0]) and
                    np.array_equal(line.get_ydata(), path.points[:, 1]) for line in ax.get_lines())
@@ -66,7 +73,7 @@ def test_plot_descent_2d_draws_the_paths_and_the_critical_points():
 def test_plot_descent_2d_marks_a_saddle():
     s = bp.saddle_between_minima()
     ax = plot_descent_2d(s, bp.gradient_descent(s, (2.0, 1e-3), 0.1, 30)).axes[0]
-    assert legend(ax) == ["eta = 0.1", "global minimum", "saddle point"]
+    assert legend(ax) == ["eta = 0.1", "start", "global minimum", "saddle point"]
 
 
 def test_plot_descent_1d_draws_each_iterate_on_the_curve():
@@ -75,7 +82,8 @@ def test_plot_descent_1d_draws_each_iterate_on_the_curve():
     ax = plot_descent_1d("two_minima_1d", path, title="two valleys").axes[0]
     (line,) = [line for line in ax.get_lines() if np.array_equal(line.get_xdata(), path.points[:, 0])]
     assert line.get_ydata() == pytest.approx([two.f(p) for p in path.points], rel=1e-12)
-    assert ax.get_title() == "two valleys" and legend(ax) == ["eta = 0.1"]
+    assert ax.get_title() == "two valleys" and beside(ax)
+    assert legend(ax) == ["eta = 0.1", "start", "local minimum", "local maximum", "global minimum"]
 
 
 def test_plot_loss_curves_logs_the_gap_to_a_known_minimum():
@@ -86,14 +94,71 @@ def test_plot_loss_curves_logs_the_gap_to_a_known_minimum():
     slow, exact = ax.get_lines()
     assert slow.get_ydata() == pytest.approx([q.f(p) - q.minimum_value for p in paths[0].points], rel=1e-12)
     assert exact.get_ydata()[0] == pytest.approx(q.f(-1.5)) and np.all(exact.get_ydata()[1:] == 1e-16)
+    assert beside(ax) and legend(ax) == ["eta = 0.1", "eta = 0.25"]
     ax = plot_loss_curves("saddle", bp.gradient_descent(bp.saddle(), (2.0, 0.0), 0.1, 5)).axes[0]
     assert ax.get_yscale() == "linear"  # no minimum: the loss itself
+
+
+@pytest.mark.parametrize("surface", ["quadratic_1d", "elongated_bowl", "saddle", "two_minima_1d"])
+def test_loss_curves_keep_the_surfaces_scale(surface):
+    """Runs with different learning rates are drawn on one scale, set by the surface, not by the runs."""
+    s = bp.get_surface(surface)
+    limits = {plot_loss_curves(s, bp.gradient_descent(s, s.start, eta, 30)).axes[0].get_ylim()
+              for eta in (0.01, 0.1, 0.3, 0.6)}
+    assert limits == {plots._loss_scale(s)}
+    if s.minimum_value is not None:  # a gap of exactly 0 (drawn at 1e-16) is inside the scale
+        assert plots._loss_scale(s)[0] < 1e-16
+
+
+@pytest.mark.parametrize("surface, eta, side", [("quadratic_1d", 0.529353, "above"), ("elongated_bowl", 0.205, "above"),
+                                                ("saddle", 0.1, "below")])
+def test_a_run_beyond_the_scale_stays_in_sight_on_its_edge(surface, eta, side):
+    s = bp.get_surface(surface)
+    path = bp.gradient_descent(s, s.start, eta, 150)
+    ax = plot_loss_curves(s, path).axes[0]
+    low, high = ax.get_ylim()
+    gap = s.values(path.points) - (s.minimum_value or 0.0)
+    beyond = ~(gap <= high) if side == "above" else gap < low
+    assert beyond.any()
+    (marks,) = [c for c in ax.collections if c.get_gid() == side]
+    offsets = marks.get_offsets()
+    assert list(offsets[:, 0]) == list(np.flatnonzero(beyond))  # every iterate beyond the scale, in step order
+    assert np.all(offsets[:, 1] == (high if side == "above" else low)) and not marks.get_clip_on()
+    assert legend(ax)[-1] == f"loss {side} the scale"
+
+
+def test_a_run_inside_the_scale_has_no_edge_marks():
+    q = bp.quadratic_1d()
+    ax = plot_loss_curves(q, bp.gradient_descent(q, q.start, 0.1, 20)).axes[0]
+    assert len(ax.collections) == 0 and "scale" not in " ".join(legend(ax))
+
+
+def test_learning_rates_are_written_as_the_slider_writes_them():
+    q = bp.quadratic_1d()
+    ax = plot_loss_curves(q, bp.gradient_descent(q, q.start, 0.529353, 8)).axes[0]
+    assert legend(ax)[0] == "eta = 0.5294"
+
+
+@pytest.mark.parametrize("make", [lambda: compare_learning_rates("elongated_bowl", [0.02, 0.1, 0.18, 0.205], 40),
+                                  lambda: plot_descent_2d("saddle_between_minima",
+                                                          bp.gradient_descent(bp.saddle_between_minima(), (2.0, 1e-6),
+                                                                              0.1, 250)),
+                                  lambda: bp.explorer_figure("saddle", 0.1, 150)])
+def test_a_figure_draws_the_same_every_time(make):
+    """Laid out once: the PNG a notebook stores and the one a second draw gives are the same pixels."""
+    fig = make()
+    first = png(fig)
+    assert png(fig) == first and png(fig) == first
 
 
 def test_compare_learning_rates_has_a_panel_per_rate_and_a_loss_panel():
     fig = compare_learning_rates("quadratic_1d", [0.02, 0.25, 0.45, 0.55], 12)
     visible = [ax for ax in fig.axes if ax.axison]
     assert len(visible) == 5 and visible[-1].get_yscale() == "log"
+    assert all(ax.get_legend() is None for ax in visible)  # no legend over a path or a curve
+    (spare,) = [ax for ax in fig.axes if not ax.axison]  # the sixth place of the 3 x 2 grid holds the one legend
+    assert legend(spare) == ["eta = 0.02", "eta = 0.25", "eta = 0.45", "eta = 0.55", "start", "global minimum",
+                             "loss above the scale"]  # 0.55 diverges: its iterates stay in sight on the top edge
     assert [len(ax.get_lines()) for ax in visible[-1:]] == [4]
     colours = [ax.get_lines()[1].get_color() for ax in visible[:4]]
     assert colours == [line.get_color() for line in visible[-1].get_lines()]  # a rate keeps its colour
@@ -105,7 +170,11 @@ def test_compare_learning_rates_has_a_panel_per_rate_and_a_loss_panel():
 def test_compare_learning_rates_in_2d_from_a_given_start():
     fig = compare_learning_rates("elongated_bowl", [0.05, 0.18], 6, w0=(1.0, 1.0))
     visible = [ax for ax in fig.axes if ax.axison]
-    assert len(visible) == 3
+    assert len(visible) == 3 and all(ax.get_legend() is None for ax in visible)
+    (shared,) = fig.legends  # no spare place: one legend under the panels
+    assert [t.get_text() for t in shared.get_texts()] == ["eta = 0.05", "eta = 0.18", "start", "global minimum"]
+    fig.draw_without_rendering()
+    assert shared.get_window_extent().y1 <= min(ax.get_window_extent().y0 for ax in visible)
     path = bp.gradient_descent(bp.elongated_bowl(), (1.0, 1.0), 0.05, 6)
     assert any(np.array_equal(line.get_xdata(), path.points[:, 0]) for line in visible[0].get_lines())
 

@@ -206,7 +206,8 @@ def test_path_sum_table_when_there_is_no_path():
 def test_path_sum_table_typesets_the_products():
     diagram, target, at = influence_example("product")  # z = u v, u = x^3: the path x -> u -> z carries 3 x^2 v
     table = path_sum_table_html(diagram, x, target, at)
-    assert "x → u → z" in table and "$3 v x^{2}$" in table and r"$- u \sin{\left(x \right)}$" in table
+    assert "x → u → z" in table and r"$\displaystyle 3 v x^{2}$" in table
+    assert r"$\displaystyle - u \sin{\left(x \right)}$" in table  # display style: a fraction at full size
     assert "central difference (no derivatives used)" in table
 
 

@@ -62,6 +62,18 @@ def test_explorer_callback_over_a_grid_of_controls(name, eta, steps):
         assert png(fig).startswith(PNG)
 
 
+def test_explorer_writes_the_rate_as_its_slider_does():
+    box = learning_rate_explorer(eta=0.5, steps=20)
+    _, eta, _ = box.children[0].children
+    rates = [value for _, value in eta.options]
+    shown, value = eta.options[rates.index(0.5) + 1]  # the slider's neighbour above 2/f''
+    assert shown == "0.5294" and value == pytest.approx(0.529353, abs=1e-6)  # a grid value, 6 digits
+    fig = explorer_figure("quadratic_1d", value, 20)
+    names = [t.get_text() for legend in fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+             for t in legend.get_texts()]
+    assert f"eta = {shown}" in names and fig.axes[0].get_title().startswith(f"eta = {shown}: diverging")
+
+
 def test_explorer_titles_state_the_regime_and_the_outcome():
     title = explorer_figure("quadratic_1d", 0.45, 12).axes[0].get_title()
     assert title == "eta = 0.45: oscillating\n1 - eta f'' = -0.8\nafter 12 steps: w = 0.828"
@@ -115,7 +127,7 @@ def test_path_sum_view_draws_the_point(name):
         (ax,) = fig.axes
         assert len([p for p in ax.patches if isinstance(p, FancyArrowPatch)]) == len(diagram.edges)
         shown = [t.get_text() for t in ax.texts]
-        assert shown[0] == "at " + ", ".join(f"{s} = {value:.2f}" for s in diagram.inputs)
+        assert shown[0] == "at " + ", ".join(f"{s} = {value:.4g}" for s in diagram.inputs)  # as the sliders
         for s_, t_ in diagram.edges:  # every arrow is labelled with its local derivative's value here
             assert any(t.endswith(f" = {diagram.evaluate(diagram.weight(s_, t_), point):.2f}") for t in shown)
         for n in diagram.nodes:  # every variable with its value
@@ -356,6 +368,17 @@ def test_each_widget_says_in_words_what_running_its_cell_gives(make):
     assert "application/vnd.jupyter.widget-view+json" in bundle
     text = bundle["text/plain"]
     assert not REPR.match(text) and "run this cell" in text.lower() and len(text.split()) >= 12
+
+
+@pytest.mark.parametrize("make", [
+    lambda: learning_rate_explorer(),
+    lambda: path_sum_explorer({"product": influence_example("product")}),
+], ids=["learning rate explorer", "path-sum explorer"])
+def test_the_sentence_shown_unrun_breaks_between_words(make):
+    """JupyterLab wraps a long plain-text output anywhere, even inside a word ("150 st eps"): the sentence comes in
+    lines short enough for a laptop screen with the file browser open."""
+    lines = make()._repr_mimebundle_()["text/plain"].splitlines()
+    assert len(lines) > 1 and max(len(line) for line in lines) <= 80, lines
 
 
 def test_described_replaces_only_the_plain_text():

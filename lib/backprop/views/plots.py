@@ -9,6 +9,11 @@ the returned figure, a test inspects it.
   learning rate, then the loss curves);
 * any curves over one x: :func:`plot_curves`;
 * the first-order error of dy ~ f'(x) dx on log-log axes: :func:`plot_first_order_errors`.
+
+Legends sit beside the axes, never over the data (a descent path starts near a
+corner, where a legend inside would hide it).  A loss curve keeps the scale set
+by the surface, so two learning rates can be compared: an iterate whose loss lies
+beyond that scale is drawn as a triangle on the edge it crossed.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from ..core.checks import as_array, check_positive_int, check_real, describe
 from ..core.descent import (DescentPath, Surface, get_surface, gradient_descent, learning_rate_regime,
@@ -56,9 +62,27 @@ def _marker_size(i: int, n: int) -> float:
     return 3.5 + 2.5 * (n - 1 - i)
 
 
+def _laid_out_once(fig):
+    """``fig`` with constrained layout for its first draw only, then fixed.
+
+    Constrained layout moves the axes by a fraction of a pixel at every draw (it
+    converges slowly with equal-aspect panels and legends beside them), so two
+    PNGs of one figure could differ by a pixel; fixed after the first draw, every
+    PNG of it is the same.  (No extra draw: the freeze rides on the first one.)
+    """
+    fig.set_layout_engine("constrained")
+
+    def freeze(_event):
+        fig.canvas.mpl_disconnect(cid)
+        fig.set_layout_engine("none")
+
+    cid = fig.canvas.mpl_connect("draw_event", freeze)
+    return fig
+
+
 def _new_axes(ax, figsize):
     if ax is None:
-        fig = new_figure(*figsize, layout="constrained")
+        fig = _laid_out_once(new_figure(*figsize))
         return fig, fig.add_subplot()
     return ax.get_figure(root=True), ax
 
@@ -77,12 +101,24 @@ def _check_paths(paths, dim=None) -> list[DescentPath]:
     return list(paths)
 
 
+def _eta_label(eta: float) -> str:
+    """A learning rate as every figure (and the explorer's slider) writes it: 4 significant digits."""
+    return f"eta = {eta:.4g}"
+
+
 def _labels(labels, paths) -> list[str]:
     if labels is None:
-        return [f"eta = {p.eta:g}" for p in paths]
+        return [_eta_label(p.eta) for p in paths]
     if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence) or len(labels) != len(paths):
         raise ValueError(f"argument 'labels' expected one label per path ({len(paths)}), got {describe(labels)}")
     return [str(s) for s in labels]
+
+
+def _legend_beside(ax, handles=None, labels=None):
+    """The axes' legend outside it, to the right: it never covers a path, a curve or a contour."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    ax.legend(handles, labels, fontsize=MIN_FONT, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
 
 
 def _check_dim(surface, dim, what):
@@ -116,25 +152,37 @@ def plot_curves(x, curves: Mapping, *, xlabel: str = "", ylabel: str = "", title
     if title:
         ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=MIN_FONT)
+    _legend_beside(ax)
     return fig
 
 
-def _mark_critical_points(ax, surface, with_labels=True):
+def _critical_style(kind: str) -> dict:
+    """How a critical point of this kind is marked: a filled star for the global minimum, and so on."""
+    marker, size = _MARKERS.get(kind, ("o", 7))
+    filled = {"global minimum": "gold", "local minimum": "#fdebd0"}.get(kind, "white")
+    return dict(ls="none", marker=marker, ms=size, color="black", mfc=filled, label=kind)
+
+
+#: how the start of a path is marked (in its path's colour)
+_START = dict(marker="o", ms=8, mfc="white", mew=2, label="start")
+
+
+def _mark_critical_points(ax, surface):
     for point, kind in surface.critical_points:
-        marker, size = _MARKERS.get(kind, ("o", 7))
         xy = (point[0], surface.f(point)) if surface.dim == 1 else point
-        filled = {"global minimum": "gold", "local minimum": "#fdebd0"}.get(kind, "white")
-        ax.plot(*xy, ls="none", marker=marker, ms=size, color="black", mfc=filled, zorder=5,
-                label=kind if with_labels else None)
+        ax.plot(*xy, zorder=5, **_critical_style(kind))
 
 
-def _dedupe_legend(ax, **kwargs):
+def _descent_legend(ax, n_paths: int):
+    """Beside the axes: each path, then the start (one grey entry for every path's open circle), then each kind
+    of critical point once."""
     handles, labels = ax.get_legend_handles_labels()
     seen = {}
     for h, lab in zip(handles, labels):
         seen.setdefault(lab, h)
-    ax.legend(list(seen.values()), list(seen), **kwargs)
+    handles = list(seen.values())
+    handles.insert(n_paths, Line2D([], [], ls="none", color="0.2", **_START))
+    _legend_beside(ax, handles, [h.get_label() for h in handles])
 
 
 def plot_descent_1d(surface, paths, labels: Sequence[str] | None = None, *, ax=None, title: str | None = None,
@@ -155,8 +203,8 @@ def plot_descent_1d(surface, paths, labels: Sequence[str] | None = None, *, ax=N
         ys = surface.values(p.points)
         ax.plot(p.points[:, 0], ys, "-o", color=c, ms=_marker_size(i, len(paths)), lw=1, alpha=0.85, label=lab,
                 zorder=3)
-        ax.plot(p.points[0, 0], ys[0], "o", color=c, ms=8, mfc="white", mew=2, zorder=4)
-    _mark_critical_points(ax, surface, with_labels=False)
+        ax.plot(p.points[0, 0], ys[0], color=c, zorder=4, **(_START | {"label": None}))
+    _mark_critical_points(ax, surface)
     span = f.max() - f.min()
     ax.set_xlim(*surface.window[0])
     ax.set_ylim(f.min() - 0.08 * span, f.max() + 0.08 * span)
@@ -164,7 +212,7 @@ def plot_descent_1d(surface, paths, labels: Sequence[str] | None = None, *, ax=N
     ax.set_ylabel("Loss$(w)$")
     ax.set_title(title if title is not None else f"${surface.formula}$")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=MIN_FONT, loc="upper center")
+    _descent_legend(ax, len(paths))
     return fig
 
 
@@ -191,7 +239,7 @@ def plot_descent_2d(surface, paths, labels: Sequence[str] | None = None, *, ax=N
     for i, (p, lab, c) in enumerate(zip(paths, labels, colours)):
         ax.plot(p.points[:, 0], p.points[:, 1], "-o", color=c, ms=_marker_size(i, len(paths)), lw=1.2, label=lab,
                 zorder=3)
-        ax.plot(*p.points[0], "o", color=c, ms=8, mfc="white", mew=2, zorder=4)
+        ax.plot(*p.points[0], color=c, zorder=4, **(_START | {"label": None}))
     _mark_critical_points(ax, surface)
     ax.set_xlim(*surface.window[0])
     ax.set_ylim(*surface.window[1])
@@ -199,7 +247,7 @@ def plot_descent_2d(surface, paths, labels: Sequence[str] | None = None, *, ax=N
     ax.set_xlabel("$w_1$")
     ax.set_ylabel("$w_2$")
     ax.set_title(title if title is not None else f"${surface.formula}$")
-    _dedupe_legend(ax, fontsize=MIN_FONT, loc="upper left", framealpha=0.9)
+    _descent_legend(ax, len(paths))
     return fig
 
 
@@ -208,39 +256,69 @@ def plot_loss_curves(surface, paths, labels: Sequence[str] | None = None, *, ax=
     """Loss against the step t for each path.
 
     If the surface has a known minimum value f*, the gap f(w(t)) - f* is drawn on
-    a log scale (a gap of exactly 0 at 1e-16, the bottom of the scale then);
-    otherwise f(w(t)) itself.  The y
-    axis spans the values the loss takes over the surface's window, so a
-    diverging path leaves the plot through the top (or bottom).
+    a log scale from 1e-16 up (a gap of exactly 0, reached in one step, is drawn
+    at 1e-16); otherwise f(w(t)) itself.  The y axis is set by the surface alone
+    (the values the loss takes over its window), never by the paths, so runs with
+    different learning rates share one scale.  An iterate whose loss lies beyond
+    it is drawn as a triangle on the edge it crossed (pointing up at the top, down
+    at the bottom), so a diverging run stays visible to its last step.
     """
     surface = get_surface(surface)
     paths = _check_paths(paths, surface.dim)
     labels, colours = _labels(labels, paths), _colours(colours, len(paths))
     fig, ax = _new_axes(ax, (6.0, 3.6))
-    _, F = surface.grid(101)
+    low, high = _loss_scale(surface)
     fstar = surface.minimum_value
-    lowest = np.inf
     for p, lab, c in zip(paths, labels, colours):
         v = surface.values(p.points)
         v = np.maximum(v - fstar, _FLOOR) if fstar is not None else v
-        lowest = min(lowest, v.min())
-        ax.plot(np.arange(v.size), v, "-o", color=c, ms=2.5, lw=1.3, label=lab)
+        t = np.arange(v.size)
+        ax.plot(t, v, "-o", color=c, ms=2.5, lw=1.3, label=lab)
+        for beyond, edge, side in ((~(v <= high), high, "above"), (v < low, low, "below")):  # nan, inf: above
+            if beyond.any():
+                ax.scatter(t[beyond], np.full(beyond.sum(), edge), marker=_BEYOND[side].get_marker(), s=22,
+                           color=c, clip_on=False, zorder=4, gid=side)
     if fstar is not None:
         ax.set_yscale("log")
-        top = 3 * (F.max() - fstar)
-        ax.set_ylim(max(_FLOOR / 3, min(lowest, top) / 10), top)
         ax.set_ylabel("Loss$(w(t))$ (its minimum is 0)" if fstar == 0 else f"Loss$(w(t))$ - min Loss (min = {fstar:.4g})")
     else:
-        span = F.max() - F.min()
-        ax.set_ylim(F.min() - 0.05 * span, F.max() + 0.05 * span)
         ax.set_ylabel("Loss$(w(t))$")
+    ax.set_ylim(low, high)
     ax.set_xlabel("step $t$")
     ax.set_xlim(left=0)
     if title:
         ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=MIN_FONT)
+    handles, names = ax.get_legend_handles_labels()
+    extra = _beyond_scale(ax)
+    _legend_beside(ax, handles + extra, names + [h.get_label() for h in extra])
     return fig
+
+
+def _loss_scale(surface) -> tuple[float, float]:
+    """The y range of a surface's loss curves: from the surface alone, so every run shares it.
+
+    With a known minimum f*: the gap to it on a log scale, from just under 1e-16
+    (a gap of exactly 0) to 3 times the largest gap over the surface's window.
+    Without one: the loss over the window, with a 5 % margin.
+    """
+    surface = get_surface(surface)
+    _, F = surface.grid(101)
+    if surface.minimum_value is not None:
+        return _FLOOR / 3, 3 * (F.max() - surface.minimum_value)
+    span = F.max() - F.min()
+    return F.min() - 0.05 * span, F.max() + 0.05 * span
+
+
+#: the legend's entries for iterates drawn on the edge of a loss curve's scale
+_BEYOND = {side: Line2D([], [], ls="none", marker=marker, ms=6, color="0.3", label=f"loss {side} the scale")
+           for side, marker in (("above", "^"), ("below", "v"))}
+
+
+def _beyond_scale(ax) -> list[Line2D]:
+    """The legend entries for the edges of ``ax`` that some iterate was drawn on."""
+    sides = {c.get_gid() for c in ax.collections}
+    return [h for side, h in _BEYOND.items() if side in sides]
 
 
 def _steps(n: int) -> str:
@@ -280,15 +358,30 @@ def compare_learning_rates(surface, etas: Sequence[float], steps: int, w0=None) 
     n = len(paths) + 1
     cols = min(n, 3)
     rows = -(-n // cols)
-    fig = new_figure(3.33 * cols, 3.3 * rows, layout="constrained")  # 10 inches: 1,000 pixels wide
+    fig = _laid_out_once(new_figure(3.33 * cols, 3.3 * rows))  # 10 inches: 1,000 pixels wide
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     plot = plot_descent_1d if surface.dim == 1 else plot_descent_2d
     for i, (ax, p) in enumerate(zip(axes, paths)):
         plot(surface, [p], ax=ax, title=_describe_run(surface, p), colours=[_colour(i)])
         ax.title.set_fontsize(10)
-    plot_loss_curves(surface, paths, ax=axes[len(paths)], title="loss against the step")
+        ax.get_legend().remove()
+    loss_ax = axes[len(paths)]
+    plot_loss_curves(surface, paths, ax=loss_ax, title="loss against the step")
+    loss_ax.get_legend().remove()
     for ax in axes[n:]:
         ax.set_axis_off()
+    # one legend for every panel: each rate's colour, the start, the surface's critical points
+    handles = [Line2D([], [], color=_colour(i), marker="o", ms=4, lw=1.2, label=_eta_label(p.eta))
+               for i, p in enumerate(paths)]
+    handles.append(Line2D([], [], ls="none", color="0.2", **_START))
+    for kind in dict.fromkeys(kind for _, kind in surface.critical_points):
+        handles.append(Line2D([], [], **_critical_style(kind)))
+    handles += _beyond_scale(loss_ax)
+    if n < len(axes):  # a spare panel: the legend fills it
+        axes[n].legend(handles=handles, loc="center", fontsize=MIN_FONT, frameon=False)
+    else:  # under the panels, across the figure
+        columns = len(handles) if len(handles) <= 4 else -(-len(handles) // 2)  # at most two rows
+        fig.legend(handles=handles, loc="outside lower center", ncols=columns, fontsize=MIN_FONT, frameon=False)
     fig.suptitle(f"Gradient descent on ${surface.formula}$ from w(0) = "
                  f"({', '.join(f'{v:g}' for v in surface.point(w0, 'w0'))}), {steps} steps")
     return fig

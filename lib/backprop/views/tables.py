@@ -250,7 +250,8 @@ def path_sum_table_html(diagram, source, target, at: Mapping) -> str:
 
     One row per path (the path, its product of local derivatives in LaTeX, its
     value to 4 decimals), then their sum, then a central-difference estimate of
-    the same derivative for comparison.
+    the same derivative for comparison.  The products are typeset in display
+    style, so a fraction such as e^x / y is as large as the text around it.
     """
     import sympy as sp
 
@@ -267,7 +268,8 @@ def path_sum_table_html(diagram, source, target, at: Mapping) -> str:
              + "</tr>"]
     for r in rows:
         lines.append("<tr>" + cell("left", html.escape(" → ".join(map(str, r.path))))
-                     + cell("left", f"${sp.latex(r.product)}$") + cell("right", _num(r.value, 4)) + "</tr>")
+                     + cell("left", rf"$\displaystyle {sp.latex(r.product)}$") + cell("right", _num(r.value, 4))
+                     + "</tr>")
     if not rows:
         lines.append("<tr>" + cell("left", f"no path: {source} does not influence {target}") + "</tr>")
     lines.append("<tr style='border-top:1px solid #888'>" + cell("left", f"<b>sum over paths = d{target}/d{source}</b>")

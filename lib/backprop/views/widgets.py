@@ -279,9 +279,9 @@ def learning_rate_explorer(surfaces: Sequence[str] | None = None, eta: float = 0
         show_figure(image, explorer_figure(surface.value, eta_slider.value, steps_slider.value))
 
     return explorer([surface, eta_slider, steps_slider], image, draw=draw,
-                    text="Learning-rate explorer (interactive): run this cell to pick a surface, a learning rate "
-                         f"eta from {lo:g} to {hi:g} and 1 to {max_steps} steps; the path on the surface and its "
-                         "loss curve redraw below the controls.")
+                    text="Learning-rate explorer (interactive): run this cell to pick a surface,\n"
+                         f"a learning rate eta from {lo:g} to {hi:g} and 1 to {max_steps} steps; the path on the "
+                         "surface\nand its loss curve redraw below the controls.")
 
 
 # -- notebook 01: path sums -----------------------------------------------------------------------
@@ -289,10 +289,11 @@ def path_sum_view(diagram, source, target, at: Mapping) -> tuple[Figure, str]:
     """The explorer's pure callback: (the diagram drawn at ``at``, :func:`path_sum_table_html`).
 
     The figure shows every variable's value and every arrow's local derivative
-    (formula and value) at the point, which its title states.
+    (formula and value) at the point, which its title states as the sliders do
+    (4 significant digits).
     """
     table = path_sum_table_html(diagram, source, target, at)  # validates the arguments first
-    point = ", ".join(f"{x} = {diagram.evaluate(x, at):.2f}" for x in diagram.inputs)
+    point = ", ".join(f"{x} = {_label(diagram.evaluate(x, at))}" for x in diagram.inputs)
     return draw_influence_diagram(diagram, at=at, title=f"at {point}"), table
 
 
@@ -391,8 +392,9 @@ def path_sum_explorer(examples: Mapping, *, value_range: tuple[float, float] = (
     pick.observe(choose, names="value")
     choose()
     box = explorer([pick, source_pick, sliders], image, table, draw=draw,
-                   text="Path-sum explorer (interactive): run this cell to pick a function and a variable, then "
-                        "move the input sliders; the influence diagram, each path's product and their sum redraw.")
+                   text="Path-sum explorer (interactive): run this cell to pick a function and a\n"
+                        "variable, then move the input sliders; the influence diagram, each path's\n"
+                        "product and their sum redraw.")
     return box
 
 
