@@ -109,6 +109,8 @@ def test_every_widget_output_reads_well_unrun(path):
             assert not REPR.match(text), f"a widget repr is stored: {text[:100]}"
             if WIDGET in data:
                 assert "run this cell" in text.lower(), f"the widget's fallback text says what to do: {text[:100]}"
+                longest = max(len(line) for line in text.splitlines())
+                assert longest <= 80, f"a line of {longest} characters, which JupyterLab breaks mid-word: {text[:80]}"
 
 
 @pytest.mark.parametrize("path", EVERY, ids=_ids)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
+from backprop.views.quiz import wrapped
 from backprop.core.dashboard import PRESETS, DashboardSettings, dashboard_state
 from backprop.views import dashboard as V
 from backprop.views.style import MAX_WIDTH, png
@@ -82,7 +83,7 @@ def test_the_plain_text_fallback_is_a_sentence_and_the_readout():
 
 def test_the_widget_headless_redraws_on_every_control_and_preset():
     board = V.vanishing_dashboard("deep sigmoid", threaded=False)
-    assert board._repr_mimebundle_()["text/plain"] == V.dashboard_text(PRESETS["deep sigmoid"])
+    assert board._repr_mimebundle_()["text/plain"] == wrapped(V.dashboard_text(PRESETS["deep sigmoid"]))
     c = board.controls
     assert c["clip"].value == 0.0 and c["clip"].label == "off"  # not blank
     c["depth"].value = 50

@@ -8,7 +8,7 @@ import pytest
 import backprop as bp
 from backprop.views import polls
 from backprop.views.polls import POLLS, QUESTIONS, Poll, poll, question
-from backprop.views.quiz import Quiz, plain
+from backprop.views.quiz import TEXT_WIDTH, Quiz, plain
 from lecture_runs import copied
 from strategies import assert_explained
 
@@ -44,9 +44,12 @@ def test_shown_before_running_without_the_answer(name):
     assert "application/vnd.jupyter.widget-view+json" in bundle
     text = bundle["text/plain"]
     assert text == shown.text() and text.startswith(shown.title)
+    assert max(len(line) for line in text.splitlines()) <= TEXT_WIDTH  # JupyterLab never breaks a word
+    words = " ".join(text.split())
     for quiz in shown.quizzes:
-        assert plain(quiz.question) in text and all(plain(o) in text for o in quiz.options)
-        assert not any(plain(why) in text for why in quiz.explanations)  # the verdicts stay hidden until Check
+        assert " ".join(plain(quiz.question).split()) in words
+        assert all(" ".join(plain(o).split()) in words for o in quiz.options)
+        assert not any(" ".join(plain(why).split()) in words for why in quiz.explanations)  # hidden until Check
         assert "$" not in text and "\\" not in text  # maths reads as text before the widget typesets it
 
 

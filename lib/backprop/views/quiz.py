@@ -60,6 +60,21 @@ _OPERATORS = {r"\cdot": "·", r"\approx": "≈", r"\le": "≤", r"\ge": "≥", r
               r"\times": "×", r"\ne": "≠"}
 
 
+#: the widest line of a plain-text fallback: JupyterLab breaks a longer line wherever it must, even mid-word
+TEXT_WIDTH = 80
+
+
+def wrapped(text: str, width: int = TEXT_WIDTH) -> str:
+    """``text`` with every line longer than ``width`` broken between words (indentation kept on each piece)."""
+    import textwrap
+
+    lines = []
+    for line in text.split("\n"):
+        indent = line[: len(line) - len(line.lstrip())]
+        lines += textwrap.wrap(line, width, subsequent_indent=indent + "  ") if len(line) > width else [line]
+    return "\n".join(lines)
+
+
 def _grouped(script: str) -> str:
     """A sub- or superscript as plain text: a single token as it is (``12``, ``(k)``), more in parentheses."""
     return script if script.isalnum() or (script.startswith("(") and script.endswith(")")) else f"({script})"
@@ -275,7 +290,7 @@ class Quiz:
         kind = "tick every option that is true" if self.multiple else "pick one option"
         lines = [f"Quiz: {plain(self.question)}"]
         lines += [f"  {self.letter(i)}. {plain(o)}" for i, o in enumerate(self.options)]
-        return "\n".join(lines + [f"(Run this cell to answer: {kind}, then press Check.)"])
+        return wrapped("\n".join(lines + [f"(Run this cell to answer: {kind}, then press Check.)"]))
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         # The widget's view, with the question, its options and what to do as the plain-text fallback

@@ -34,6 +34,7 @@ from ..core.descent import SURFACES
 from .dag import draw_influence_diagram
 from .network import draw_network
 from .plots import compare_learning_rates
+from .quiz import wrapped
 from .style import png
 from .tables import path_sum_table_html, pass_steps
 
@@ -69,6 +70,7 @@ def described(widget, text: str):
     if not isinstance(text, str) or not text.strip():
         raise TypeError(f"argument 'text' expected a sentence saying what running the cell shows, "
                         f"got {describe(text)}")
+    text = wrapped(text)  # lines a reader's screen never has to break mid-word
     shown = widget._repr_mimebundle_
 
     def _repr_mimebundle_(**kwargs):
