@@ -57,6 +57,7 @@ def _keys(value, name: str) -> set:
 
 # -- layout ----------------------------------------------------------------------------------
 _R = 0.5  # node radius, in layout units, at least (more when a node's name and number need it)
+_R_MAX = 1.0  # at most: a network deeper than the course's (N > 5) with long numbers would not fit 10 inches
 _UNIT = 0.62  # inches per layout unit, at most (less when the network would be wider than MAX_WIDTH)
 _GAP_W = 3.5  # between y(k-1) and z(k): the weights' column
 _GAP_F = 1.35  # between z(k) and y(k): inside a neuron, at least (the two circles stay 0.35 apart)
@@ -102,9 +103,9 @@ def _visible(pos, src, dst, radius: float) -> np.ndarray:
     return np.array([a + rim(src) * along, b - rim(dst) * along])
 
 
-def _radius_needed(texts, fontsize: float) -> float:
-    """The radius, in points, of a circle that holds each of ``texts`` (its box's half-diagonal, plus a margin)."""
-    return max((float(np.hypot(*text_size(text, fontsize))) / 2 + _NODE_PAD for text in texts), default=0.0)
+def _half_diagonal(texts) -> float:
+    """Half the diagonal, in points at the size _NODE_FONT, of the largest box of ``texts`` (it scales with the size)."""
+    return max((float(np.hypot(*text_size(text, _NODE_FONT))) / 2 for text in set(texts)), default=0.0)
 
 
 def _digits(values, decimals: int) -> int:
@@ -224,11 +225,12 @@ def draw_network(net, mode: str = "symbols", *, d=None, edge_labels: str | None 
     node_texts = {key: _node_text(net, key, mode, d, is_shown, digits[0]) for key in keys}
     # every node's circle holds its name and its number: the radius grows with the longest text the network can
     # show in either pass (so every step of the stepper has the same layout), the drawing narrows to stay within
-    # MAX_WIDTH, and the radius is measured again at the new scale (a few rounds settle it)
+    # MAX_WIDTH, and the radius is worked out again at the new scale (a few rounds settle it)
     passes = [m for m, ran in (("forward", net.z), ("backward", net.dz)) if ran] if mode != "symbols" else [mode]
-    longest = [_node_text(net, key, m, d, lambda _: True, digits[0]) for m in passes for key in keys if key[0] in "yz"]
+    longest = _half_diagonal([_node_text(net, key, m, d, lambda _: True, digits[0])
+                              for m in passes for key in keys if key[0] in "yz"])
     radius = _R
-    for _ in range(6):
+    for _ in range(50):
         pos = _positions(net.widths, biases, radius=radius)
         xs = [p[0] for p in pos.values()]
         x_lo, x_hi = min(xs) - 1.0 - (radius - _R), max(xs) + 1.2 + (radius - _R)
@@ -243,11 +245,10 @@ def draw_network(net, mode: str = "symbols", *, d=None, edge_labels: str | None 
             dpi = ax.get_figure(root=True).dpi
             scale = min(1.0, box.width / dpi / ((x_hi - x_lo) * unit), box.height / dpi / ((y_hi - y_lo) * unit))
         font = lambda size: max(MIN_FONT, size * scale)  # noqa: E731 - never smaller than the course's smallest text
-        needed = _radius_needed(longest, font(_NODE_FONT))
-        needed /= 72 * unit * scale  # points -> layout units
-        if needed <= radius + 1e-3:
+        needed = (longest * font(_NODE_FONT) / _NODE_FONT + _NODE_PAD) / (72 * unit * scale)  # in layout units
+        if needed <= radius + 1e-6 or radius >= _R_MAX:
             break
-        radius = needed
+        radius = min(needed, _R_MAX)
     if ax is None:
         fig = new_figure((x_hi - x_lo) * unit, (y_hi - y_lo) * unit)
         ax = fig.add_axes((0, 0, 1, 1))
