@@ -11,7 +11,7 @@ from matplotlib.patches import FancyArrowPatch
 import backprop as bp
 from backprop.views import network as views_network
 from backprop.views.network import draw_forward_backward, draw_network
-from strategies import arrows_under_labels, assert_explained, overlapping_labels
+from strategies import arrows_under_labels, assert_explained, overlapping_labels, rendered
 
 examples = bp.examples
 TINY_X, TINY_D = np.array(examples.TINY["x"]), np.array(examples.TINY["d"])
@@ -137,12 +137,9 @@ def test_numbers_are_whole_for_the_integer_example_and_three_decimals_otherwise(
 
 def _spilled(fig):
     """The node texts of a drawing that reach outside their circle, measured on the rendered figure."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.patches import Circle
 
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    renderer = canvas.get_renderer()
+    renderer = rendered(fig)
     out = []
     for ax in fig.axes:
         circles = [p for p in ax.patches if isinstance(p, Circle)]
