@@ -176,6 +176,15 @@ def influence_example(name):
     return bp.influence_diagram(definitions), target, at
 
 
+def rendered(fig):
+    """The renderer of ``fig`` drawn once (Agg), so that texts and patches know their size on the page."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
 def arrows_under_labels(fig):
     """For each edge label of a drawing (a text on a white box), the arrows that pass under it.
 
@@ -184,12 +193,9 @@ def arrows_under_labels(fig):
     Returns [(text, [indices of the arrows in ax.patches order crossing it])].
     A label that names one arrow unambiguously has exactly one: its own.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.patches import FancyArrowPatch
 
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    renderer = canvas.get_renderer()
+    renderer = rendered(fig)
     out = []
     for ax in fig.axes:
         arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
@@ -204,11 +210,7 @@ def arrows_under_labels(fig):
 
 def overlapping_labels(fig):
     """Pairs of texts (of any kind) whose rendered boxes overlap, per axes."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    renderer = canvas.get_renderer()
+    renderer = rendered(fig)
     pairs = []
     for ax in fig.axes:
         boxes = [(t, t.get_window_extent(renderer)) for t in ax.texts if t.get_text().strip()]

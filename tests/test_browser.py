@@ -20,6 +20,7 @@ runs them.  Without Chromium they are skipped, with that reason.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
@@ -39,6 +40,7 @@ import pytest
 
 import backprop as bp
 from backprop.core.dashboard import EPOCHS, MAX_DEPTH
+from backprop.views.style import png
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("BACKPROP_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -531,16 +533,40 @@ def test_notebook_01_path_sum_explorer_and_polls(open_notebook):
     assert kinds == {True, False}  # Poll 1: one question with one answer, one with several
 
 
+#: the SHA-256 of the PNG an Image widget shows (its src is a blob: URL of the bytes the kernel sent)
+IMAGE_HASH = """async img => { const bytes = await (await fetch(img.src)).arrayBuffer();
+    const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+    return Array.from(hash, b => b.toString(16).padStart(2, '0')).join(''); }"""
+
+
 def test_notebook_02_pass_stepper_and_poll(open_notebook):
     nb = open_notebook("02_scalar_backprop.ipynb")
-    stepper, poll = sorted(widget_cells(nb.name))
+    cells = widget_cells(nb.name)
+    (stepper,) = [i for i, source in cells.items() if "pass_stepper" in source]
+    (poll,) = [i for i, source in cells.items() if "bp.poll(2)" in source]
     cell = nb.widget_cell(stepper)
-    readout = cell.locator(".widget-readout").first
+    readout, image = cell.locator(".widget-readout").first, cell.locator(".jp-OutputArea img").first
     assert readout.inner_text().strip() == "1"  # step 1 of N, as its picture says
+    # 17 quick taps of the arrow key: within seconds of the last one the figure shows the slider's step (the
+    # stepper draws only the newest setting; a queue of the steps passed over once took 30 s to catch up)
+    image.evaluate("img => { img.changes = 0; new MutationObserver(records => { img.changes += records.length; })"
+                   ".observe(img, {attributes: true, attributeFilter: ['src']}); }")
+    net, x, d, step = bp.tiny_network(), bp.examples.TINY["x"], bp.examples.TINY["d"], 18
+    expected = hashlib.sha256(png(bp.pass_step_figure(net, x, d, step))).hexdigest()  # the kernel draws the same
+    cell.locator(".noUi-handle").first.focus()
+    for _ in range(step - 1):
+        nb.page.keyboard.press("ArrowRight")
+        nb.page.wait_for_timeout(120)
+    assert readout.inner_text().strip() == str(step)
+    deadline = time.monotonic() + 10  # measured: 2 s after the last key, on a machine busy with other work
+    while image.evaluate(IMAGE_HASH) != expected:
+        assert time.monotonic() < deadline, (f"10 s after the last key, the figure does not show step {step} "
+                                             f"(redrawn {image.evaluate('img => img.changes')} times)")
+        nb.page.wait_for_timeout(100)
     before = nb.image_source(cell)
-    nb.drag_slider(cell, 0, fraction=0.5)
+    nb.drag_slider(cell, 0, fraction=0.3)
     nb.wait_for_new_image(cell, before)
-    assert int(readout.inner_text()) > 1
+    assert 1 < int(readout.inner_text()) < step
     check_quizzes(nb, poll)
 
 

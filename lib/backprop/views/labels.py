@@ -14,6 +14,7 @@ says which units it draws in.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from matplotlib.font_manager import FontProperties
@@ -25,6 +26,7 @@ __all__ = ["text_size", "along", "place_labels"]
 _FRACTIONS = tuple(sorted(np.round(np.linspace(0.12, 0.88, 39), 3), key=lambda t: (abs(t - 0.5), t)))
 
 
+@lru_cache(maxsize=4096)  # an explorer redraws the same labels at every step
 def text_size(text: str, fontsize: float) -> tuple[float, float]:
     """(width, height) in points of (multi-line, possibly mathtext) ``text`` at ``fontsize``."""
     width, height = 0.0, 0.0
