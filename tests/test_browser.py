@@ -39,7 +39,7 @@ import nbformat
 import pytest
 
 import backprop as bp
-from backprop.core.dashboard import EPOCHS, MAX_DEPTH
+from backprop.experiments.dashboard import EPOCHS, MAX_DEPTH
 from backprop.views.style import png
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,17 +2,20 @@
 
     import backprop as bp
 
-The library is built in four folders, one per kind of code, each depending only on
+The library is built in five folders, one per kind of code, each depending only on
 the ones before it:
 
-* :mod:`backprop.core`     -- the math, numpy only: activations, divergences, layers,
-  the vectorised and the scalar network, the computational graph, gradient checks,
-  initialisation, training, data, loss surfaces, the worked examples;
-* :mod:`backprop.symbolic` -- the SymPy witnesses: every rule of the math run on
+* :mod:`backprop.core`        -- the concepts, numpy only: activations, divergences,
+  layers, the vectorised and the scalar network, the computational graph, gradient
+  checks, initialisation, training, data, the worked examples, checks, tolerance;
+* :mod:`backprop.experiments` -- the notebooks' experiments, numpy only, built from
+  the concepts: loss surfaces, the subgradient verdict, the backward pass two ways,
+  the dashboard's numbers, the lab;
+* :mod:`backprop.symbolic`    -- the SymPy witnesses: every rule of the math run on
   symbols and compared with ``sympy.diff``; the symbolic network; influence diagrams;
-* :mod:`backprop.views`    -- what a student sees: figures, tables, widgets,
+* :mod:`backprop.views`       -- what a student sees: figures, tables, widgets,
   quizzes, progress bars (matplotlib, ipywidgets, tqdm);
-* :mod:`backprop.grading`  -- the homework's self-checks and the instructor's grader;
+* :mod:`backprop.grading`     -- the homework's self-checks and the instructor's grader;
 
 and ``python -m backprop.bench``, which measures speed and accuracy.  The math never
 imports the views or SymPy.
@@ -33,7 +36,8 @@ __version__ = "0.1.0"
 EXPORTS: dict[str, tuple[str, ...]] = {
     # the math
     "core.activations": ("Activation", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax",
-                         "ACTIVATIONS", "get_activation"),
+                         "RandomizedLeakyReLU", "max_forward", "max_routing", "max_backward", "max_pool_forward",
+                         "max_pool_backward", "ACTIVATIONS", "get_activation"),
     "core.divergences": ("Divergence", "SquaredError", "HalfSquaredError", "BinaryCrossEntropy", "CrossEntropy",
                          "KLDivergence", "SoftmaxCrossEntropy", "SigmoidBinaryCrossEntropy", "DIVERGENCES",
                          "get_divergence", "one_hot", "log_sum_exp"),
@@ -46,14 +50,14 @@ EXPORTS: dict[str, tuple[str, ...]] = {
                    "value_names", "gate_symbol"),
     "core.tolerance": ("RTOL", "ATOL", "relative_error", "agree"),
     "core.gradcheck": ("numerical_gradient", "numerical_jacobian", "EntryCheck", "lecture_name", "GradientReport", "check_gradients", "check_derivative",
-                       "first_order_errors", "loglog_slope"),
+                       "first_order_errors", "loglog_slope", "straddles_kink"),
     "core.initialisation": ("INITIALISATIONS", "init_std", "initialise", "layer_outputs"),
     "core.training": ("sgd_update", "global_norm", "clip_by_global_norm", "lecture_gradients", "lecture_step",
                       "descent_variant", "History", "TrainingDiverged", "train", "evaluate", "predict_labels",
                       "gradient_norms", "dead_relu_fraction"),
     "core.data": ("Dataset", "Scaling", "load_digits", "stratified_split", "digits_dataset", "two_or_not_two",
                   "read_idx", "load_idx_pair", "mnist_dataset", "MNIST_FILES"),
-    "core.descent": ("Surface", "quadratic_1d", "two_minima_1d", "elongated_bowl", "saddle", "saddle_between_minima",
+    "experiments.descent": ("Surface", "quadratic_1d", "two_minima_1d", "elongated_bowl", "saddle", "saddle_between_minima",
                      "SURFACES", "get_surface", "DescentPath", "gradient_descent", "steps_to_converge",
                      "quadratic_step_factor", "learning_rate_regime"),
     "core.examples": ("TWO_RELU", "TWO_RELU_RESIDUAL", "SIGMOID_NEURON", "TINY", "HOMEWORK_01", "scalar_network",
@@ -79,24 +83,22 @@ EXPORTS: dict[str, tuple[str, ...]] = {
     "views.polls": ("Poll", "POLLS", "QUESTIONS", "poll", "question"),
     "views.style": ("DPI", "MAX_WIDTH", "MIN_FONT", "CourseFigure", "new_figure", "png"),
     "views.progress": ("progress_bar",),
-    "core.vector_form": ("layer_pairs", "jacobian_backward", "delta_backward", "shape_rows", "time_loops_and_matrices",
+    "experiments.vector_form": ("layer_pairs", "jacobian_backward", "delta_backward", "shape_rows", "time_loops_and_matrices",
                          "SPEEDUP_FILE", "stored_speedup"),
     "views.shapes": ("shape_table", "index_table", "notation_table", "speedup_figure", "PRODUCTS",
                      "product_shapes", "product_figure", "product_explorer"),
-    "core.subgradients": ("SubgradientVerdict", "subgradient_verdict", "line_gap", "RandomizedLeakyReLU",
-                          "max_forward", "max_routing", "max_backward", "max_pool_forward", "max_pool_backward",
-                          "straddles_kink", "KinkCensus", "kink_census"),
+    "experiments.subgradients": ("SubgradientVerdict", "subgradient_verdict", "line_gap", "KinkCensus", "kink_census"),
     "symbolic.subgradients": ("SUBGRADIENT_RULES", "verify_subgradient", "verify_subgradients"),
     "views.subgradient": ("draw_kinks", "subgradient_view", "subgradient_slopes", "subgradient_explorer",
                           "central_difference_figure"),
     "symbolic.softmax": ("general_softmax_jacobian", "softmax_jacobian_derivation", "softmax_divergence_collapse"),
     "views.softmax": ("activation_diagrams", "tempered_softmax", "jacobian_heatmap", "softmax_view", "softmax_explorer"),
-    "core.dashboard": ("DASHBOARD_ACTIVATIONS", "DASHBOARD_INITS", "DashboardSettings", "PRESETS", "DashboardState",
+    "experiments.dashboard": ("DASHBOARD_ACTIVATIONS", "DASHBOARD_INITS", "DashboardSettings", "PRESETS", "DashboardState",
                        "dashboard_network", "dashboard_state", "diagnose", "DIAGNOSES"),
     "views.dashboard": ("dashboard_svg", "dashboard_view", "dashboard_text", "dashboard_figure", "dashboard_grid_figure",
                         "activation_histograms", "vanishing_dashboard", "DASHBOARD_ETAS",
                         "DASHBOARD_SCALES", "DASHBOARD_CLIPS"),
-    "core.lab": ("LAB", "LAB_SWEEPS", "LAB_FILE", "LAB_CHALLENGE", "LabChallenge", "lab_network", "lab_run",
+    "experiments.lab": ("LAB", "LAB_SWEEPS", "LAB_FILE", "LAB_CHALLENGE", "LabChallenge", "lab_network", "lab_run",
                  "lab_challenge", "lab_sweeps", "stored_lab_sweeps"),
     "views.training": ("descent_figure", "confusion_matrix", "confusion_figure", "misclassified_figure",
                        "sweep_figure", "dead_units_figure"),

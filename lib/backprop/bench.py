@@ -49,7 +49,7 @@ sample; ``--json FILE`` writes every figure (seconds and ratios as numbers);
    00-06 of the repository run top to bottom in a fresh kernel (nbclient); the slowest.
 
 ``--lab-sweep FILE`` runs instead the lab sweeps of notebook 06
-(:func:`backprop.core.lab.lab_sweeps`) and writes them to FILE as JSON;
+(:func:`backprop.experiments.lab.lab_sweeps`) and writes them to FILE as JSON;
 ``lib/backprop/_data/lab_sweeps.json`` is that file.
 
 ``--batch-sweep FILE`` measures instead the scalar loops against the matrices on the
@@ -181,7 +181,7 @@ def bench_batch_sweep(*, batches=SWEEP_BATCHES, repeats=5, loop_instances=16) ->
     times ``Network.loss_and_gradients`` on B digits (best of ``repeats``) and the loops
     on ``min(B, loop_instances)`` of them (their time per instance does not depend on B).
     """
-    from .core.vector_form import time_loops_and_matrices
+    from .experiments.vector_form import time_loops_and_matrices
 
     rng = np.random.default_rng(1)
     data = digits_dataset(rng=rng)
@@ -343,7 +343,7 @@ def bench_dashboard(*, depth=50, points=None) -> dict:
     """
     import itertools
 
-    from .core.dashboard import DASHBOARD_ACTIVATIONS, DASHBOARD_INITS
+    from .experiments.dashboard import DASHBOARD_ACTIVATIONS, DASHBOARD_INITS
     from .views.dashboard import vanishing_dashboard
 
     grid = [(a, i, r, 1.0 if (n % 2) else 0.0) for n, (a, i, r) in
@@ -587,7 +587,7 @@ def main(argv=None) -> int:
                         help="only the scalar-vs-matrix sweep over batch sizes, written to FILE as JSON")
     args = parser.parse_args(argv)
     if args.lab_sweep is not None:
-        from .core.lab import lab_sweeps
+        from .experiments.lab import lab_sweeps
 
         sweeps = lab_sweeps()
         sweeps["source"] = (f"python -m backprop.bench --lab-sweep {os.path.basename(args.lab_sweep)}, "

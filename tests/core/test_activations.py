@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import backprop as bp
 import backprop.symbolic as sym
-from strategies import FD_EXAMPLES, RTOL, arrays, assert_gradients, away_from, batches
+from strategies import FD_EXAMPLES, RTOL, arrays, assert_explained, assert_gradients, away_from, batches
 
 SCALAR = {
     "identity": bp.Identity(),
@@ -187,3 +187,136 @@ def test_activations_take_the_numpy_namespace_explicitly():
         np.testing.assert_array_equal(act.backward(z, z, xp=np), act.backward(z, z))
     y = bp.Sigmoid().forward(z)
     np.testing.assert_array_equal(bp.Sigmoid().derivative(z, y), bp.Sigmoid().derivative(z))  # y given: not recomputed
+
+
+# -- the randomised leaky ReLU --------------------------------------------------------------------------
+def test_rrelu_draws_one_slope_per_unit_from_the_generator_and_evaluates_at_the_mean():
+    rrelu = bp.RandomizedLeakyReLU(lower=0.125, upper=0.375)
+    a = rrelu.draw(np.random.default_rng(0), 5)
+    b = rrelu.draw(np.random.default_rng(0), 5)
+    assert a == b and a.training and not rrelu.training
+    assert a.slopes.shape == (5,) and ((a.slopes >= 0.125) & (a.slopes <= 0.375)).all()
+    assert rrelu.mean_slope == 0.25
+    z = np.array([-2.0, -1.0, 0.0, 1.5, 3.0])
+    assert np.array_equal(a.forward(z), np.where(z > 0, z, a.slopes * z))
+    assert np.array_equal(a.derivative(z), np.where(z > 0, 1.0, a.slopes))  # at 0: the unit's own slope
+    assert np.array_equal(a.evaluation().forward(z), np.where(z > 0, z, 0.25 * z))
+    batch = np.stack([z, -z])
+    assert np.array_equal(a.backward(np.ones_like(batch), batch), a.derivative(batch))
+
+
+def test_rrelu_worked_numbers():
+    rrelu = bp.RandomizedLeakyReLU(0.2, 0.4, slopes=[0.25, 0.3])
+    assert rrelu.forward(np.array([-2.0, 4.0])).tolist() == [-0.5, 4.0]
+    assert rrelu.derivative(np.array([-2.0, 0.0])).tolist() == [0.25, 0.3]
+    assert bp.RandomizedLeakyReLU(0.2, 0.4).forward(np.array([-1.0])).tolist() == [pytest.approx(-0.3)]
+
+
+@settings(max_examples=FD_EXAMPLES)
+@given(z=batches(-3, 3, max_width=4), seed=st.integers(0, 2**32 - 1))
+def test_rrelu_derivative_against_central_differences(z, seed):
+    assume(away_from(z, [0.0], 1e-3))
+    act = bp.RandomizedLeakyReLU().draw(np.random.default_rng(seed), z.shape[1])
+    report = bp.check_derivative(act.forward, act.derivative, z, kinks=act.kinks)
+    assert report.passed and not report.kinks, str(report)
+
+
+@pytest.mark.parametrize("call, exc, fragments", [
+    (lambda: bp.RandomizedLeakyReLU(0.5, 0.2), ValueError, ["'upper'", ">= lower"]),
+    (lambda: bp.RandomizedLeakyReLU(slopes=[0.9]), ValueError, ["'slopes'", "[lower, upper]"]),
+    (lambda: bp.RandomizedLeakyReLU().draw(0, 3), TypeError, ["'rng'", "Generator"]),
+    (lambda: bp.RandomizedLeakyReLU().draw(np.random.default_rng(0), 0), ValueError, ["'width'"]),
+    (lambda: bp.RandomizedLeakyReLU(slopes=[0.2, 0.2]).forward(np.zeros(3)), ValueError, ["'z'", "width 2"]),
+])
+def test_bad_rrelu_input_is_explained(call, exc, fragments):
+    assert_explained(call, exc, fragments)
+
+
+# -- max ------------------------------------------------------------------------------------------------
+def test_poll_3_worked_numbers():
+    z = np.array([1.0, 2.0, 3.0])
+    assert float(bp.max_forward(z)) == 3.0
+    assert bp.max_routing(z).tolist() == [0, 0, 1]
+    assert bp.max_backward(np.array(2.0), z).tolist() == [0.0, 0.0, 2.0]
+
+
+def test_max_tie_rule_routes_everything_to_the_first_tied_input():
+    z = np.array([[3.0, 1.0, 3.0], [0.5, 0.5, 0.5], [-1.0, -4.0, -1.0]])
+    assert bp.max_routing(z).tolist() == [[1, 0, 0], [1, 0, 0], [1, 0, 0]]
+    dz = bp.max_backward(np.array([1.5, -2.0, 1.0]), z)
+    assert dz.tolist() == [[1.5, 0.0, 0.0], [-2.0, 0.0, 0.0], [1.0, 0.0, 0.0]]
+    assert not np.signbit(dz).any() or (dz[np.signbit(dz)] != 0).all()  # no -0 entries
+    # the same rule as the graph's max gate: on a tie, the first input
+    a, b = bp.Value(2.0), bp.Value(2.0)
+    bp.maximum(a, b).backward()
+    assert (a.grad, b.grad) == (1.0, 0.0)
+
+
+@settings(max_examples=FD_EXAMPLES)
+@given(z=batches(-3, 3, min_width=1, max_width=5), dy=st.floats(-3, 3, width=64))
+def test_max_backward_against_central_differences(z, dy):
+    """Away from ties the routing is the derivative: check it with a finite difference of dy * max."""
+    ordered = np.sort(z, axis=1)
+    assume(z.shape[1] == 1 or (ordered[:, -1] - ordered[:, -2] > 1e-3).all())
+    dY = np.full(z.shape[0], dy)
+    x = z.copy()
+    grads = {"z": bp.max_backward(dY, x)}
+    report = bp.check_gradients(lambda: float((dY * bp.max_forward(x)).sum()), {"z": x}, grads)
+    assert report.passed, str(report)
+
+
+@settings(max_examples=FD_EXAMPLES)
+@given(z=arrays((4,), -2, 2), tied=st.lists(st.integers(0, 3), min_size=2, max_size=4, unique=True))
+def test_max_routing_at_a_tie_is_a_valid_subgradient(z, tied):
+    z = z.copy()
+    z[tied] = z.max() + 1.0
+    routing = bp.max_routing(z)
+    assert routing.sum() == 1 and routing[min(tied)] == 1  # all on the first tied input
+    # a subgradient of max: max(z + v) >= max(z) + routing . v for every direction v
+    for v in np.random.default_rng(0).normal(size=(20, 4)):
+        assert bp.max_forward(z + v) >= bp.max_forward(z) + routing @ v - 1e-12
+
+
+@pytest.mark.parametrize("call, exc, fragments", [
+    (lambda: bp.max_forward(3.0), ValueError, ["'z'", "vector"]),
+    (lambda: bp.max_backward(np.ones(3), np.ones((2, 4))), ValueError, ["'dy'", "(2,)"]),
+    (lambda: bp.max_routing("z"), TypeError, ["'z'"]),
+])
+def test_bad_max_input_is_explained(call, exc, fragments):
+    assert_explained(call, exc, fragments)
+
+
+# -- max over subsets (pooling) ------------------------------------------------------------------------------
+POOL = [[0, 1, 2], [2, 3, 4]]  # two max units over overlapping subsets of 5 inputs: input 3 (index 2) is shared
+
+
+def test_max_pool_worked_numbers_route_each_unit_to_its_own_winner():
+    z = np.array([1.0, 4.0, 2.0, 0.0, 3.0])
+    assert bp.max_pool_forward(z, POOL).tolist() == [4.0, 3.0]
+    assert bp.max_pool_backward(np.array([1.0, -2.0]), z, POOL).tolist() == [0.0, 1.0, 0.0, 0.0, -2.0]
+    shared = np.array([1.0, 2.0, 5.0, 0.0, 3.0])  # the shared input wins both subsets: it adds up both terms
+    assert bp.max_pool_backward(np.array([1.0, -2.0]), shared, POOL).tolist() == [0.0, 0.0, -1.0, 0.0, 0.0]
+
+
+@settings(max_examples=FD_EXAMPLES)
+@given(z=batches(-3, 3, min_width=5, max_width=5), dy=arrays((2,), -3, 3))
+def test_max_pool_backward_against_central_differences(z, dy):
+    for s in POOL:  # away from ties within each subset the routing is the derivative
+        ordered = np.sort(z[:, s], axis=1)
+        assume((ordered[:, -1] - ordered[:, -2] > 1e-3).all())
+    dY = np.tile(dy, (z.shape[0], 1))
+    x = z.copy()
+    report = bp.check_gradients(lambda: float((dY * bp.max_pool_forward(x, POOL)).sum()), {"z": x},
+                                {"z": bp.max_pool_backward(dY, x, POOL)})
+    assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("call, exc, fragments", [
+    (lambda: bp.max_pool_forward(np.ones(3), []), ValueError, ["'subsets'", "non-empty"]),
+    (lambda: bp.max_pool_forward(np.ones(3), [[0, 3]]), ValueError, ["'subsets'", "0..2", "[0, 3]"]),
+    (lambda: bp.max_pool_forward(np.ones(3), [[1, 1]]), ValueError, ["'subsets'", "distinct"]),
+    (lambda: bp.max_pool_forward(np.ones(3), [[0.5]]), ValueError, ["'subsets'", "subset 0"]),
+    (lambda: bp.max_pool_backward(np.ones(3), np.ones(3), POOL[:1]), ValueError, ["'dy'", "(1,)"]),
+])
+def test_bad_max_pool_input_is_explained(call, exc, fragments):
+    assert_explained(call, exc, fragments)

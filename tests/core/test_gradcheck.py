@@ -193,3 +193,25 @@ def test_bad_slope_arguments():
     assert_explained(lambda: bp.loglog_slope(STEPS, STEPS[:3]), ValueError, ["'errors'", "one error per step"])
     assert_explained(lambda: bp.loglog_slope(STEPS, np.zeros_like(STEPS)), ValueError, ["positive"])
     assert_explained(lambda: bp.loglog_slope([1.0], [1.0]), ValueError, ["at least 2"])
+
+
+# -- central differences at a kink ------------------------------------------------------------------------
+def test_relu_central_difference_at_its_kink_is_one_half():
+    relu = bp.ReLU()
+    for h in (1e-1, 1e-4, 1e-7):
+        assert float((relu.forward(np.array(h)) - relu.forward(np.array(-h))) / (2 * h)) == 0.5
+
+
+def test_straddles_kink_is_the_closed_interval_of_width_2h():
+    z = np.array([0.0, 4e-6, -1e-5, 1.5e-5, 2.0, 1.0 + 5e-6])
+    assert bp.straddles_kink(z, [0.0], 1e-5).tolist() == [True, True, True, False, False, False]
+    assert bp.straddles_kink(z, [0.0, 1.0], 1e-5).tolist() == [True, True, True, False, False, True]
+    assert not bp.straddles_kink(z, [], 1e-5).any()
+
+
+@pytest.mark.parametrize("call, exc, fragments", [
+    (lambda: bp.straddles_kink([0.0], [0.0], 0.0), ValueError, ["'h'", "positive"]),
+    (lambda: bp.straddles_kink([0.0], [[0.0]], 1e-5), ValueError, ["'kinks'"]),
+])
+def test_bad_straddle_input_is_explained(call, exc, fragments):
+    assert_explained(call, exc, fragments)

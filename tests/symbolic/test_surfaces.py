@@ -5,7 +5,7 @@ import pytest
 import sympy as sp
 
 import backprop as bp
-from backprop.core.descent import SURFACES
+from backprop.experiments.descent import SURFACES
 from backprop.symbolic.surfaces import (CriticalPoint, classify_critical_point, critical_points, surface_expression,
                                         surface_symbols, verify_surface)
 from strategies import assert_explained

@@ -14,7 +14,7 @@ import pytest
 
 import backprop as bp
 from backprop.views.quiz import wrapped
-from backprop.core.dashboard import PRESETS, DashboardSettings, dashboard_state
+from backprop.experiments.dashboard import PRESETS, DashboardSettings, dashboard_state
 from backprop.views import dashboard as V
 from backprop.views.style import MAX_WIDTH, png
 

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
 import backprop as bp
-from backprop.core.descent import SURFACES
+from backprop.experiments.descent import SURFACES
 from backprop.views import widgets as views_widgets
 from backprop.views.widgets import (LatestOnly, described, explorer_figure, grid, learning_rate_explorer, pass_step_figure,
                                     pass_stepper, path_sum_explorer, path_sum_view, png_width)

@@ -1,4 +1,9 @@
-"""The math of the course, numpy only.
+"""The math of the course, numpy only: its concepts, one module each.
+
+Activations, divergences, layers, the vectorised and the scalar network, the
+computational graph, gradient checks, initialisation, training, data, the worked
+examples, argument checks and the one tolerance.  The notebooks' experiments built
+from them live in :mod:`backprop.experiments`, which this folder never imports.
 
 Every module here imports numpy and the modules beside it, nothing else: no
 matplotlib, no ipywidgets, no SymPy, nothing from :mod:`backprop.views` (a test

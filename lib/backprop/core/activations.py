@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import as_array, check_choice, check_in_interval, check_same_shape, describe
+from .checks import as_array, check_choice, check_in_interval, check_positive_int, check_rng, check_same_shape, describe
 
 __all__ = [
     "Activation",
@@ -49,6 +49,12 @@ __all__ = [
     "ReLU",
     "LeakyReLU",
     "Softmax",
+    "RandomizedLeakyReLU",
+    "max_forward",
+    "max_routing",
+    "max_backward",
+    "max_pool_forward",
+    "max_pool_backward",
     "ACTIVATIONS",
     "get_activation",
 ]
@@ -180,9 +186,9 @@ class LeakyReLU(Activation):
         """1 where z > 0, alpha where z < 0, ``subgradient_at_zero`` where z = 0 (a float array)."""
         z = _input(z, "z", xp)
         slope = (z > 0).astype(z.dtype)  # the indicator of z > 0, as numbers
-        if self.alpha:
+        if np.any(self.alpha != 0):  # a number, or one slope per unit (the randomised leaky ReLU)
             slope = slope + self.alpha * (z < 0)
-        if self.subgradient_at_zero:
+        if np.any(self.subgradient_at_zero != 0):
             slope = slope + self.subgradient_at_zero * (z == 0)
         return slope
 
@@ -246,6 +252,169 @@ class Softmax(Activation):
             "softmax is a vector activation: every z_i influences every y_j, so it has no "
             "elementwise derivative; use jacobian(z) or backward(dy, z)"
         )
+
+
+# -- the randomised leaky ReLU ----------------------------------------------------------------------------
+class RandomizedLeakyReLU(LeakyReLU):
+    """Leaky ReLU whose slope for z < 0 is random in training, fixed in evaluation (RReLU).
+
+    y_j = z_j for z_j > 0, a_j z_j otherwise.  In training each unit j gets its own
+    slope a_j ~ U(lower, upper), drawn by :meth:`draw` from an explicit Generator; for
+    evaluation every unit uses the mean slope (lower + upper) / 2.  f'(z_j) = 1 for
+    z_j > 0, a_j for z_j < 0; at z_j = 0 the library uses a_j, the negative side's
+    slope (any value of [a_j, 1] is a subgradient).  ``slopes``: None (evaluation) or
+    the drawn slopes, shape (width,), broadcast over the last axis of z (..., width).
+    """
+
+    name = "randomized_leaky_relu"
+    kinks = (0.0,)
+
+    def __init__(self, lower: float = 1 / 8, upper: float = 1 / 3, slopes=None):
+        self.lower = check_in_interval(lower, "lower", 0.0, 1.0, "the smallest slope for z < 0")
+        self.upper = check_in_interval(upper, "upper", self.lower, 1.0, "the largest slope for z < 0, >= lower")
+        if slopes is not None:
+            slopes = as_array(slopes, "slopes", ndim=1, meaning="(width,): one slope per unit")
+            if ((slopes < self.lower) | (slopes > self.upper)).any():
+                raise ValueError(f"argument 'slopes' expected slopes in [lower, upper] = [{self.lower:g}, "
+                                 f"{self.upper:g}], got {slopes.min():g} to {slopes.max():g}")
+        self.slopes = slopes
+
+    @property
+    def alpha(self):
+        """Leaky ReLU's slope for z < 0: each unit's own (training), or the mean slope (evaluation)."""
+        return self.mean_slope if self.slopes is None else self.slopes
+
+    @property
+    def subgradient_at_zero(self):
+        """The stated slope at z = 0: the unit's negative-side slope a_j."""
+        return self.alpha
+
+    @property
+    def mean_slope(self) -> float:
+        """(lower + upper) / 2: the slope every unit uses in evaluation."""
+        return (self.lower + self.upper) / 2
+
+    @property
+    def training(self) -> bool:
+        return self.slopes is not None
+
+    def draw(self, rng: np.random.Generator, width: int) -> "RandomizedLeakyReLU":
+        """A training copy with slopes a_j ~ U(lower, upper) for the ``width`` units, drawn from ``rng``."""
+        check_rng(rng, "the slopes are random")
+        width = check_positive_int(width, "width")
+        return RandomizedLeakyReLU(self.lower, self.upper, rng.uniform(self.lower, self.upper, size=width))
+
+    def evaluation(self) -> "RandomizedLeakyReLU":
+        """The evaluation copy: every unit at the mean slope."""
+        return RandomizedLeakyReLU(self.lower, self.upper)
+
+    def _width(self, z):
+        if (self.slopes is not None and isinstance(z, np.ndarray) and z.dtype != object
+                and (z.ndim == 0 or z.shape[-1] != self.slopes.shape[0])):
+            raise ValueError(f"argument 'z' expected a last axis of width {self.slopes.shape[0]} (one per drawn "
+                             f"slope), got shape {z.shape}")
+        return z
+
+    def forward(self, z, xp=np):
+        return super().forward(self._width(_input(z, "z", xp)), xp)
+
+    def derivative(self, z, y=None, xp=np):
+        """1 where z > 0, the unit's slope a_j where z <= 0 (at 0: the stated subgradient a_j)."""
+        return super().derivative(self._width(_input(z, "z", xp)), y, xp)
+
+    def __eq__(self, other) -> bool:
+        return (type(self) is type(other) and (self.lower, self.upper) == (other.lower, other.upper)
+                and ((self.slopes is None and other.slopes is None)
+                     or (self.slopes is not None and other.slopes is not None
+                         and np.array_equal(self.slopes, other.slopes))))
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.lower, self.upper, None if self.slopes is None else self.slopes.tobytes()))
+
+    def __repr__(self) -> str:
+        mode = "evaluation" if self.slopes is None else f"training, {self.slopes.shape[0]} drawn slopes"
+        return f"RandomizedLeakyReLU(lower={self.lower:g}, upper={self.upper:g}; {mode})"
+
+
+# -- max as a router -------------------------------------------------------------------------------------
+def _vector(z, name, xp):
+    z = _input(z, name, xp)
+    if xp is np and z.ndim == 0:
+        raise ValueError(f"argument '{name}' expected a vector (..., width) for max, got a scalar")
+    return z
+
+
+def max_forward(z, xp=np):
+    """y = max_i z_i over the last axis: z (..., width) -> y (...)."""
+    return _vector(z, "z", xp).max(axis=-1)
+
+
+def max_routing(z, xp=np):
+    """dy/dz for y = max_i z_i: 1 at the largest entry, 0 elsewhere; shape of z (..., width).
+
+    Tie rule: among entries equal to the maximum, the first one gets the 1.
+    """
+    z = _vector(z, "z", xp)
+    top = (z == z.max(axis=-1, keepdims=True)) * 1  # 1 at every entry that equals the maximum
+    first = np.cumsum(top, axis=-1) == 1  # ... up to and including the first of them
+    return top * first
+
+
+def max_backward(dy, z, xp=np):
+    """dDiv/dz = dDiv/dy * dy/dz: the upstream gradient routed to the largest z (first on a tie).
+
+    dy: (...), one upstream value per max; z: (..., width); returns (..., width).
+    """
+    z = _vector(z, "z", xp)
+    dy = _input(dy, "dy", xp)
+    if xp is np and dy.shape != z.shape[:-1]:
+        raise ValueError(f"argument 'dy' expected shape {z.shape[:-1]} (one value per row of z {z.shape}), "
+                         f"got {dy.shape}")
+    return dy[..., None] * max_routing(z, xp) + 0.0  # + 0.0: the entries that get nothing are 0, never -0
+
+
+def _subsets(subsets, width: int) -> list[np.ndarray]:
+    """Each subset as an array of input indices, checked: non-empty, within 0..width-1, no repeats."""
+    if isinstance(subsets, (str, bytes)) or not hasattr(subsets, "__len__") or len(subsets) == 0:
+        raise ValueError(f"argument 'subsets' expected a non-empty list of index lists (one per max unit), "
+                         f"got {describe(subsets)}")
+    out = []
+    for m, subset in enumerate(subsets):
+        arr = np.asarray(subset)
+        if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu":
+            raise ValueError(f"argument 'subsets' expected subset {m} to be a non-empty list of input indices, "
+                             f"got {describe(subset)}")
+        if arr.min() < 0 or arr.max() >= width or np.unique(arr).size != arr.size:
+            raise ValueError(f"argument 'subsets' expected subset {m} to hold distinct indices in 0..{width - 1} "
+                             f"(z has {width} inputs), got {arr.tolist()}")
+        out.append(arr)
+    return out
+
+
+def max_pool_forward(z, subsets) -> np.ndarray:
+    """y_m = max of z over subset m, for every max unit m: z (..., width_in) -> y (..., len(subsets)).
+
+    ``subsets[m]`` lists the (0-based) inputs unit m looks at; subsets may overlap.
+    """
+    z = _vector(z, "z", np)
+    return np.stack([max_forward(z[..., s]) for s in _subsets(subsets, z.shape[-1])], axis=-1)
+
+
+def max_pool_backward(dy, z, subsets) -> np.ndarray:
+    """dDiv/dz from dDiv/dy (..., len(subsets)): unit m routes dDiv/dy_m to the largest z of its subset
+    (the first on a tie, as :func:`max_routing`); an input in several subsets adds up what each sends it.
+    Returns (..., width_in).
+    """
+    z = _vector(z, "z", np)
+    subsets = _subsets(subsets, z.shape[-1])
+    dy = _input(dy, "dy", np)
+    if dy.shape != z.shape[:-1] + (len(subsets),):
+        raise ValueError(f"argument 'dy' expected shape {z.shape[:-1] + (len(subsets),)} (one value per max unit), "
+                         f"got {dy.shape}")
+    dz = np.zeros_like(z)
+    for m, s in enumerate(subsets):
+        dz[..., s] += max_backward(dy[..., m], z[..., s])
+    return dz + 0.0
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {

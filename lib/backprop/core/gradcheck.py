@@ -47,6 +47,7 @@ __all__ = [
     "check_derivative",
     "first_order_errors",
     "loglog_slope",
+    "straddles_kink",
 ]
 
 
@@ -376,3 +377,18 @@ def loglog_slope(steps, errors) -> float:
         raise ValueError("arguments 'steps' and 'errors' expected at least 2 positive values each "
                          "(a log-log fit needs them)")
     return float(np.polyfit(np.log(steps), np.log(errors), 1)[0])
+
+
+# -- central differences at a kink -------------------------------------------------------------------------
+def straddles_kink(z, kinks, h: float) -> np.ndarray:
+    """True where [z - h, z + h] holds a kink: the central difference (f(z + h) - f(z - h)) / 2h
+    mixes the two slopes there and cannot judge a derivative.  z: any shape; kinks: points."""
+    z = as_array(z, "z")
+    h = check_real(h, "h")
+    if not h > 0:
+        raise ValueError(f"argument 'h' expected a positive step, got {h:g}")
+    kinks = as_array(kinks, "kinks", ndim=1, meaning="(K,): the points where f has a corner")
+    near = np.zeros(z.shape, dtype=bool)
+    for k in kinks:
+        near |= np.abs(z - k) <= h
+    return near

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.subgradients import max_routing, straddles_kink
+from ..core.activations import max_routing
+from ..core.gradcheck import straddles_kink
 from ..core.tolerance import agree
 from .parts import AnswerError, Case, Part, Verdict, as_numbers, fmt
 

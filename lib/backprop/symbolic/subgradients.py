@@ -1,4 +1,4 @@
-"""The SymPy witnesses of :mod:`backprop.core.subgradients`: the same lines, run on symbols.
+"""The SymPy witnesses of the subgradients' rules (:mod:`backprop.core.activations`, :mod:`backprop.experiments.subgradients`): the same lines, run on symbols.
 
 * ``randomized_leaky_relu``: forward equals the textbook function with a symbolic slope
   a_j per unit, derivative equals ``sympy.diff`` on each side of 0, and at 0 the
@@ -18,7 +18,8 @@ from typing import Callable
 
 import sympy as sp
 
-from ..core import subgradients as S
+from ..core import activations as A
+from ..experiments import subgradients as S
 from .ops import SYMPY_OPS as X
 from .ops import RuleCheck, compare, regions, sym_array, symbols_array
 
@@ -30,7 +31,7 @@ _p = sp.Symbol("p", positive=True)
 def _randomized_leaky_relu() -> RuleCheck:
     zs = symbols_array("z", 2, real=True)
     a = symbols_array("a", 2, positive=True)
-    act = S.RandomizedLeakyReLU(0.0, 1.0)
+    act = A.RandomizedLeakyReLU(0.0, 1.0)
     act.slopes = a  # symbolic slopes a_1, a_2 in place of the numbers draw() gives
     on = regions({zs[0]: (_p, -_p), zs[1]: (_p, -_p)})
     reference = [sp.Piecewise((v, v > 0), (aj * v, True)) for v, aj in zip(zs, a)]
@@ -61,8 +62,8 @@ def _max_backward() -> RuleCheck:
     g = sp.Symbol("g", real=True)
     y = sp.Max(*zs)
     reference = [sp.diff(g * y, v) for v in zs]
-    library = S.max_backward(sym_array(g), zs, xp=X)
-    forward = compare("max_forward", "y = max_i z_i", sym_array([S.max_forward(zs, xp=X)]), [y], _ordered(zs))
+    library = A.max_backward(sym_array(g), zs, xp=X)
+    forward = compare("max_forward", "y = max_i z_i", sym_array([A.max_forward(zs, xp=X)]), [y], _ordered(zs))
     if not forward.ok:
         return forward
     return compare("max_backward", "dDiv/dz_i = dDiv/dy for the largest z_i, 0 for the others", library, reference,
@@ -79,7 +80,7 @@ def _max_tie() -> RuleCheck:
     results, expected = [], []
     for tied in _TIES:
         region = {zs[i]: (top if i in tied else top - _p) for i in range(3)}
-        routing = [sp.simplify(sp.sympify(v).subs(region)) for v in S.max_routing(zs, xp=X)]
+        routing = [sp.simplify(sp.sympify(v).subs(region)) for v in A.max_routing(zs, xp=X)]
         valid = (all(r.is_nonnegative for r in routing) and sp.simplify(sum(routing) - 1) == 0
                  and all(routing[i] == 0 for i in range(3) if i not in tied))
         results.append(sp.Integer(int(valid)) * sp.Matrix([routing]))

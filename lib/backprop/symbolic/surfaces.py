@@ -1,6 +1,6 @@
 """The loss surfaces of notebook 00 in SymPy: their rules verified, their critical points solved and classified.
 
-A :class:`backprop.core.descent.Surface` writes its value, gradient and Hessian
+A :class:`backprop.experiments.descent.Surface` writes its value, gradient and Hessian
 rules with plain arithmetic, so they run on SymPy symbols unchanged:
 :func:`verify_surface` proves the gradient and Hessian rules equal ``sympy.diff``
 of the value rule; :func:`critical_points` solves grad = 0 exactly and
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ..core.descent import Surface, get_surface
+from ..experiments.descent import Surface, get_surface
 from .ops import RuleCheck
 
 __all__ = ["surface_symbols", "surface_expression", "verify_surface", "critical_points", "CriticalPoint",

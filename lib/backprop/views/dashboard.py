@@ -1,7 +1,7 @@
 """The vanishing/exploding-gradients dashboard of notebook 06: controls, a live figure, a readout.
 
 * :func:`dashboard_view` -- the pure callback: settings in, ``(svg, readout html)`` out.
-  The numbers come from :func:`backprop.core.dashboard.dashboard_state` (the real
+  The numbers come from :func:`backprop.experiments.dashboard.dashboard_state` (the real
   network's backward pass on real digits, then a training run); this module only
   draws them.  The live figure is an SVG written here directly: three panels, each
   on a **fixed scale** whatever the setting, so two settings can be told apart at
@@ -34,7 +34,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..core.checks import describe
-from ..core.dashboard import (DASHBOARD_ACTIVATIONS, DASHBOARD_INITS, EPOCHS, WORDS, EXPLODED, MAX_DEPTH, PRESETS, VANISHED,
+from ..experiments.dashboard import (DASHBOARD_ACTIVATIONS, DASHBOARD_INITS, EPOCHS, WORDS, EXPLODED, MAX_DEPTH, PRESETS, VANISHED,
                               DashboardSettings, DashboardState, Superseded, dashboard_state)
 from .style import new_figure
 from .widgets import LatestOnly, described

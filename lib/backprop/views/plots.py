@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ..core.checks import as_array, check_positive_int, check_real, describe
-from ..core.descent import (DescentPath, Surface, get_surface, gradient_descent, learning_rate_regime,
+from ..experiments.descent import (DescentPath, Surface, get_surface, gradient_descent, learning_rate_regime,
                             quadratic_step_factor)
 from ..core.gradcheck import loglog_slope
 from .style import MIN_FONT, new_figure

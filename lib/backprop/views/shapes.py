@@ -2,11 +2,11 @@
 
 * :func:`shape_table` -- every quantity of a network with its shape in the lecture
   (one instance) and in the code (a mini-batch), read from the arrays
-  (:func:`~backprop.core.vector_form.shape_rows`), never typed;
+  (:func:`~backprop.experiments.vector_form.shape_rows`), never typed;
 * :func:`index_table` -- the lecture's w(k)_ij beside the array entry ``W(k)[j, i]``;
 * :func:`notation_table` -- the lecture's row-vector derivatives beside the delta
-  notation's columns, number for number (:func:`~backprop.core.vector_form.jacobian_backward`,
-  :func:`~backprop.core.vector_form.delta_backward`);
+  notation's columns, number for number (:func:`~backprop.experiments.vector_form.jacobian_backward`,
+  :func:`~backprop.experiments.vector_form.delta_backward`);
 * :func:`speedup_figure` -- the measured time per instance of the scalar loops and of the
   matrices, by batch size, from the bench's stored sweep, one size marked;
 * :func:`product_figure` (pure callback) and :func:`product_explorer` (its controls) --
@@ -24,7 +24,7 @@ from matplotlib.patches import Rectangle
 from ..core.checks import check_choice, check_positive_int, describe
 from ..core.network import mlp
 from ..core.gradcheck import lecture_name
-from ..core.vector_form import delta_backward, jacobian_backward, layer_pairs, shape_rows
+from ..experiments.vector_form import delta_backward, jacobian_backward, layer_pairs, shape_rows
 from .style import new_figure
 from .tables import _table
 from .widgets import explorer, figure_image, show_figure
@@ -110,7 +110,7 @@ def _rows(measurements) -> list[dict]:
 def speedup_figure(measurements, batch_size: int) -> Figure:
     """Time per instance against the batch size (log-log), loops and matrices, with ``batch_size`` marked.
 
-    ``measurements``: :func:`~backprop.core.vector_form.stored_speedup` (or the same
+    ``measurements``: :func:`~backprop.experiments.vector_form.stored_speedup` (or the same
     shape); ``batch_size`` must be one of its batch sizes.  The title gives both times
     and their ratio at that batch size.  The explorer's pure callback.
     """
@@ -142,7 +142,7 @@ def speedup_figure(measurements, batch_size: int) -> Figure:
 
 # -- which dimensions must agree: one product of a two-layer network's passes, for a mini-batch -----------------
 #: the products of a mini-batch's passes through a network of two layers: name -> (left, right, result), each a
-#: quantity of :func:`~backprop.core.vector_form.shape_rows` (code shapes), "^T" for its transpose
+#: quantity of :func:`~backprop.experiments.vector_form.shape_rows` (code shapes), "^T" for its transpose
 PRODUCTS = {
     "forward, layer 1: Z(1) = X W(1)^T": ("x = y(0)", "W(1)^T", "z(1)"),
     "forward, layer 2: Z(2) = Y(1) W(2)^T": ("y(1)", "W(2)^T", "z(2)"),
@@ -157,7 +157,7 @@ def product_shapes(widths, batch_size: int, product: str) -> list[tuple[str, tup
 
     ``widths`` = (width_0, width_1, width_2); the shapes are read from a network of those
     widths run forward and backward on a random batch of ``batch_size`` rows (the code's
-    shapes of :func:`~backprop.core.vector_form.shape_rows`).
+    shapes of :func:`~backprop.experiments.vector_form.shape_rows`).
     """
     product = check_choice(product, "product", PRODUCTS)
     if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__") or len(widths) != 3:

@@ -4,7 +4,7 @@
   each corner marked;
 * :func:`subgradient_view` (pure callback) and :func:`subgradient_explorer` (its
   widget): a slope slider draws the line through the kink and says whether it stays
-  under the function (:func:`backprop.core.subgradients.subgradient_verdict`);
+  under the function (:func:`backprop.experiments.subgradients.subgradient_verdict`);
 * :func:`central_difference_figure` -- the secant a central difference draws across
   ReLU's corner: slope 1/2, neither side's slope.
 """
@@ -17,7 +17,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..core.checks import check_in_interval, check_positive, check_real
-from ..core.subgradients import RandomizedLeakyReLU, subgradient_verdict
+from ..core.activations import RandomizedLeakyReLU
+from ..experiments.subgradients import subgradient_verdict
 from .style import MIN_FONT, new_figure
 from .widgets import _slider, explorer, figure_image, grid, show_figure
 

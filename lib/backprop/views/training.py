@@ -91,7 +91,7 @@ _SWEEP_LABELS = {"eta": "learning rate eta (log)", "batch_size": "batch size (lo
 
 
 def sweep_figure(sweeps: Mapping):
-    """One panel per sweep of :func:`backprop.core.lab.lab_sweeps`: mean test accuracy over the seeds, with
+    """One panel per sweep of :func:`backprop.experiments.lab.lab_sweeps`: mean test accuracy over the seeds, with
     error bars of one standard deviation and every seed's own point."""
     rows = sweeps.get("sweeps") if isinstance(sweeps, Mapping) else None
     if not rows:

@@ -30,7 +30,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..core.checks import check_choice, check_positive, check_positive_int, check_real, describe
-from ..core.descent import SURFACES
+from ..experiments.descent import SURFACES
 from .dag import draw_influence_diagram
 from .network import draw_network
 from .plots import compare_learning_rates

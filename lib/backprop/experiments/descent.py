@@ -34,7 +34,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .checks import as_array, check_choice, check_positive, check_positive_int, check_real, describe
+from ..core.checks import as_array, check_choice, check_positive, check_positive_int, check_real, describe
 
 __all__ = [
     "Surface",

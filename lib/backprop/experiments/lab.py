@@ -24,11 +24,11 @@ from importlib import resources
 
 import numpy as np
 
-from .checks import check_choice, check_positive, check_positive_int
-from .data import digits_dataset
-from .initialisation import initialise
-from .network import mlp
-from .training import evaluate, train
+from ..core.checks import check_choice, check_positive, check_positive_int
+from ..core.data import digits_dataset
+from ..core.initialisation import initialise
+from ..core.network import mlp
+from ..core.training import evaluate, train
 
 __all__ = ["LAB", "LAB_SWEEPS", "LAB_FILE", "LAB_CHALLENGE", "LabChallenge", "lab_network", "lab_run", "lab_challenge",
            "lab_sweeps", "stored_lab_sweeps"]

@@ -1,4 +1,4 @@
-"""Tests backprop.core.descent: loss surfaces, gradient descent and the learning rate (notebook 00)."""
+"""Tests backprop.experiments.descent: loss surfaces, gradient descent and the learning rate (notebook 00)."""
 
 import numpy as np
 import pytest

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.core import dashboard as D
+from backprop.experiments import dashboard as D
 from strategies import assert_explained
 
 P = D.PRESETS

@@ -53,12 +53,12 @@ from typing import Callable
 
 import numpy as np
 
-from .checks import check_choice, check_positive, check_positive_int, describe
-from .data import digits_dataset
-from .initialisation import init_std
-from .layers import ActivationLayer, Affine, Residual
-from .network import Network
-from .training import clip_by_global_norm, sgd_update
+from ..core.checks import check_choice, check_positive, check_positive_int, describe
+from ..core.data import digits_dataset
+from ..core.initialisation import init_std
+from ..core.layers import ActivationLayer, Affine, Residual
+from ..core.network import Network
+from ..core.training import clip_by_global_norm, sgd_update
 
 __all__ = ["DASHBOARD_ACTIVATIONS", "DASHBOARD_INITS", "DashboardSettings", "PRESETS", "DashboardState",
            "dashboard_network", "dashboard_state", "diagnose", "DIAGNOSES"]

@@ -28,9 +28,9 @@ from importlib import resources
 
 import numpy as np
 
-from .checks import as_array, check_positive_int, describe
-from .layers import ActivationLayer, Affine
-from .scalar_net import ScalarNetwork
+from ..core.checks import as_array, check_positive_int, describe
+from ..core.layers import ActivationLayer, Affine
+from ..core.scalar_net import ScalarNetwork
 
 __all__ = ["layer_pairs", "jacobian_backward", "delta_backward", "shape_rows", "time_loops_and_matrices",
            "SPEEDUP_FILE", "stored_speedup"]

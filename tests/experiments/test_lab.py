@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.core import lab as L
+from backprop.experiments import lab as L
 
 
 def test_reexported():

@@ -1,4 +1,4 @@
-"""Tests backprop.core.vector_form: the lecture's Jacobian form and the delta form of the backward pass,
+"""Tests backprop.experiments.vector_form: the lecture's Jacobian form and the delta form of the backward pass,
 each with three witnesses (SymPy, finite differences over random networks, the worked numbers of
 notebook 05's 2-3-1 network), the shape rows, the timing and the stored sweep."""
 
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import backprop as bp
-from backprop.core.vector_form import SPEEDUP_FILE
+from backprop.experiments.vector_form import SPEEDUP_FILE
 from strategies import FD_EXAMPLES, OUTPUTS, assert_explained, random_network
 
 EX = bp.examples.VECTOR_231
