@@ -49,7 +49,7 @@ EXPORTS: dict[str, tuple[str, ...]] = {
     "core.graph": ("GateRule", "GATES", "Value", "maximum", "GateRecord", "topological_order", "trace",
                    "value_names", "gate_symbol"),
     "core.tolerance": ("RTOL", "ATOL", "relative_error", "agree"),
-    "core.gradcheck": ("numerical_gradient", "numerical_jacobian", "EntryCheck", "lecture_name", "GradientReport", "check_gradients", "check_derivative",
+    "core.gradcheck": ("numerical_gradient", "numerical_jacobian", "EntryCheck", "subscript", "lecture_name", "GradientReport", "check_gradients", "check_derivative",
                        "first_order_errors", "loglog_slope", "straddles_kink"),
     "core.initialisation": ("INITIALISATIONS", "init_std", "initialise", "layer_outputs"),
     "core.training": ("sgd_update", "global_norm", "clip_by_global_norm", "lecture_gradients", "lecture_step",

@@ -215,3 +215,13 @@ def test_straddles_kink_is_the_closed_interval_of_width_2h():
 ])
 def test_bad_straddle_input_is_explained(call, exc, fragments):
     assert_explained(call, exc, fragments)
+
+
+# -- the lecture's subscripts, the one function every printed or drawn name uses ---------------------------
+@pytest.mark.parametrize("indices, text", [
+    ((0,), "1"), ((0, 1), "12"), ((2, 0), "31"), ((8, 8), "99"),
+    ((9, 0), "10,1"), ((0, 11), "1,12"),  # once an index has two digits, commas keep it readable
+    ((), ""),
+])
+def test_subscript_counts_from_one(indices, text):
+    assert bp.subscript(*indices) == text

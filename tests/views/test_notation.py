@@ -1,18 +1,9 @@
-"""The lecture's names and numbers (views/notation.py): subscripts from 1, mathtext names, no "-0.000"."""
+"""The lecture's names and numbers (views/notation.py): mathtext names, no "-0.000"."""
 
 import pytest
 from matplotlib.mathtext import MathTextParser
 
-from backprop.views.notation import ACTIVATION_SYMBOL, lecture_name, num, par, subscript
-
-
-@pytest.mark.parametrize("indices, text", [
-    ((0,), "1"), ((0, 1), "12"), ((2, 0), "31"), ((8, 8), "99"),
-    ((9, 0), "10,1"), ((0, 11), "1,12"),  # once an index has two digits, commas keep it readable
-    ((), ""),
-])
-def test_subscript_counts_from_one(indices, text):
-    assert subscript(*indices) == text
+from backprop.views.notation import ACTIVATION_SYMBOL, math_name, num, par
 
 
 @pytest.mark.parametrize("args, dot, text", [
@@ -21,13 +12,13 @@ def test_subscript_counts_from_one(indices, text):
     (("y", 3, 1), True, r"\dot{y}^{(3)}_{2}"),
     (("w", 1, 9, 0), True, r"\dot{w}^{(1)}_{10,1}"),
 ])
-def test_lecture_name(args, dot, text):
-    assert lecture_name(*args, dot=dot) == text
+def test_math_name(args, dot, text):
+    assert math_name(*args, dot=dot) == text
 
 
 def test_names_and_activation_symbols_are_mathtext():
     parser = MathTextParser("path")
-    for text in [lecture_name("w", 2, 0, 1), lecture_name("z", 3, 1, dot=True), *ACTIVATION_SYMBOL.values()]:
+    for text in [math_name("w", 2, 0, 1), math_name("z", 3, 1, dot=True), *ACTIVATION_SYMBOL.values()]:
         parser.parse(f"${text}$")  # raises ValueError if matplotlib cannot typeset it
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "numerical_gradient",
     "numerical_jacobian",
     "EntryCheck",
+    "subscript",
     "lecture_name",
     "GradientReport",
     "check_gradients",
@@ -146,14 +147,20 @@ def _require_float64(x, name):
         )
 
 
+def subscript(*idx: int) -> str:
+    """The lecture's subscript of 0-based indices: counted from 1 and run together, ``(0, 1)`` -> ``"12"``,
+    with commas once an index has two digits, ``(0, 11)`` -> ``"1,12"``.  Every printed or drawn name uses it."""
+    parts = [str(int(i) + 1) for i in idx]
+    return ("," if any(len(p) > 1 for p in parts) else "").join(parts)
+
+
 def lecture_name(parameter: str, index: tuple) -> str:
     """``"W(2)", (0, 1)`` -> ``"w(2)_21"``: the array entry ``W(k)[j, i]`` is the lecture's w(k)_ij, from
     unit i of layer k-1 to unit j of layer k, counted from 1; ``"b(2)", (1,)`` -> ``"b(2)_2"``."""
     matched = re.fullmatch(r"([Wb])\((\d+)\)", parameter)
     if matched and len(index) == (2 if matched.group(1) == "W" else 1):
-        units = [str(i + 1) for i in (index[::-1] if matched.group(1) == "W" else index)]
-        subscript = ("," if any(len(u) > 1 for u in units) else "").join(units)
-        return f"{matched.group(1).lower()}({matched.group(2)})_{subscript}"
+        units = index[::-1] if matched.group(1) == "W" else index
+        return f"{matched.group(1).lower()}({matched.group(2)})_{subscript(*units)}"
     return f"{parameter}[{', '.join(map(str, index))}]" if index else parameter
 
 

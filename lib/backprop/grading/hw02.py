@@ -37,6 +37,7 @@ import numpy as np
 
 from ..core.activations import get_activation
 from ..core.divergences import get_divergence
+from ..core.gradcheck import subscript
 from ..core.examples import TWO_RELU
 from ..core.scalar_net import ScalarNetwork
 from ..core.tolerance import agree
@@ -72,13 +73,7 @@ _NUMBERS = TWO_RELU["numbers"]
 
 
 # -- names as the lecture writes them ----------------------------------------------------------------
-def _sub(*idx: int) -> str:
-    """The lecture's subscript of 0-based indices: 1-based, run together (``21``), or with commas past 9."""
-    ones = [i + 1 for i in idx]
-    return ("," if any(i > 9 for i in ones) else "").join(str(i) for i in ones)
-
-
-def lecture_name(q: str, k, idx: tuple, code: str | None = None) -> str:
+def entry_name(q: str, k, idx: tuple, code: str | None = None) -> str:
     """``dDiv/dz(1)_2 (dz[1][1])``: the lecture's name of an entry, then the code's index.
 
     ``q``: z, y, dz, dy, dw, db, w, b or x; ``k``: the layer (a number, or "k" when the
@@ -87,11 +82,11 @@ def lecture_name(q: str, k, idx: tuple, code: str | None = None) -> str:
     lecture = {"z": "z({k})", "y": "y({k})", "dz": "dDiv/dz({k})", "dy": "dDiv/dy({k})", "dw": "dDiv/dw({k})",
                "db": "dDiv/db({k})", "w": "w({k})", "b": "b({k})", "x": "x"}[q].format(k=k)
     code = code if code is not None else f"{q}[{k}]"
-    return f"{lecture}_{_sub(*idx)} ({code}{''.join(f'[{i}]' for i in idx)})"
+    return f"{lecture}_{subscript(*idx)} ({code}{''.join(f'[{i}]' for i in idx)})"
 
 
 def _namer(q: str, k, code: str | None = None):
-    return lambda idx: lecture_name(q, k, idx, code)
+    return lambda idx: entry_name(q, k, idx, code)
 
 
 # -- the kernel side: how each part calls the student's code (source text, run where it lives) ----------------
@@ -337,11 +332,11 @@ if not isinstance(result, (tuple, list)) or len(result) != 2:
 
     def entry_name(self, label, path, p):
         if label == "weights" and len(path) == 3:
-            return lecture_name("w", path[0], path[1:], "weights[%d]" % path[0])
+            return entry_name("w", path[0], path[1:], "weights[%d]" % path[0])
         if label == "biases" and len(path) == 2:
-            return lecture_name("b", path[0], path[1:], "biases[%d]" % path[0])
+            return entry_name("b", path[0], path[1:], "biases[%d]" % path[0])
         if label == "x" and len(path) == 1:
-            return lecture_name("x", "", path, "x")
+            return entry_name("x", "", path, "x")
         return super().entry_name(label, path, p)
 
     def expected(self, net):
@@ -456,9 +451,9 @@ result = call("activation_step", vector(p["dy"]), vector(p["z"]), activation(p["
     def entry_name(self, label, path, p):
         k = _layer_label(p)
         if label == "dy_k" and len(path) == 1:
-            return lecture_name("dy", k, path, "dy_k")
+            return entry_name("dy", k, path, "dy_k")
         if label == "z_k" and len(path) == 1:
-            return lecture_name("z", k, path, "z_k")
+            return entry_name("z", k, path, "z_k")
         return super().entry_name(label, path, p)
 
     def expected(self, p):
@@ -477,7 +472,7 @@ result = call("activation_step", vector(p["dy"]), vector(p["z"]), activation(p["
         want = np.where(low == high, low, (low + high) / 2)
         details = []
         for i in np.flatnonzero(~inside)[:3]:
-            name = lecture_name("dz", k, (int(i),), "dz_k")
+            name = entry_name("dz", k, (int(i),), "dz_k")
             if low[i] == high[i]:
                 details.append(f"{name} (z = {fmt(z[i])}, dDiv/dy = {fmt(dy[i])}): expected {fmt(want[i])}, "
                                f"got {fmt(got[i])}")
@@ -517,9 +512,9 @@ if not isinstance(result, (tuple, list)) or len(result) != 2:
     def entry_name(self, label, path, p):
         k = _layer_label(p)
         if label == "dz_k" and len(path) == 1:
-            return lecture_name("dz", k, path, "dz_k")
+            return entry_name("dz", k, path, "dz_k")
         if label == "y_prev" and len(path) == 1:
-            return lecture_name("y", k - 1 if isinstance(k, int) else "k-1", path, "y_prev")
+            return entry_name("y", k - 1 if isinstance(k, int) else "k-1", path, "y_prev")
         return super().entry_name(label, path, p)
 
     def expected(self, p):
@@ -575,9 +570,9 @@ result = call("input_step", vector(p["dz"]), np.array(p["w"], dtype=float))
     def entry_name(self, label, path, p):
         k = _layer_label(p)
         if label == "dz_k" and len(path) == 1:
-            return lecture_name("dz", k, path, "dz_k")
+            return entry_name("dz", k, path, "dz_k")
         if label == "w_k" and len(path) == 2:
-            return lecture_name("w", k, path, "w_k")
+            return entry_name("w", k, path, "w_k")
         return super().entry_name(label, path, p)
 
     def expected(self, p):
@@ -645,9 +640,9 @@ if not isinstance(result, dict):
 
     def entry_name(self, label, path, p):
         if label in ("z", "y") and len(path) == 2:
-            return lecture_name(label, path[0], path[1:])
+            return entry_name(label, path[0], path[1:])
         if label == "weights" and len(path) == 3:
-            return lecture_name("w", path[0], path[1:], "weights[%d]" % path[0])
+            return entry_name("w", path[0], path[1:], "weights[%d]" % path[0])
         return super().entry_name(label, path, p)
 
     def expected(self, net):
@@ -763,9 +758,9 @@ if not isinstance(result, (tuple, list)) or len(result) != 3:
             what = "x" if label == "X" else "d"
             return f"{what}_{i + 1} of instance {t + 1} ({label}[{t}][{i}])"
         if label == "weights" and len(path) == 3:
-            return lecture_name("w", path[0], path[1:], "weights[%d]" % path[0])
+            return entry_name("w", path[0], path[1:], "weights[%d]" % path[0])
         if label == "biases" and len(path) == 2:
-            return lecture_name("b", path[0], path[1:], "biases[%d]" % path[0])
+            return entry_name("b", path[0], path[1:], "biases[%d]" % path[0])
         return super().entry_name(label, path, p)
 
     def expected(self, net):

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.activations import max_routing
-from ..core.gradcheck import straddles_kink
+from ..core.gradcheck import straddles_kink, subscript
 from ..core.tolerance import agree
 from .parts import AnswerError, Case, Part, Verdict, as_numbers, fmt
 
@@ -50,17 +50,12 @@ CHECK_RTOL = 1e-6
 _TOL = 1e-9
 
 
-def _sub(*idx: int) -> str:
-    ones = [i + 1 for i in idx]
-    return ("," if any(i > 9 for i in ones) else "").join(str(i) for i in ones)
-
-
 def _dz_name(i: int) -> str:
-    return f"dDiv/dz(k)_{_sub(i)} (dz[{i}])"
+    return f"dDiv/dz(k)_{subscript(i)} (dz[{i}])"
 
 
 def _max_name(b: int, i: int) -> str:
-    return f"dDiv/dz_{_sub(i)} of max unit {b + 1} (dz[{b}][{i}])"
+    return f"dDiv/dz_{subscript(i)} of max unit {b + 1} (dz[{b}][{i}])"
 
 
 class Hw04Part(Part):
@@ -175,7 +170,7 @@ class ReluBackward(_UpstreamAndZ, id="04_relu_backward", names=("relu_backward",
 
     def entry_name(self, label, path, p):
         if len(path) == 1:
-            return f"{'dDiv/dy' if label == 'dy' else 'z'}(k)_{_sub(path[0])} ({label}[{path[0]}])"
+            return f"{'dDiv/dy' if label == 'dy' else 'z'}(k)_{subscript(path[0])} ({label}[{path[0]}])"
         return super().entry_name(label, path, p)
 
     def judge(self, p, answer, _):
@@ -248,17 +243,17 @@ def _max_rows_check(z: np.ndarray, dy: np.ndarray, got: np.ndarray) -> list[tupl
             bad.append((b, "not finite"))
         elif off.any():
             i = int(np.flatnonzero(off)[0])
-            bad.append((b, f"{_max_name(b, i)} got {fmt(got[b][i])}, but z_{_sub(i)} = {fmt(z[b][i])} is not the "
+            bad.append((b, f"{_max_name(b, i)} got {fmt(got[b][i])}, but z_{subscript(i)} = {fmt(z[b][i])} is not the "
                            f"largest input of its row ({fmt(z[b].max())}): expected 0"))
         elif (shares < -_TOL).any() or abs(shares.sum() - 1) > _TOL * 10:
             idx = [int(i) for i in np.flatnonzero(tied)]
             names = ", ".join(f"dz[{b}][{i}]" for i in idx)
             if len(idx) == 1:
-                bad.append((b, f"{_max_name(b, idx[0])} (z_{_sub(idx[0])} = {fmt(z[b][idx[0]])} is the largest): "
-                               f"expected dDiv/dy_{_sub(b)} = {fmt(dy[b])}, got {fmt(got[b][idx[0]])}"))
+                bad.append((b, f"{_max_name(b, idx[0])} (z_{subscript(idx[0])} = {fmt(z[b][idx[0]])} is the largest): "
+                               f"expected dDiv/dy_{subscript(b)} = {fmt(dy[b])}, got {fmt(got[b][idx[0]])}"))
             else:
                 bad.append((b, f"max unit {b + 1}: inputs {', '.join(str(i + 1) for i in idx)} ({names}) tie for the "
-                               f"largest, {fmt(z[b].max())}: expected non-negative shares of dDiv/dy_{_sub(b)} = "
+                               f"largest, {fmt(z[b].max())}: expected non-negative shares of dDiv/dy_{subscript(b)} = "
                                f"{fmt(dy[b])} summing to it, got {fmt(got[b][tied])} (sum {fmt(got[b][tied].sum())})"))
     return bad
 
@@ -281,9 +276,9 @@ class MaxBackward(_UpstreamAndZ, id="04_max_backward", names=("max_backward",),
 
     def entry_name(self, label, path, p):
         if label == "z" and len(path) == 2:
-            return f"z_{_sub(path[1])} of max unit {path[0] + 1} (z[{path[0]}][{path[1]}])"
+            return f"z_{subscript(path[1])} of max unit {path[0] + 1} (z[{path[0]}][{path[1]}])"
         if label == "dy" and len(path) == 1:
-            return f"dDiv/dy_{_sub(path[0])} (dy[{path[0]}])"
+            return f"dDiv/dy_{subscript(path[0])} (dy[{path[0]}])"
         return super().entry_name(label, path, p)
 
     def judge(self, p, answer, _):
@@ -457,7 +452,7 @@ result = [str(s) for s in result]
 
     def entry_name(self, label, path, p):
         if label == "z" and len(path) == 1:
-            return f"z_{_sub(path[0])} (z[{path[0]}])"
+            return f"z_{subscript(path[0])} (z[{path[0]}])"
         return super().entry_name(label, path, p)
 
     def expected(self, p):
@@ -478,7 +473,7 @@ result = [str(s) for s in result]
         details = []
         for i in wrong[:3]:
             gap = min((abs(z[i] - k) for k in kinks), default=float("inf"))
-            where = f"z_{_sub(i)} = {z[i]:.10g} (status[{i}]; kinks at {kinks_text}, h = {h:g}"
+            where = f"z_{subscript(i)} = {z[i]:.10g} (status[{i}]; kinks at {kinks_text}, h = {h:g}"
             where += f", {gap / h:.3g} h from the nearest kink)" if kinks else ")"
             details.append(f"{where}: expected {expected[i]!r}, got {got[i]!r}")
         if len(wrong) > 3:

@@ -35,6 +35,7 @@ import numpy as np
 
 from ..core.activations import get_activation
 from ..core.examples import VECTOR_231
+from ..core.gradcheck import subscript
 from ..core.tolerance import agree
 from .parts import AnswerError, Case, Part, Verdict, as_numbers, compare_numbers
 
@@ -65,10 +66,6 @@ WORKED = {
 
 
 # -- names as the lecture writes them, beside the array index ----------------------------------------
-def _sub(*ones: int) -> str:
-    return ("," if any(i > 9 for i in ones) else "").join(str(i) for i in ones)
-
-
 def entry_name(q: str, k, idx: tuple) -> str:
     """The lecture's name of an array entry, then the array index.
 
@@ -80,7 +77,7 @@ def entry_name(q: str, k, idx: tuple) -> str:
         return f"{lecture}({k})_{j + 1} of instance {t + 1} ({q}[{k}][{t}, {j}])"
     if q == "dW" and len(idx) == 2:
         j, i = idx
-        return f"dLoss/dw({k})_{_sub(i + 1, j + 1)} ({q}[{k}][{j}, {i}])"
+        return f"dLoss/dw({k})_{subscript(i, j)} ({q}[{k}][{j}, {i}])"
     if q == "db" and len(idx) == 1:
         return f"dLoss/db({k})_{idx[0] + 1} ({q}[{k}][{idx[0]}])"
     return f"{q}[{k}]" + "".join(f"[{i}]" for i in idx)
@@ -143,7 +140,7 @@ class Hw05Part(Part):
         if label in ("weights", "biases") and len(path) >= 2:
             k, rest = path[0], path[1:]
             if label == "weights" and len(rest) == 2:
-                return f"w({k})_{_sub(rest[1] + 1, rest[0] + 1)} (weights[{k}][{rest[0]}, {rest[1]}])"
+                return f"w({k})_{subscript(rest[1], rest[0])} (weights[{k}][{rest[0]}, {rest[1]}])"
             if label == "biases" and len(rest) == 1:
                 return f"b({k})_{rest[0] + 1} (biases[{k}][{rest[0]}])"
         if label in ("Z", "Y") and len(path) == 3:

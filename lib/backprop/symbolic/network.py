@@ -32,18 +32,13 @@ import sympy as sp
 from ..core.activations import get_activation
 from ..core.checks import check_positive_int, describe
 from ..core.divergences import get_divergence
+from ..core.gradcheck import subscript
 from ..core.scalar_net import ScalarNetwork
 from .ops import SYMPY_OPS, RuleCheck, sym_array
 
 __all__ = ["SymbolicNetwork"]
 
 _KINDS = ("w", "b", "z", "y")
-
-
-def _sub(*indices: int) -> str:
-    """Lecture subscripts, counting from 1: (0, 1) -> '12' ('1,12' once an index has two digits)."""
-    parts = [str(i + 1) for i in indices]
-    return ("," if any(len(p) > 1 for p in parts) else "").join(parts)
 
 
 class SymbolicNetwork:
@@ -82,13 +77,13 @@ class SymbolicNetwork:
             self.f = [None] + [(lambda t, a=a: a.forward(t, xp=SYMPY_OPS)) for a in acts]
         self.activations = None if self.generic else acts
         real = dict(real=True)
-        self.x = [sp.Symbol(f"x_{{{_sub(i)}}}", **real) for i in range(self.widths[0])]
-        self.d = [sp.Symbol(f"d_{{{_sub(i)}}}", **real) for i in range(self.widths[N])]
-        self.w = [None] + [[[sp.Symbol(f"w^{{({k})}}_{{{_sub(i, j)}}}", **real) for j in range(self.widths[k])]
+        self.x = [sp.Symbol(f"x_{{{subscript(i)}}}", **real) for i in range(self.widths[0])]
+        self.d = [sp.Symbol(f"d_{{{subscript(i)}}}", **real) for i in range(self.widths[N])]
+        self.w = [None] + [[[sp.Symbol(f"w^{{({k})}}_{{{subscript(i, j)}}}", **real) for j in range(self.widths[k])]
                             for i in range(self.widths[k - 1])] for k in range(1, N + 1)]
-        self.b = [None] + [[sp.Symbol(f"b^{{({k})}}_{{{_sub(j)}}}", **real) for j in range(self.widths[k])]
+        self.b = [None] + [[sp.Symbol(f"b^{{({k})}}_{{{subscript(j)}}}", **real) for j in range(self.widths[k])]
                            for k in range(1, N + 1)]
-        self.names = {(v, k, j): sp.Symbol(f"{v}^{{({k})}}_{{{_sub(j)}}}", **real)
+        self.names = {(v, k, j): sp.Symbol(f"{v}^{{({k})}}_{{{subscript(j)}}}", **real)
                       for k in range(1, N + 1) for j in range(self.widths[k]) for v in ("z", "y")}
         self._eps = sp.Symbol("epsilon", real=True)
         self.z, self.y, self.Div = self._forward()
@@ -220,7 +215,7 @@ class SymbolicNetwork:
             for j in range(self.widths[k]):
                 for i in range(self.widths[k - 1]):
                     checks.append(self._check(
-                        f"dDiv/dw({k})_{_sub(i, j)}", "dDiv/dw(k)_ij = y(k-1)_i dDiv/dz(k)_j",
+                        f"dDiv/dw({k})_{subscript(i, j)}", "dDiv/dw(k)_ij = y(k-1)_i dDiv/dz(k)_j",
                         self.y[k - 1][i] * dz[j], self.derivative("w", k, i, j)))
                 checks.append(self._check(f"dDiv/db({k})_{j + 1}", "dDiv/db(k)_j = dDiv/dz(k)_j",
                                           dz[j], self.derivative("b", k, j)))

@@ -34,7 +34,7 @@ from ..core.checks import check_choice, describe
 from ..core.scalar_net import ScalarNetwork
 from .labels import place_labels, text_size
 from .style import MAX_WIDTH, MIN_FONT, new_figure
-from .notation import lecture_name as _name
+from .notation import math_name as _name
 from .notation import num as _num
 from .tables import check_net as _check_net
 from .tables import check_scalar_net as _check_scalar_net

@@ -9,20 +9,16 @@ fixed number of decimals and never print as "-0.000".
 
 from __future__ import annotations
 
-__all__ = ["ACTIVATION_SYMBOL", "subscript", "lecture_name", "num", "par"]
+from ..core.gradcheck import subscript
+
+__all__ = ["ACTIVATION_SYMBOL", "math_name", "num", "par"]
 
 #: how each activation is written in a formula
 ACTIVATION_SYMBOL = {"identity": r"\mathrm{id}", "sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\mathrm{ReLU}",
                      "leaky_relu": r"\mathrm{LReLU}"}
 
 
-def subscript(*idx: int) -> str:
-    """Lecture subscripts from 0-based indices: (0, 1) -> '12' (commas once an index has two digits)."""
-    parts = [str(i + 1) for i in idx]
-    return ("," if any(len(p) > 1 for p in parts) else "").join(parts)
-
-
-def lecture_name(kind: str, k: int, *idx: int, dot: bool = False) -> str:
+def math_name(kind: str, k: int, *idx: int, dot: bool = False) -> str:
     """``kind^{(k)}_{idx}`` in mathtext, with the overdot (dDiv/d of it) when ``dot``."""
     base = rf"\dot{{{kind}}}" if dot else kind
     return rf"{base}^{{({k})}}_{{{subscript(*idx)}}}"

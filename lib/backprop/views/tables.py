@@ -29,10 +29,10 @@ from ..core.graph import Value, gate_symbol, trace, value_names
 from ..core.scalar_net import ScalarNetwork
 from ..core.tolerance import RTOL, agree
 from .notation import ACTIVATION_SYMBOL as _ACT
-from .notation import lecture_name as _name
+from .notation import math_name as _name
 from .notation import num as _num
 from .notation import par as _par
-from .notation import subscript as _s
+from ..core.gradcheck import subscript as _s
 
 __all__ = [
     "forward_table",
