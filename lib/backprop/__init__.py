@@ -35,7 +35,7 @@ __version__ = "0.1.0"
 #: where each top-level name lives: {module under backprop: names}
 EXPORTS: dict[str, tuple[str, ...]] = {
     # the math
-    "core.activations": ("Activation", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax",
+    "core.activations": ("Activation", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "tempered_softmax",
                          "RandomizedLeakyReLU", "max_forward", "max_routing", "max_backward", "max_pool_forward",
                          "max_pool_backward", "ACTIVATIONS", "get_activation"),
     "core.divergences": ("Divergence", "SquaredError", "HalfSquaredError", "BinaryCrossEntropy", "CrossEntropy",
@@ -92,7 +92,7 @@ EXPORTS: dict[str, tuple[str, ...]] = {
     "views.subgradient": ("draw_kinks", "subgradient_view", "subgradient_slopes", "subgradient_explorer",
                           "central_difference_figure"),
     "symbolic.softmax": ("general_softmax_jacobian", "softmax_jacobian_derivation", "softmax_divergence_collapse"),
-    "views.softmax": ("activation_diagrams", "tempered_softmax", "jacobian_heatmap", "softmax_view", "softmax_explorer"),
+    "views.softmax": ("activation_diagrams", "jacobian_heatmap", "softmax_view", "softmax_explorer"),
     "experiments.dashboard": ("DASHBOARD_ACTIVATIONS", "DASHBOARD_INITS", "DashboardSettings", "PRESETS", "DashboardState",
                        "dashboard_network", "dashboard_state", "diagnose", "DIAGNOSES"),
     "views.dashboard": ("dashboard_svg", "dashboard_view", "dashboard_text", "dashboard_figure", "dashboard_grid_figure",

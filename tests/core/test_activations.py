@@ -1,5 +1,7 @@
 """Tests backprop.core.activations: every rule with three witnesses (SymPy, finite differences, worked numbers)."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -7,7 +9,8 @@ from hypothesis import strategies as st
 
 import backprop as bp
 import backprop.symbolic as sym
-from strategies import FD_EXAMPLES, RTOL, arrays, assert_explained, assert_gradients, away_from, batches
+from backprop.core.activations import tempered_softmax
+from strategies import FD_EXAMPLES, RTOL, arrays, assert_explained, assert_gradients, away_from, batches, floats
 
 SCALAR = {
     "identity": bp.Identity(),
@@ -320,3 +323,40 @@ def test_max_pool_backward_against_central_differences(z, dy):
 ])
 def test_bad_max_pool_input_is_explained(call, exc, fragments):
     assert_explained(call, exc, fragments)
+
+
+# -- the rule: y = softmax(z / T), J[i, j] = dy_i/dz_j = y_i (delta_ij - y_j) / T -----------------------------------
+def test_tempered_softmax_worked_numbers():
+    y, J = tempered_softmax(bp.examples.SOFTMAX_HAND["z"], 1.0)
+    assert np.allclose(y, [1 / 6, 1 / 3, 1 / 2])
+    assert np.allclose(36 * J, bp.examples.SOFTMAX_HAND["numbers"]["jacobian_36ths"])
+    y2, J2 = tempered_softmax(bp.examples.SOFTMAX_HAND["z"], 2.0)  # softmax(z / 2) of (0, ln 2, ln 3): e^(z/2) = (1, sqrt 2, sqrt 3)
+    e = np.array([1.0, math.sqrt(2.0), math.sqrt(3.0)])
+    assert np.allclose(y2, e / e.sum())
+    assert np.allclose(J2, (np.diag(y2) - np.outer(y2, y2)) / 2)
+
+
+@settings(max_examples=FD_EXAMPLES, deadline=None)
+@given(st.integers(1, 5).flatmap(lambda n: arrays((n,), -5.0, 5.0)), floats(0.2, 5.0))
+def test_tempered_jacobian_against_finite_differences(z, temperature):
+    z = z.copy()
+    _, J = tempered_softmax(z, temperature)
+    numeric = bp.numerical_jacobian(lambda: tempered_softmax(z, temperature)[0], z, order=4)  # row i: dy_i/dz
+    assert (bp.agree(numeric, J) | np.isclose(numeric, J, rtol=0, atol=1e-9)).all()
+
+
+def test_tempered_jacobian_symbolically():
+    import sympy as sp
+
+    zs, t = sp.symbols("z_1:4", real=True), sp.Symbol("T", positive=True)
+    y = [sp.exp(v / t) / sum(sp.exp(u / t) for u in zs) for v in zs]
+    at = {zs[0]: 0.3, zs[1]: -1.2, zs[2]: 2.0, t: 0.7}
+    _, J = tempered_softmax([0.3, -1.2, 2.0], 0.7)
+    exact = np.array([[float(sp.diff(y[i], zs[j]).subs(at)) for j in range(3)] for i in range(3)])  # [i, j] = dy_i/dz_j
+    assert bp.agree(J, exact).all()
+
+
+def test_tempered_softmax_explains_bad_arguments():
+    assert_explained(lambda: tempered_softmax([1.0, 2.0], 0.0), ValueError, ["temperature", "> 0"])
+    assert_explained(lambda: tempered_softmax([[1.0, 2.0]], 1.0), ValueError, ["'z'", "vector"])
+    assert_explained(lambda: tempered_softmax([], 1.0), ValueError, ["'z'", "at least one"])

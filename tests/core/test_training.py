@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import backprop as bp
+from backprop.core import training as T
 from strategies import assert_explained
 
 TWO_RELU = bp.examples.TWO_RELU
@@ -407,21 +408,46 @@ def test_history_of_the_worked_example_by_hand():
     assert history.variant == "batch" and history.eta == 0.1 and history.status == "completed"
 
 
-def test_dead_relu_fraction_counts_units_that_never_fire():
+def test_dead_relu_units_are_those_that_never_fire_and_they_stay_dead():
     rng = np.random.default_rng(0)
     net = bp.initialise(bp.mlp([5, 10, 2], ["relu", "identity"], rng=rng), "he", rng=rng)
     X = rng.normal(size=(50, 5))
-    assert bp.dead_relu_fraction(net, X) == {"y(1)": 0.0}
+    assert not T.dead_relu_units(net, net.forward(X)[1])["y(1)"].any()
     net.parameters()["b(1)"][:4] = -100.0  # four units pushed far below their kink
-    assert bp.dead_relu_fraction(net, X) == {"y(1)": 0.4}
+    assert T.dead_relu_units(net, net.forward(X)[1])["y(1)"].tolist() == [True] * 4 + [False] * 6
     history = bp.train(net, X, rng.normal(size=(50, 2)), eta=0.01, epochs=2, batch_size=10, rng=rng)
     assert history.dead_relu["y(1)"] == [0.4, 0.4]  # dead units get no gradient: they stay dead
 
 
-def test_gradient_norms_by_hand():
-    X, d = np.array([TWO_RELU["x"]]), np.array([TWO_RELU["d"]])
-    assert bp.gradient_norms(bp.vector_network(TWO_RELU), X, d) == {"W(1)": 2.0, "b(1)": 2.0, "W(2)": 4.0, "b(2)": 2.0}
-    assert bp.gradient_norms(shared_network(), [[1.0]], [[0.0]]) == {"W(1)": 16.0, "b(1)": 12.0}
+def test_a_step_above_max_loss_or_not_finite_changes_nothing():
+    net = bp.vector_network(TWO_RELU)
+    X, D = np.array([TWO_RELU["x"]], dtype=float), np.array([TWO_RELU["d"]], dtype=float)
+    before = copy_params(net)
+    step = T.sgd_step(net, net.parameters(), X, D, 0.1, max_loss=0.5)  # the loss is 1
+    assert step.stopped == "loss" and step.loss == 1.0 and math.isnan(step.norm)
+    assert all(np.array_equal(p, before[n]) for n, p in net.parameters().items())
+    step = T.sgd_step(net, net.parameters(), X, D, 0.1, clip=1.0)
+    assert not step.stopped and step.clipped and step.norm == pytest.approx(math.sqrt(28.0), rel=1e-15)
+    net.parameters()["W(2)"][0, 0] = np.inf
+    assert T.sgd_step(net, net.parameters(), X, D, 0.1).stopped == "loss"
+
+
+def test_relu_inputs_count_the_layers_through_residual_blocks():
+    rng = np.random.default_rng(1)
+    net = bp.Network([bp.Affine(rng.normal(size=(3, 2)), np.zeros(3)), bp.ActivationLayer("relu"),
+                      bp.Residual([bp.Affine(rng.normal(size=(3, 3)), np.zeros(3)), bp.ActivationLayer("relu")]),
+                      bp.Affine(rng.normal(size=(1, 3)), np.zeros(1)), bp.ActivationLayer("sigmoid")])
+    X = rng.normal(size=(4, 2))
+    inputs = T.relu_inputs(net, net.forward(X)[1])
+    y1 = np.maximum(X @ net.parameters()["W(1)"].T, 0)
+    assert list(inputs) == ["y(1)", "y(2)"]
+    np.testing.assert_array_equal(inputs["y(1)"], X @ net.parameters()["W(1)"].T)
+    np.testing.assert_array_equal(inputs["y(2)"], y1 @ net.parameters()["W(2)"].T)
+
+
+def test_gradient_norms_of_a_shared_parameter_by_hand():
+    history = bp.train(shared_network(), [[1.0]], [[0.0]], eta=1e-3, epochs=1, batch_size=1)
+    assert history.grad_norm == {"W(1)": [16.0], "b(1)": [12.0]}
 
 
 # -- progress --------------------------------------------------------------------------------------------------------

@@ -78,7 +78,6 @@ def test_kink_census_counts_exact_zeros_and_dead_units():
     assert census.exact_zeros == {"y(1)": 2} and census.entries == {"y(1)": 9}
     assert census.dead == {"y(1)": 1} and census.units == {"y(1)": 3}
     assert census.totals() == (2, 9, 1, 3)
-    assert bp.dead_relu_fraction(net, X) == {"y(1)": pytest.approx(1 / 3)}  # the same dead units
 
 
 def test_kink_census_refuses_a_stranger():

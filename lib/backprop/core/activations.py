@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import as_array, check_choice, check_in_interval, check_positive_int, check_rng, check_same_shape, describe
+from .checks import as_array, check_choice, check_in_interval, check_positive, check_positive_int, check_rng, check_same_shape, describe
 
 __all__ = [
     "Activation",
@@ -49,6 +49,7 @@ __all__ = [
     "ReLU",
     "LeakyReLU",
     "Softmax",
+    "tempered_softmax",
     "RandomizedLeakyReLU",
     "max_forward",
     "max_routing",
@@ -252,6 +253,22 @@ class Softmax(Activation):
             "softmax is a vector activation: every z_i influences every y_j, so it has no "
             "elementwise derivative; use jacobian(z) or backward(dy, z)"
         )
+
+
+def tempered_softmax(z, temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """``(y, J)`` with y = softmax(z / T) (width n,) and ``J[i, j] = dy_i/dz_j = y_i (delta_ij - y_j) / T`` (n, n).
+
+    T = 1 is the plain softmax; a large T flattens y towards uniform, a small T sharpens
+    it towards the largest logit.  z: the logits (z_1, ..., z_n), one vector.
+    """
+    z = as_array(z, "z", ndim=1, meaning="the logits (z_1, ..., z_n), a vector")
+    if z.size == 0:
+        raise ValueError("argument 'z' expected at least one logit, got an empty vector")
+    t = check_positive(temperature, "temperature", "the softmax temperature T (> 0)")
+    u = z / t
+    f = Softmax()
+    y = f.forward(u)
+    return y, f.jacobian(u, y) / t  # the chain rule through u = z / T: dy/dz = (dy/du) (1/T)
 
 
 # -- the randomised leaky ReLU ----------------------------------------------------------------------------

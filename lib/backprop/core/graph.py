@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from .activations import get_activation
+from .activations import get_activation, max_routing
 from .checks import check_real, describe
 
 __all__ = [
@@ -64,8 +64,15 @@ def _activation_rule(name: str) -> GateRule:
     )
 
 
-#: The gate table: name -> GateRule.  ``max`` routes its gradient to the larger
-#: input, and on a tie to the first one.
+def _max_local(a, b, xp):
+    """max(a, b)'s local gradients: :func:`~backprop.core.activations.max_routing` over (a, b), the vector max's
+    rule (1 to the larger input, to the first on a tie)."""
+    routing = max_routing(xp.stack([a, b], axis=-1), xp=xp)
+    return routing[..., 0], routing[..., 1]
+
+
+#: The gate table: name -> GateRule.  ``max`` routes its gradient as the vector
+#: max does: to the larger input, and on a tie to the first one.
 GATES: dict[str, GateRule] = {rule.name: rule for rule in (
     GateRule("add", 2, lambda a, b, xp=np: a + b, lambda a, b, out, xp=np: (1, 1)),
     GateRule("mul", 2, lambda a, b, xp=np: a * b, lambda a, b, out, xp=np: (b, a)),
@@ -73,8 +80,7 @@ GATES: dict[str, GateRule] = {rule.name: rule for rule in (
     GateRule("mul_const", 1, lambda a, *, c, xp=np: a * c, lambda a, out, *, c, xp=np: (c,), ("c",)),
     GateRule("exp", 1, lambda a, xp=np: xp.exp(a), lambda a, out, xp=np: (out,)),
     GateRule("reciprocal", 1, lambda a, xp=np: 1 / a, lambda a, out, xp=np: (-out * out,)),
-    GateRule("max", 2, lambda a, b, xp=np: xp.maximum(a, b),
-             lambda a, b, out, xp=np: (xp.where(a >= b, 1, 0), xp.where(a >= b, 0, 1))),
+    GateRule("max", 2, lambda a, b, xp=np: xp.maximum(a, b), lambda a, b, out, xp=np: _max_local(a, b, xp)),
     _activation_rule("relu"),
     _activation_rule("sigmoid"),
 )}

@@ -78,13 +78,13 @@ class Network:
             raise ValueError(f"argument '{name}' expected at least one instance (row), got shape {X.shape}")
         return X
 
-    def forward(self, X):
-        """Return ``(Y, caches)``: Y = y(N) of shape (B, width_N); one cache per layer."""
-        return self._forward(self.check_input(X))
+    def forward(self, X, *, check: bool = True):
+        """Return ``(Y, caches)``: Y = y(N) of shape (B, width_N); one cache per layer.
 
-    def _forward(self, X):
-        """The forward pass through every layer, for an X already checked (:meth:`check_input`)."""
-        out, caches = X, []
+        ``check=False`` skips :meth:`check_input`, for an X the caller has already
+        checked (a training loop checks its data once, then runs every step).
+        """
+        out, caches = self.check_input(X) if check else X, []
         for layer in self.layers:
             out, cache = layer.forward(out)
             caches.append(cache)
@@ -94,17 +94,25 @@ class Network:
         """The output y(N) for each row of X: (B, width_N)."""
         return self.forward(X)[0]
 
-    def backward(self, dY, caches) -> dict[str, np.ndarray]:
+    def backward(self, dY, caches, *, output_grads: list | None = None) -> dict[str, np.ndarray]:
         """From d loss / dY (B, width_N) back through every layer; the gradients by name.
 
-        The first layer's input gradient d loss / dX, which no parameter needs, is not computed.
+        The first layer's input gradient d loss / dX, which no parameter needs, is
+        not computed.  ``output_grads``: an empty list to receive, for every layer
+        i, d loss / d(its output), the gradient the backward pass carried into it.
         """
         if not isinstance(caches, (list, tuple)) or len(caches) != len(self.layers):
             raise ValueError(f"argument 'caches' expected {len(self.layers)} caches (one per layer, from forward), "
                              f"got {describe(caches)}")
+        if output_grads is not None:
+            if not isinstance(output_grads, list) or output_grads:
+                raise TypeError(f"argument 'output_grads' expected an empty list to fill, got {describe(output_grads)}")
+            output_grads.extend([None] * len(self.layers))
         per_layer = [None] * len(self.layers)
         d = dY
         for i in reversed(range(len(self.layers))):
+            if output_grads is not None:
+                output_grads[i] = d
             d, per_layer[i] = self.layers[i].backward(d, caches[i], input_grad=i > 0)
         grads = {}
         for name, i, key in self._slots:

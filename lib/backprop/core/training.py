@@ -24,7 +24,7 @@ the variants on a data set:
   order each epoch (from an explicit ``numpy.random.Generator``), one update per
   mini-batch (the last one may be smaller).
 
-Every step of :func:`train` is the lecture's: the forward pass, the batch
+Every step of :func:`train` is :func:`sgd_step`, the lecture's: the forward pass, the batch
 average of the divergence and its derivative (the 1/B applied once, to
 d loss / dY), the backward pass, optionally :func:`clip_by_global_norm` (same
 direction, norm at most tau), then :func:`sgd_update`, ``W <- W - eta grad W``.
@@ -48,7 +48,7 @@ import numpy as np
 from .activations import ReLU
 from .checks import check_positive, check_positive_int, check_rng, describe
 from .divergences import BinaryCrossEntropy, SigmoidBinaryCrossEntropy
-from .layers import ActivationLayer, Affine
+from .layers import ActivationLayer, Affine, Residual
 from .network import Network
 
 __all__ = [
@@ -63,8 +63,10 @@ __all__ = [
     "train",
     "evaluate",
     "predict_labels",
-    "gradient_norms",
-    "dead_relu_fraction",
+    "Step",
+    "sgd_step",
+    "relu_inputs",
+    "dead_relu_units",
 ]
 
 #: rows of the training set (spread evenly over it) on which dead ReLU units are counted after each epoch
@@ -131,6 +133,54 @@ def clip_by_global_norm(grads: Mapping[str, np.ndarray], tau: float) -> tuple[di
     return {name: np.asarray(g, dtype=np.float64) * (tau / norm) for name, g in grads.items()}, norm
 
 
+@dataclass(frozen=True)
+class Step:
+    """What one :func:`sgd_step` saw.  ``loss``: the batch average of Div, before the update; ``Y``: the
+    outputs y(N) (B, width_N); ``squares``: every parameter's squared gradient norm and ``norm`` the global
+    norm, both before clipping (empty and nan when the step stopped at the loss); ``clipped``: whether
+    clipping rescaled the gradient; ``stopped``: ``""`` when the update was made, else what stopped it first
+    (``"loss"`` or ``"gradient's norm"``)."""
+
+    loss: float
+    Y: np.ndarray
+    squares: tuple[float, ...] = ()
+    norm: float = math.nan
+    clipped: bool = False
+    stopped: str = ""
+
+
+def sgd_step(net: Network, params: Mapping[str, np.ndarray], X: np.ndarray, D: np.ndarray, eta: float, *,
+             clip: float | None = None, max_loss: float = math.inf) -> Step:
+    """One step of (mini-batch) SGD, the lecture's, on ``net`` in place; returns the :class:`Step`.
+
+    The forward pass on X (b, width_0); the batch average of Div against the
+    targets D (b, width_N) and its derivative (the 1/b applied once, to
+    d loss / dY); the backward pass; then, unless the loss is not finite or above
+    ``max_loss`` (checked before the backward pass) or the gradient's global norm
+    is not finite: :func:`clip_by_global_norm` at tau = ``clip`` when given, and
+    :func:`sgd_update`, ``W <- W - eta grad W``.  ``params`` is
+    ``net.parameters()``.  Nothing is checked here: the caller checked its data
+    and settings once (:func:`train` does).
+    """
+    b = len(X)
+    Y, caches = net.forward(X, check=False)          # forward pass
+    values, dY = net.divergence.rule(Y, D)           # Div per instance, dDiv/dY
+    loss = float(values.sum()) / b                   # the batch average ...
+    if not (math.isfinite(loss) and loss <= max_loss):
+        return Step(loss, Y, stopped="loss")
+    dY /= b                                          # ... and its derivative: the 1/b, once
+    grads = net.backward(dY, caches)                 # backward pass
+    squares = tuple(_squared_norms(grads))
+    norm = math.sqrt(sum(squares))
+    if not math.isfinite(norm):
+        return Step(loss, Y, squares, norm, stopped="gradient's norm")
+    clipped = clip is not None and norm > clip
+    if clipped:
+        grads, _ = clip_by_global_norm(grads, clip)
+    sgd_update(params, grads, eta, reuse_grads=True)  # W <- W - eta grad W
+    return Step(loss, Y, squares, norm, clipped)
+
+
 # -- the lecture's algorithm -----------------------------------------------------------------------
 def lecture_gradients(net: Network, X, d) -> tuple[float, dict[str, np.ndarray]]:
     """``(Loss, grads)`` by the lecture's loop: for every instance forward, backward, accumulate; then average.
@@ -188,7 +238,7 @@ def _prepare(net, X, d, x_name, d_name):
         raise TypeError(f"argument 'net' expected a backprop Network, got {describe(net)}")
     X = np.ascontiguousarray(net.check_input(X, x_name))
     T = len(X)
-    width = net._forward(X[:1])[0].shape[1]
+    width = net.forward(X[:1], check=False)[0].shape[1]
     div = net.divergence
     darr = d if isinstance(d, np.ndarray) else np.asarray(d)
     labels_given = div.needs_distribution and darr.ndim == 1 and darr.dtype.kind in "iuf"
@@ -224,7 +274,7 @@ def _predicted(Y, threshold):
 # -- what to watch ------------------------------------------------------------------------------------
 def _outputs(net, X):
     """y(N) for a checked X, a chunk of rows at a time (a whole data set need not fit one pass)."""
-    return np.concatenate([net._forward(X[i:i + EVAL_CHUNK])[0] for i in range(0, len(X), EVAL_CHUNK)])
+    return np.concatenate([net.forward(X[i:i + EVAL_CHUNK], check=False)[0] for i in range(0, len(X), EVAL_CHUNK)])
 
 
 def predict_labels(net: Network, X) -> np.ndarray:
@@ -249,39 +299,34 @@ def _evaluate(net, X, D, labels):
     return loss, accuracy
 
 
-def gradient_norms(net: Network, X, d) -> dict[str, float]:
-    """The norm of the gradient of every parameter for the batch (X, d): ``{"W(1)": ..., "b(1)": ...}``.
+def relu_inputs(net: Network, caches) -> dict[str, np.ndarray]:
+    """z(k) of every ReLU layer y(k) = ReLU(z(k)), read from the caches of ``net.forward``: ``{"y(k)": (B, width_k)}``.
 
-    Plotted against the layer k, these show vanishing (norms shrinking towards
-    the input) and exploding (growing) gradients.
+    k counts the affine layers, through residual blocks too.
     """
-    _, grads = net.loss_and_gradients(X, d)
-    return dict(zip(grads, map(math.sqrt, _squared_norms(grads))))
+    found: dict[str, np.ndarray] = {}
 
+    def walk(layers, layer_caches, k):
+        for layer, cache in zip(layers, layer_caches):
+            if isinstance(layer, Affine):
+                k += 1
+            elif isinstance(layer, Residual):
+                k = walk(layer.layers, cache, k)
+            elif isinstance(layer, ActivationLayer) and isinstance(layer.activation, ReLU):
+                found[f"y({k})"] = cache[0]  # an activation layer caches (Z, Y, f)
+        return k
 
-def _relu_layers(net):
-    """``[("y(k)", index in net.layers)]`` for every ReLU activation layer (k counts the affine layers)."""
-    found, k = [], 0
-    for i, layer in enumerate(net.layers):
-        if isinstance(layer, Affine):
-            k += 1
-        elif isinstance(layer, ActivationLayer) and isinstance(layer.activation, ReLU):
-            found.append((f"y({k})", i))
+    walk(net.layers, caches, 0)
     return found
 
 
-def _dead_fractions(net, X, relu_layers):
-    _, caches = net._forward(X)
-    return {name: float(np.mean(~(caches[i][0] > 0).any(axis=0))) for name, i in relu_layers}
+def dead_relu_units(net: Network, caches) -> dict[str, np.ndarray]:
+    """For every ReLU layer y(k), a bool per unit (width_k,): True where z(k) <= 0 for every row of the batch.
 
-
-def dead_relu_fraction(net: Network, X) -> dict[str, float]:
-    """For every ReLU layer y(k): the fraction of its units that output 0 for every row of X (dead units).
-
-    A dead unit has z <= 0 for all inputs, so its gradient is 0 too and it never
-    recovers: the typical damage of a too-large learning rate.
+    Such a unit outputs 0 for all of these inputs and its gradient is 0 too, so
+    no step moves it: the typical damage of a too-large learning rate.
     """
-    return _dead_fractions(net, net.check_input(X), _relu_layers(net))
+    return {name: ~(z > 0).any(axis=0) for name, z in relu_inputs(net, caches).items()}
 
 
 # -- the training loop --------------------------------------------------------------------------------
@@ -407,9 +452,8 @@ def train(net: Network, X, d, *, eta: float | None = None, epochs: int, batch_si
 
     history = History(descent_variant(B, T), B, eta, clip)
     params = net.parameters()
-    relu_layers = _relu_layers(net)
     probe = X[:: max(1, T // DEAD_PROBE_ROWS)][:DEAD_PROBE_ROWS]
-    div, threshold = net.divergence, _threshold(net.divergence)
+    threshold = _threshold(net.divergence)
     steps_per_epoch = -(-T // B)
     batch_buffers = (np.empty((B, width_0)), np.empty((B, D.shape[1]))) if shuffled else None
     bar = progress(total=epochs * steps_per_epoch, desc="training") if progress else None
@@ -417,7 +461,7 @@ def train(net: Network, X, d, *, eta: float | None = None, epochs: int, batch_si
 
     def stop(what, value, epoch, step):
         history.status = "diverged"
-        history.message = _divergence_message(what, value, epoch, step, steps_per_epoch, eta, clip, div)
+        history.message = _divergence_message(what, value, epoch, step, steps_per_epoch, eta, clip, net.divergence)
         if on_divergence == "raise":
             raise TrainingDiverged(history.message, history)
         return history
@@ -438,27 +482,16 @@ def train(net: Network, X, d, *, eta: float | None = None, epochs: int, batch_si
                         Xb = X.take(idx, axis=0, out=batch_buffers[0][:len(idx)], mode="clip")
                         Db = D.take(idx, axis=0, out=batch_buffers[1][:len(idx)], mode="clip")
                         Lb = labels[idx] if labels is not None else None
-                    b = len(Xb)
-                    Y, caches = net._forward(Xb)                  # forward pass
-                    values, dY = div.rule(Y, Db)                   # Div per instance, dDiv/dY
-                    loss = float(values.sum()) / b                 # the batch average ...
-                    if not math.isfinite(loss):
-                        return stop("loss", loss, epoch, step)
-                    dY /= b                                        # ... and its derivative: the 1/B, once
-                    grads = net.backward(dY, caches)               # backward pass
-                    squares = _squared_norms(grads)
-                    norm = math.sqrt(sum(squares))
-                    if not math.isfinite(norm):
-                        return stop("gradient's norm", norm, epoch, step)
-                    if clip is not None:
-                        grads, _ = clip_by_global_norm(grads, clip)
-                        history.clipped_steps += norm > clip
-                    sgd_update(params, grads, eta, reuse_grads=True)  # W <- W - eta grad W
-                    for name, s in zip(norm_sums, squares):
+                    taken = sgd_step(net, params, Xb, Db, eta, clip=clip)  # the lecture's step
+                    if taken.stopped:
+                        return stop(taken.stopped, taken.loss if taken.stopped == "loss" else taken.norm, epoch, step)
+                    b, loss, norm = len(Xb), taken.loss, taken.norm
+                    history.clipped_steps += taken.clipped
+                    for name, s in zip(norm_sums, taken.squares):
                         norm_sums[name] += math.sqrt(s)
                     loss_sum += loss * b
                     if Lb is not None:
-                        correct += np.count_nonzero(_predicted(Y, threshold) == Lb)
+                        correct += np.count_nonzero(_predicted(taken.Y, threshold) == Lb)
                     history.step_loss.append(loss)
                     history.step_grad_norm.append(norm)
                     if bar is not None:
@@ -471,8 +504,8 @@ def train(net: Network, X, d, *, eta: float | None = None, epochs: int, batch_si
                 history.train_accuracy.append(correct / T if labels is not None else math.nan)
                 for name, s in norm_sums.items():
                     history.grad_norm.setdefault(name, []).append(s / steps_per_epoch)
-                for name, fraction in _dead_fractions(net, probe, relu_layers).items():
-                    history.dead_relu.setdefault(name, []).append(fraction)
+                for name, dead in dead_relu_units(net, net.forward(probe, check=False)[1]).items():
+                    history.dead_relu.setdefault(name, []).append(float(np.mean(dead)))
                 status = f"epoch {epoch}/{epochs}: loss {history.train_loss[-1]:.4f}"
                 if test is not None:
                     test_loss, test_accuracy = _evaluate(net, *test)

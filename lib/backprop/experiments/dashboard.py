@@ -58,7 +58,7 @@ from ..core.data import digits_dataset
 from ..core.initialisation import init_std
 from ..core.layers import ActivationLayer, Affine, Residual
 from ..core.network import Network
-from ..core.training import clip_by_global_norm, sgd_update
+from ..core.training import clip_by_global_norm, dead_relu_units, sgd_step
 
 __all__ = ["DASHBOARD_ACTIVATIONS", "DASHBOARD_INITS", "DashboardSettings", "PRESETS", "DashboardState",
            "dashboard_network", "dashboard_state", "diagnose", "DIAGNOSES"]
@@ -73,6 +73,8 @@ VANISHED = 1e-2
 EXPLODED = 1e2
 #: a run whose loss ends above this multiple of its start has diverged (as has one whose loss is not finite)
 GROWTH = 1.5
+#: a mini-batch loss above this multiple of the start stops training at once (diverged)
+STOP_GROWTH = 100
 #: more than this share of the hidden ReLU units dead after training: "dead units"
 DEAD_SHARE = 0.25
 #: hidden units per layer; digits in the batch of the first pass (the gradient picture)
@@ -399,24 +401,24 @@ def _z_and_y(layer_cache, residual):
     return z, y
 
 
-def _measure(net, hidden, X, labels, relu) -> tuple[float, float, float]:
+def _measure(net, X, labels, relu) -> tuple[float, float, float]:
     """``(Loss, accuracy, dead ReLU share)`` of ``net`` on (X, labels), a forward pass of ``CHUNK`` rows at a time
     (small products: a busy machine's threaded BLAS stalls on large ones).  Loss ``inf`` when not finite; a dead
     unit has z(k) <= 0 for every row of X."""
     div = net.divergence
-    total, correct, alive = 0.0, 0, None
+    total, correct, dead = 0.0, 0, None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for start in range(0, len(X), CHUNK):
-            Y, caches = net._forward(X[start:start + CHUNK])
+            Y, caches = net.forward(X[start:start + CHUNK], check=False)
             lb = labels[start:start + CHUNK]
             total += float(div.rule(Y, div.targets(lb, Y.shape, "labels"))[0].sum())
             correct += int(np.count_nonzero(Y.argmax(axis=1) == lb)) if np.isfinite(Y).all() else 0
-            if relu:
-                on = np.concatenate([(_z_and_y(caches[i], r)[0] > 0).any(axis=0) for _, _, i, r in hidden])
-                alive = on if alive is None else alive | on
+            if relu:  # dead on the whole set: dead on every chunk
+                units = np.concatenate(list(dead_relu_units(net, caches).values()))
+                dead = units if dead is None else dead & units
     loss = total / len(X)
     return (loss if math.isfinite(loss) else math.inf, correct / len(X),
-            float(np.mean(~alive)) if relu else 0.0)
+            float(np.mean(dead)) if relu else 0.0)
 
 
 def dashboard_state(settings: DashboardSettings | None = None, *, train: bool = True,
@@ -434,7 +436,7 @@ def dashboard_state(settings: DashboardSettings | None = None, *, train: bool = 
     update, as :func:`~backprop.core.training.train` reports it); the held-out
     accuracy and the dead ReLU units are measured on the test digits before
     training and after each epoch.  A loss or gradient that is not finite, or a
-    loss above 100 times the start, stops training (diverged).
+    loss above :data:`STOP_GROWTH` times the start, stops training (diverged).
     ``train=False``: the first pass only (fast; what the widget draws first).
     ``cancelled``: called before every epoch; when it returns True,
     :class:`Superseded` is raised.  Deterministic: the same settings give the
@@ -460,13 +462,13 @@ def dashboard_state(settings: DashboardSettings | None = None, *, train: bool = 
                               first["w_norm"], first["factors"], first["g_norms"], first["slope_rms"], first["w_stretch"],
                               empty, empty, empty, False,
                               trained=False, diagnosis=diagnose(_gain(first["g_norms"]), trained=False))
-    start_loss = _measure(net, hidden, X, labels, False)[0]
-    _, accuracy, dead = _measure(net, hidden, data.X_test, data.labels_test, relu)
+    start_loss = _measure(net, X, labels, False)[0]
+    _, accuracy, dead = _measure(net, data.X_test, data.labels_test, relu)
     losses, accuracies, deads = [start_loss], [accuracy], [dead]
     diverged, steps, clipped = not math.isfinite(start_loss), 0, 0
     rng = np.random.default_rng(s.seed + 2)  # the order of the mini-batches
-    div, params = net.divergence, net.parameters()
-    targets = div.targets(labels, (len(X), 10), "labels")  # one-hot rows, made once
+    params = net.parameters()
+    targets = net.divergence.targets(labels, (len(X), 10), "labels")  # one-hot rows, made once
     for _ in range(0 if diverged else EPOCHS):
         if cancelled is not None and cancelled():
             raise Superseded(s.label())
@@ -474,25 +476,19 @@ def dashboard_state(settings: DashboardSettings | None = None, *, train: bool = 
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             for begin in range(0, len(X) - BATCH + 1, BATCH):
                 idx = order[begin:begin + BATCH]
-                Y, caches = net._forward(X[idx])                              # forward pass
-                values, dY = div.rule(Y, targets[idx])
-                loss = float(values.mean())
-                if not math.isfinite(loss) or loss > 100 * start_loss:
+                step = sgd_step(net, params, X[idx], targets[idx], s.eta, clip=s.clip,
+                                max_loss=STOP_GROWTH * start_loss)  # the lecture's step, as train takes it
+                if step.stopped:
                     diverged = True
                     break
-                dY /= BATCH                                                   # the batch average, once
-                grads = net.backward(dY, caches)                              # backward pass
-                if s.clip is not None:  # (a gradient that is not finite shows in the next loss)
-                    grads, norm = clip_by_global_norm(grads, s.clip)
-                    clipped += norm > s.clip
-                sgd_update(params, grads, s.eta, reuse_grads=True)            # W <- W - eta grad W
-                epoch_losses.append(loss)
+                clipped += step.clipped
+                epoch_losses.append(step.loss)
                 steps += 1
-        if diverged:  # where it stopped: the loss that was not finite or had grown a hundredfold
-            losses.append(loss if math.isfinite(loss) else math.inf)
+        if diverged:  # where it stopped: the loss that had grown a hundredfold, or inf (the loss or the gradient)
+            losses.append(step.loss if step.stopped == "loss" and math.isfinite(step.loss) else math.inf)
         else:
             losses.append(float(np.mean(epoch_losses)))
-        _, accuracy, dead = _measure(net, hidden, data.X_test, data.labels_test, relu)
+        _, accuracy, dead = _measure(net, data.X_test, data.labels_test, relu)
         accuracies.append(accuracy)
         deads.append(dead)
         if diverged:
@@ -508,18 +504,13 @@ def dashboard_state(settings: DashboardSettings | None = None, *, train: bool = 
 def _first_pass(net, hidden, Xb, lb, clip):
     """The first pass, layer by layer, keeping g(k) = d loss / d y(k) at every hidden layer."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        Y, caches = net._forward(Xb)
+        Y, caches = net.forward(Xb, check=False)
         div = net.divergence
         _, dY = div.rule(Y, div.targets(lb, Y.shape, "labels"))
-        d = dY / len(Xb)                                  # the batch average, once
-        g_norm = {}
-        per_layer = [None] * len(net.layers)
-        out_index = {i: k for k, (_, _, i, _) in enumerate(hidden, start=1)}
-        for i in reversed(range(len(net.layers))):
-            if i in out_index:  # d is g(k), the gradient at the output of hidden layer k
-                g_norm[out_index[i]] = float(np.linalg.norm(d))
-            d, per_layer[i] = net.layers[i].backward(d, caches[i], input_grad=i > 0)
-        grads = {name: per_layer[i][key] for name, i, key in net._slots}
+        carried: list = []
+        grads = net.backward(dY / len(Xb), caches, output_grads=carried)  # the batch average, once
+        # g(k) = d loss / d y(k): what the backward pass carried into hidden layer k's activation (or block)
+        g_norm = {k: float(np.linalg.norm(carried[i])) for k, (_, _, i, _) in enumerate(hidden, start=1)}
         depth = len(hidden)
         slopes = [act.activation.derivative(_z_and_y(caches[i], residual)[0]) for _, act, i, residual in hidden]
         f_prime = np.array([float(np.mean(np.abs(f))) for f in slopes])

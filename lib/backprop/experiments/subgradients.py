@@ -22,6 +22,8 @@ import numpy as np
 
 from ..core.activations import LeakyReLU, ReLU
 from ..core.checks import as_array, check_in_interval, check_real, describe
+from ..core.network import Network
+from ..core.training import dead_relu_units, relu_inputs
 
 __all__ = ["SubgradientVerdict", "subgradient_verdict", "line_gap", "KinkCensus", "kink_census"]
 
@@ -122,23 +124,14 @@ class KinkCensus:
 def kink_census(net, X) -> KinkCensus:
     """Count exact kink hits (z == 0) and dead units (z <= 0 on every row of X) in ``net``'s ReLU layers.
 
-    X: (B, width_0).  Only layers whose activation is exactly a ReLU are counted.
+    X: (B, width_0).  Only ReLU layers are counted (a leaky ReLU's unit is never dead).
     """
-    from ..core.layers import ActivationLayer, Affine
-
-    if not hasattr(net, "layers") or not hasattr(net, "check_input"):
+    if not isinstance(net, Network):
         raise TypeError(f"argument 'net' expected a Network, got {describe(net)}")
-    X = net.check_input(X)
-    zeros, entries, dead, units = {}, {}, {}, {}
-    k, out = 0, X
-    for layer in net.layers:
-        if isinstance(layer, Affine):
-            k += 1
-        if isinstance(layer, ActivationLayer) and type(layer.activation) is ReLU:
-            name = f"y({k})"
-            zeros[name] = int(np.count_nonzero(out == 0.0))
-            entries[name] = int(out.size)
-            dead[name] = int(np.count_nonzero(~(out > 0).any(axis=0)))
-            units[name] = int(out.shape[1])
-        out, _ = layer.forward(out)
+    caches = net.forward(X)[1]
+    inputs, dead_units = relu_inputs(net, caches), dead_relu_units(net, caches)
+    zeros = {name: int(np.count_nonzero(z == 0.0)) for name, z in inputs.items()}
+    entries = {name: int(z.size) for name, z in inputs.items()}
+    dead = {name: int(np.count_nonzero(units)) for name, units in dead_units.items()}
+    units = {name: int(z.shape[1]) for name, z in inputs.items()}
     return KinkCensus(zeros, entries, dead, units)

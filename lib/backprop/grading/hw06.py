@@ -35,6 +35,7 @@ import numpy as np
 
 from ..core.gradcheck import lecture_name
 from ..core.tolerance import agree
+from ..core.training import clip_by_global_norm, sgd_update
 from .parts import AnswerError, Case, Part, Verdict, as_numbers, fmt
 
 __all__ = ["MAY_USE", "PACKAGES", "ALLOWED", "INSTANCE_GRADIENTS", "TARGET_ACCURACY", "DIGITS_SETTINGS",
@@ -115,15 +116,13 @@ def reference_loop(params, X, labels, *, eta, batch_size, epochs, clip, rng, bug
 
 
 def _update(params, grads, eta, clip, bug):
+    """The library's clipping (or the per-tensor bug: each tensor clipped alone) and its update."""
     if clip is not None:
         if bug == "per tensor":
-            grads = {n: g * (clip / np.linalg.norm(g)) if np.linalg.norm(g) > clip else g for n, g in grads.items()}
+            grads = {n: clip_by_global_norm({n: g}, clip)[0][n] for n, g in grads.items()}
         else:
-            norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
-            if norm > clip:
-                grads = {n: g * (clip / norm) for n, g in grads.items()}
-    for name, g in grads.items():
-        params[name] -= eta * g
+            grads, _ = clip_by_global_norm(grads, clip)
+    sgd_update(params, grads, eta)
 
 
 _LOOP_CALL = '''

@@ -108,6 +108,10 @@ class _SympyOps:
         return _choose(cond, a, b)
 
     @staticmethod
+    def stack(arrays, axis=0):
+        return np.stack([np.asarray(a, dtype=object) for a in arrays], axis=axis).view(SymArray)
+
+    @staticmethod
     def maximum(a, b):
         if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
             return np.frompyfunc(sp.Max, 2, 1)(a, b).view(SymArray)

@@ -2,8 +2,6 @@
 
 * :func:`activation_diagrams` -- a scalar and a vector activation side by side as influence
   diagrams: z_i -> y_i only, against every z_i -> every y_j;
-* :func:`tempered_softmax` -- y = softmax(z / T) and its Jacobian with respect to the
-  logits z (the library's rules; the temperature T adds a factor 1/T by the chain rule);
 * :func:`jacobian_heatmap` -- a Jacobian drawn the lecture's way round, entry
   ``[i, j] = dy_i/dz_j`` (row: the output y_i, column: the input z_j), every cell
   with its number;
@@ -21,16 +19,17 @@ from typing import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..core.activations import Softmax
+from ..core.activations import tempered_softmax
+from ..core.examples import SOFTMAX_HAND
 from ..core.checks import as_array, check_positive, describe
 from .dag import draw_dag
 from .style import new_figure
 from .widgets import _range, _slider, explorer, figure_image, grid, show_figure
 
-__all__ = ["activation_diagrams", "tempered_softmax", "jacobian_heatmap", "softmax_view", "softmax_explorer"]
+__all__ = ["activation_diagrams", "jacobian_heatmap", "softmax_view", "softmax_explorer"]
 
 #: the hand-checkable logits of notebook 03: z = (0, ln 2, ln 3) gives y = (1/6, 1/3, 1/2)
-HAND_LOGITS = (0.0, math.log(2.0), math.log(3.0))
+HAND_LOGITS = tuple(SOFTMAX_HAND["z"])
 
 
 def activation_diagrams(width: int = 3) -> Figure:
@@ -55,27 +54,6 @@ def activation_diagrams(width: int = 3) -> Figure:
     draw_dag(zs + ys + ["Div"], vector, node_text=text, layer_of=layers, ax=right, node_shape="circle",
              title="vector activation: every $z_i$ influences every $y_j$")
     return fig
-
-
-def _logits(z) -> np.ndarray:
-    z = as_array(z, "z", ndim=1, meaning="the logits (z_1, ..., z_n), a vector")
-    if z.size == 0:
-        raise ValueError("argument 'z' expected at least one logit, got an empty vector")
-    return z
-
-
-def tempered_softmax(z, temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """``(y, J)`` with y = softmax(z / T) (width n,) and ``J[i, j] = dy_i/dz_j = y_i (delta_ij - y_j) / T`` (n, n).
-
-    T = 1 is the plain softmax; a large T flattens y towards uniform, a small T sharpens
-    it towards the largest logit.
-    """
-    z = _logits(z)
-    t = check_positive(temperature, "temperature", "the softmax temperature T (> 0)")
-    u = z / t
-    f = Softmax()
-    y = f.forward(u)
-    return y, f.jacobian(u, y) / t  # the chain rule through u = z / T: dy/dz = (dy/du) (1/T)
 
 
 def jacobian_heatmap(J, *, title: str | None = None, ax=None, inputs: str = "z", outputs: str = "y",
@@ -122,7 +100,7 @@ def softmax_view(z, temperature: float = 1.0) -> tuple[Figure, str]:
     and the Jacobian's sign pattern.
     """
     y, J = tempered_softmax(z, temperature)
-    z = _logits(z)
+    z = as_array(z, "z", ndim=1)
     n = y.size
     fig = new_figure(min(10.0, 3.4 + 1.9 + 0.9 * n), max(3.0, 0.7 * n + 1.4), layout="constrained")
     bars, heat = fig.subplots(1, 2, width_ratios=(1.0, 0.55 + 0.25 * n))
@@ -154,7 +132,8 @@ def softmax_explorer(z: Sequence[float] = HAND_LOGITS, temperature: float = 1.0,
     """
     import ipywidgets as widgets
 
-    start = _logits(z)
+    tempered_softmax(z, 1.0)  # the logits checked once: an error names z
+    start = as_array(z, "z", ndim=1)
     if start.size > 6:
         raise ValueError(f"argument 'z' expected at most 6 logits (one slider each), got {start.size}")
     low, high = _range(z_range, "z_range")
