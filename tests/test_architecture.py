@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
 import backprop
 from course_map import closure, library_imports, library_modules, third_party_imports
 
+ROOT = Path(__file__).resolve().parents[1]
 #: what each folder may import from the library: only the folders before it (and itself)
 ALLOWED = {
     "core": {"core"},  # the concepts: activations, divergences, layers, networks, training, checks...
@@ -57,20 +60,36 @@ def test_no_import_circle():
             assert module not in closure([other]) or other == module, f"circle: {module} -> {other} -> ... -> {module}"
 
 
-def test_the_facade_table_is_every_module_s_public_names():
-    for module, names in backprop.EXPORTS.items():
-        mod = __import__(f"backprop.{module}", fromlist=["__all__"])
-        assert set(names) == set(mod.__all__), f"{module}: facade {sorted(set(names) ^ set(mod.__all__))}"
-        for name in names:
-            assert getattr(backprop, name) is getattr(mod, name)
+def _used_at_the_top() -> set[str]:
+    """Every ``bp.name`` the notebooks, the homework (both versions) and the README write."""
+    used = set()
+    for path in [*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("solutions/*.ipynb"), *ROOT.glob("exercises/*.ipynb"),
+                 ROOT / "README.md"]:
+        used |= set(re.findall(r"\bbp\.([A-Za-z_]\w*)", path.read_text()))
+    return used
+
+
+def test_the_facade_holds_exactly_what_the_course_writes_after_bp():
+    """Each name at the top is its module's own object, is written by a notebook, the homework or the README, and
+    every ``bp.name`` they write is there (a module's other names are reached through the module)."""
     flat = [n for names in backprop.EXPORTS.values() for n in names]
     assert len(flat) == len(set(flat)), "a name is exported twice"
     assert sorted(flat) == backprop.__all__
+    for module, names in backprop.EXPORTS.items():
+        mod = __import__(f"backprop.{module}", fromlist=["__all__"])
+        assert set(names) <= set(mod.__all__), f"{module}: not public there: {sorted(set(names) - set(mod.__all__))}"
+        for name in names:
+            assert getattr(backprop, name) is getattr(mod, name)
+    used = _used_at_the_top()
+    assert set(flat) - used == set(), "at the top but written nowhere in the course: reach them by their module"
+    assert used - set(flat) - set(backprop.MODULES) == set(), "written after bp. but not at the top"
 
 
-def test_an_unknown_name_is_an_attribute_error():
-    with pytest.raises(AttributeError, match="no attribute 'Progresss'"):
+def test_an_unknown_name_is_an_attribute_error_and_a_module_s_name_says_where_it_lives():
+    with pytest.raises(AttributeError, match="no attribute 'Progresss'$"):
         backprop.Progresss  # noqa: B018
+    with pytest.raises(AttributeError, match=r"'Affine': it lives in its module, from backprop.core.layers import Affine"):
+        backprop.Affine  # noqa: B018
 
 
 def _fresh(code: str) -> str:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
+import backprop.core.training
 from backprop import bench
 from strategies import assert_explained
 
@@ -158,7 +159,7 @@ def test_the_fused_epoch_updates_through_the_librarys_sgd_update(monkeypatch):
 
     def recording(p, grads, eta, **kwargs):
         calls.append((p, sorted(grads), eta))
-        return bp.sgd_update(p, grads, eta, **kwargs)
+        return backprop.core.training.sgd_update(p, grads, eta, **kwargs)
 
     monkeypatch.setattr(bench, "sgd_update", recording)
     bench.fused_epoch(params, X, labels, eta=0.05, batch_size=32, order=np.arange(70))

@@ -39,6 +39,10 @@ import nbformat
 import pytest
 
 import backprop as bp
+from backprop.views.dashboard import DASHBOARD_ETAS
+from backprop.views.subgradient import subgradient_slopes
+import backprop.views.polls
+import backprop.views.quiz
 from backprop.experiments.dashboard import EPOCHS, MAX_DEPTH
 from backprop.views.style import png
 
@@ -361,7 +365,7 @@ def check_widget_cells_render(notebook):
 def quizzes_of(source):
     """The quizzes a widget cell shows: a poll's (``bp.poll(1)``) or a question's, evaluated here too."""
     shown = eval(source.strip().splitlines()[-1], {"bp": bp})
-    return list(shown.quizzes) if isinstance(shown, bp.Poll) else [shown] if isinstance(shown, bp.Quiz) else []
+    return list(shown.quizzes) if isinstance(shown, backprop.views.polls.Poll) else [shown] if isinstance(shown, backprop.views.quiz.Quiz) else []
 
 
 def html_text(snippet):
@@ -391,7 +395,7 @@ def check_quizzes(notebook, index):
                 f"{notebook.name} cell {index}, quiz {n}, option {r}: box {tick}, label {label}"
         button = box.get_by_role("button", name="Check")
         button.click()  # nothing picked yet: a one-answer quiz asks for a pick, a many-answer quiz judges none
-        expected = html_text(bp.Quiz.feedback_html(quiz.check([]))) if quiz.multiple else "Pick an option first."
+        expected = html_text(backprop.views.quiz.Quiz.feedback_html(quiz.check([]))) if quiz.multiple else "Pick an option first."
         playwright_api.expect(summary).to_have_text(expected)
         for i in range(len(quiz.options)):
             if quiz.multiple and i > 0:
@@ -401,7 +405,7 @@ def check_quizzes(notebook, index):
             assert [inputs.nth(j).is_checked() for j in range(len(quiz.options))] == [j == i for j in range(len(quiz.options))]
             button.click()
             feedback = quiz.check([i] if quiz.multiple else i)
-            playwright_api.expect(summary).to_have_text(html_text(bp.Quiz.feedback_html(feedback)))
+            playwright_api.expect(summary).to_have_text(html_text(backprop.views.quiz.Quiz.feedback_html(feedback)))
             playwright_api.expect(verdicts.nth(i)).to_contain_text("right" if feedback.options[0].right else "wrong")
             assert all(verdicts.nth(j).inner_text().strip() == "" for j in range(len(quiz.options)) if j != i)
     return quizzes
@@ -590,7 +594,7 @@ def test_notebook_04_slope_slider_verdict_and_poll_3(open_notebook):
     question, explorer, poll_3 = sorted(widget_cells(nb.name))  # the question comes before section 2 answers it
     cell = nb.widget_cell(explorer)
     readout, verdict = cell.locator(".widget-readout").first, cell.locator(".bp-verdict").first
-    slopes = [f"{v:.4g}" for v in bp.subgradient_slopes()]
+    slopes = [f"{v:.4g}" for v in subgradient_slopes()]
     assert readout.inner_text().strip() == "0.5" and "is a subgradient" in verdict.inner_text()
 
     def drag_to(label):
@@ -678,7 +682,7 @@ def test_notebook_06_dashboard_bands_divergence_presets_and_the_question(open_no
     # a learning rate too large for ReLU + He: diverged, not exploding
     cell.get_by_role("button", name="ReLU + He", exact=True).click()
     shown(bp.PRESETS["ReLU + He"].label())
-    nb.drag_slider_to(cell, 1, "1", [f"{v:g}" for v in bp.DASHBOARD_ETAS])
+    nb.drag_slider_to(cell, 1, "1", [f"{v:g}" for v in DASHBOARD_ETAS])
     state = shown(replace(bp.PRESETS["ReLU + He"], eta=1.0).label())
     assert state["diagnosis"] == "diverged" and state["diverged"], state
     check_quizzes(nb, question)

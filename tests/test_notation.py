@@ -13,6 +13,8 @@ import numpy as np
 import sympy as sp
 
 import backprop as bp
+from backprop.core.layers import ActivationLayer, Affine
+from backprop.experiments.vector_form import delta_backward
 from backprop.core.activations import Activation
 from backprop.grading import get_part
 
@@ -88,12 +90,12 @@ def test_the_vector_forms_backward_passes_use_the_lecture_layout():
     twisted = Twisted()
     z = rng.normal(size=3)
     assert np.allclose(bp.numerical_jacobian(lambda: twisted.forward(z), z, order=4), twisted.jacobian(z), atol=1e-8)
-    net = bp.Network([bp.Affine(rng.normal(size=(3, 2)), rng.normal(size=3)), bp.ActivationLayer(twisted),
-                      bp.Affine(rng.normal(size=(2, 3)), rng.normal(size=2)), bp.ActivationLayer("identity")])
+    net = bp.Network([Affine(rng.normal(size=(3, 2)), rng.normal(size=3)), ActivationLayer(twisted),
+                      Affine(rng.normal(size=(2, 3)), rng.normal(size=2)), ActivationLayer("identity")])
     x, d = rng.normal(size=2), rng.normal(size=2)
     assert net.gradient_check(x[None, :], d[None, :]).passed  # the layers' own backward against finite differences
     _, grads = net.loss_and_gradients(x[None, :], d[None, :])
-    rows, columns = bp.jacobian_backward(net, x, d), bp.delta_backward(net, x, d)
+    rows, columns = bp.jacobian_backward(net, x, d), delta_backward(net, x, d)
     for k in (1, 2):
         assert np.allclose(rows["dW"][k].T, grads[f"W({k})"]) and np.allclose(columns["grad_W"][k], grads[f"W({k})"])
     assert not np.allclose(rows["J"][1], rows["J"][1].T)  # the Jacobian at z(1) is truly not symmetric

@@ -8,6 +8,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import backprop as bp
+from backprop.core.activations import ACTIVATIONS, Tanh, max_routing
 import backprop.symbolic as sym
 from backprop.core.activations import tempered_softmax
 from strategies import FD_EXAMPLES, RTOL, arrays, assert_explained, assert_gradients, away_from, batches, floats
@@ -15,7 +16,7 @@ from strategies import FD_EXAMPLES, RTOL, arrays, assert_explained, assert_gradi
 SCALAR = {
     "identity": bp.Identity(),
     "sigmoid": bp.Sigmoid(),
-    "tanh": bp.Tanh(),
+    "tanh": Tanh(),
     "relu": bp.ReLU(),
     "leaky_relu": bp.LeakyReLU(alpha=0.1),
 }
@@ -93,7 +94,7 @@ def test_worked_values():
     assert float(bp.Sigmoid().derivative(1.0)) == pytest.approx(np.exp(-1) / (1 + np.exp(-1)) ** 2, rel=1e-14)
     np.testing.assert_array_equal(bp.ReLU().forward(z), [0.0, 0.0, 1.0])
     np.testing.assert_allclose(bp.LeakyReLU(alpha=0.1).forward(z), [-0.2, 0.0, 1.0])
-    np.testing.assert_allclose(bp.Tanh().derivative(0.0), 1.0)
+    np.testing.assert_allclose(Tanh().derivative(0.0), 1.0)
     np.testing.assert_allclose(bp.Softmax().forward(np.log([1.0, 2.0, 5.0])), [0.125, 0.25, 0.625], rtol=1e-15)
 
 
@@ -116,7 +117,7 @@ def test_finite_difference_at_the_relu_kink_is_one_half_and_flagged():
 
 def test_scalar_jacobian_is_diagonal():
     z = np.array([[-1.0, 0.5, 2.0]])
-    J = bp.Tanh().jacobian(z)
+    J = Tanh().jacobian(z)
     assert J.shape == (1, 3, 3)
     np.testing.assert_allclose(J[0], np.diag(1 / np.cosh(z[0]) ** 2), rtol=1e-14)  # tanh' = sech^2
 
@@ -144,9 +145,9 @@ def test_softmax_is_shift_invariant_and_a_distribution(z, shift):
 
 
 def test_registry_and_options():
-    assert sorted(bp.ACTIVATIONS) == ["identity", "leaky_relu", "relu", "sigmoid", "softmax", "tanh"]
+    assert sorted(ACTIVATIONS) == ["identity", "leaky_relu", "relu", "sigmoid", "softmax", "tanh"]
     assert bp.get_activation("leaky_relu", alpha=0.2).alpha == 0.2
-    act = bp.Tanh()
+    act = Tanh()
     assert bp.get_activation(act) is act
     with pytest.raises(TypeError, match="elementwise"):
         bp.Softmax().derivative(np.zeros(3))
@@ -175,16 +176,16 @@ def test_relu_derivative_is_a_float_array():
 def test_values_are_not_scanned_nan_in_gives_nan_out():
     """Types and shapes are checked; values are not (the network checks its data once, where it enters)."""
     z = np.array([np.nan, 1.0])
-    for act in (bp.Sigmoid(), bp.Tanh(), bp.ReLU(), bp.LeakyReLU(alpha=0.1), bp.Identity()):
+    for act in (bp.Sigmoid(), Tanh(), bp.ReLU(), bp.LeakyReLU(alpha=0.1), bp.Identity()):
         assert np.isnan(act.forward(z)[0]) and np.isfinite(act.forward(z)[1])
-    for act in (bp.Sigmoid(), bp.Tanh()):  # derivatives computed from y carry the NaN on
+    for act in (bp.Sigmoid(), Tanh()):  # derivatives computed from y carry the NaN on
         assert np.isnan(act.derivative(z)[0]) and np.isnan(act.backward(np.ones(2), z)[0])
     assert np.isnan(bp.Softmax().forward(z)).all()  # one NaN reaches every output of a vector activation
 
 
 def test_activations_take_the_numpy_namespace_explicitly():
     z = np.array([[-1.0, 2.0]])
-    for act in (bp.Sigmoid(), bp.Tanh(), bp.ReLU(), bp.LeakyReLU(alpha=0.2), bp.Identity()):
+    for act in (bp.Sigmoid(), Tanh(), bp.ReLU(), bp.LeakyReLU(alpha=0.2), bp.Identity()):
         np.testing.assert_array_equal(act.forward(z, xp=np), act.forward(z))
         np.testing.assert_array_equal(act.derivative(z, xp=np), act.derivative(z))
         np.testing.assert_array_equal(act.backward(z, z, xp=np), act.backward(z, z))
@@ -239,13 +240,13 @@ def test_bad_rrelu_input_is_explained(call, exc, fragments):
 def test_poll_3_worked_numbers():
     z = np.array([1.0, 2.0, 3.0])
     assert float(bp.max_forward(z)) == 3.0
-    assert bp.max_routing(z).tolist() == [0, 0, 1]
+    assert max_routing(z).tolist() == [0, 0, 1]
     assert bp.max_backward(np.array(2.0), z).tolist() == [0.0, 0.0, 2.0]
 
 
 def test_max_tie_rule_routes_everything_to_the_first_tied_input():
     z = np.array([[3.0, 1.0, 3.0], [0.5, 0.5, 0.5], [-1.0, -4.0, -1.0]])
-    assert bp.max_routing(z).tolist() == [[1, 0, 0], [1, 0, 0], [1, 0, 0]]
+    assert max_routing(z).tolist() == [[1, 0, 0], [1, 0, 0], [1, 0, 0]]
     dz = bp.max_backward(np.array([1.5, -2.0, 1.0]), z)
     assert dz.tolist() == [[1.5, 0.0, 0.0], [-2.0, 0.0, 0.0], [1.0, 0.0, 0.0]]
     assert not np.signbit(dz).any() or (dz[np.signbit(dz)] != 0).all()  # no -0 entries
@@ -273,7 +274,7 @@ def test_max_backward_against_central_differences(z, dy):
 def test_max_routing_at_a_tie_is_a_valid_subgradient(z, tied):
     z = z.copy()
     z[tied] = z.max() + 1.0
-    routing = bp.max_routing(z)
+    routing = max_routing(z)
     assert routing.sum() == 1 and routing[min(tied)] == 1  # all on the first tied input
     # a subgradient of max: max(z + v) >= max(z) + routing . v for every direction v
     for v in np.random.default_rng(0).normal(size=(20, 4)):
@@ -283,7 +284,7 @@ def test_max_routing_at_a_tie_is_a_valid_subgradient(z, tied):
 @pytest.mark.parametrize("call, exc, fragments", [
     (lambda: bp.max_forward(3.0), ValueError, ["'z'", "vector"]),
     (lambda: bp.max_backward(np.ones(3), np.ones((2, 4))), ValueError, ["'dy'", "(2,)"]),
-    (lambda: bp.max_routing("z"), TypeError, ["'z'"]),
+    (lambda: max_routing("z"), TypeError, ["'z'"]),
 ])
 def test_bad_max_input_is_explained(call, exc, fragments):
     assert_explained(call, exc, fragments)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
+from backprop.core.data import load_digits, load_idx_pair, read_idx, stratified_split
 from strategies import assert_explained
 
 #: instances per digit 0..9 in the UCI test set (optdigits.tes), as published
@@ -16,7 +17,7 @@ DIGIT_COUNTS = [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
 
 # -- the 8x8 digits -------------------------------------------------------------------------------
 def test_digits_load_offline_with_the_published_class_counts():
-    images, labels = bp.load_digits()
+    images, labels = load_digits()
     assert images.shape == (1797, 8, 8) and images.dtype == np.uint8
     assert labels.shape == (1797,) and labels.dtype == np.int64
     assert images.min() == 0 and images.max() == 16
@@ -33,7 +34,7 @@ def test_digits_file_is_small_and_carries_its_attribution():
 
 def test_a_digit_looks_like_its_label():
     """The first image is a 0: inked around a hollow centre (the npz kept the pixel layout)."""
-    images, labels = bp.load_digits()
+    images, labels = load_digits()
     zero = images[0].astype(float)
     assert labels[0] == 0
     assert zero[3:5, 3:5].mean() < zero[[1, 6], 2:6].mean() / 4
@@ -41,10 +42,10 @@ def test_a_digit_looks_like_its_label():
 
 # -- the split -----------------------------------------------------------------------------------------
 def test_stratified_split_is_deterministic_disjoint_and_keeps_proportions():
-    _, labels = bp.load_digits()
-    train, test = bp.stratified_split(labels, 0.25, rng=np.random.default_rng(7))
-    again = bp.stratified_split(labels, 0.25, rng=np.random.default_rng(7))
-    other = bp.stratified_split(labels, 0.25, rng=np.random.default_rng(8))
+    _, labels = load_digits()
+    train, test = stratified_split(labels, 0.25, rng=np.random.default_rng(7))
+    again = stratified_split(labels, 0.25, rng=np.random.default_rng(7))
+    other = stratified_split(labels, 0.25, rng=np.random.default_rng(8))
     np.testing.assert_array_equal(train, again[0])
     np.testing.assert_array_equal(test, again[1])
     assert not np.array_equal(test, other[1])
@@ -60,12 +61,12 @@ def test_stratified_split_is_deterministic_disjoint_and_keeps_proportions():
 ])
 def test_stratified_split_refuses_bad_arguments(kwargs, exc, fragments):
     args = {"test_fraction": 0.25, "rng": np.random.default_rng(0)} | kwargs
-    assert_explained(lambda: bp.stratified_split(np.arange(10) % 2, **args), exc, fragments)
+    assert_explained(lambda: stratified_split(np.arange(10) % 2, **args), exc, fragments)
 
 
 def test_split_labels_must_be_integer_classes():
     for labels in (np.array([0.5, 1.0]), np.array([], dtype=int), np.zeros((2, 2), dtype=int)):
-        assert_explained(lambda: bp.stratified_split(labels, rng=np.random.default_rng(0)), ValueError,
+        assert_explained(lambda: stratified_split(labels, rng=np.random.default_rng(0)), ValueError,
                          ["'labels' expected non-empty integer class labels of shape (T,)"])
 
 
@@ -93,7 +94,7 @@ def test_one_hot_targets_and_two_or_not_two():
     data = bp.digits_dataset(rng=np.random.default_rng(0))
     np.testing.assert_array_equal(data.D_train.argmax(axis=1), data.labels_train)
     np.testing.assert_array_equal(data.D_test.sum(axis=1), 1.0)
-    _, labels = bp.load_digits()
+    _, labels = load_digits()
     binary = bp.two_or_not_two(labels)
     assert binary.shape == (1797, 1) and binary.dtype == np.float64
     assert binary.sum() == DIGIT_COUNTS[2]
@@ -129,7 +130,7 @@ def write(path, payload, compress=False):
 ])
 def test_read_idx_round_trips(tmp_path, compress, type_code, values):
     path = write(tmp_path / "a.idx", idx_bytes(values, type_code), compress)
-    out = bp.read_idx(path)
+    out = read_idx(path)
     np.testing.assert_array_equal(out, values)
     assert out.dtype.isnative
 
@@ -146,7 +147,7 @@ def test_read_idx_round_trips(tmp_path, compress, type_code, values):
 def test_read_idx_explains_a_bad_file_and_names_it(tmp_path, payload, fragments, compress):
     path = write(tmp_path / "broken-idx3-ubyte", payload, compress)
     with pytest.raises(ValueError) as info:
-        bp.read_idx(path)
+        read_idx(path)
     assert str(path) in str(info.value)
     for fragment in fragments:
         assert fragment in str(info.value)
@@ -156,20 +157,20 @@ def test_read_idx_reports_a_truncated_gzip_stream(tmp_path):
     path = tmp_path / "cut.gz"
     path.write_bytes(gzip.compress(idx_bytes(np.zeros((10, 28, 28))))[:-20])
     with pytest.raises(ValueError, match=f"IDX file {path}: the gzip data is truncated or damaged"):
-        bp.read_idx(path)
+        read_idx(path)
 
 
 def test_read_idx_needs_a_path(tmp_path):
-    assert_explained(lambda: bp.read_idx(3), TypeError, ["'path' expected a path", "got int"])
+    assert_explained(lambda: read_idx(3), TypeError, ["'path' expected a path", "got int"])
     with pytest.raises(FileNotFoundError):
-        bp.read_idx(tmp_path / "missing")
+        read_idx(tmp_path / "missing")
 
 
 def test_image_and_label_counts_must_agree(tmp_path):
     images = write(tmp_path / "img", idx_bytes(np.zeros((3, 28, 28))))
     labels = write(tmp_path / "lab", idx_bytes(np.array([1, 2])))
     with pytest.raises(ValueError) as info:
-        bp.load_idx_pair(images, labels)
+        load_idx_pair(images, labels)
     message = str(info.value)
     assert "counts disagree" in message and f"{images} holds 3 images" in message and f"{labels} holds 2 labels" in message
 
@@ -178,11 +179,11 @@ def test_idx_pair_checks_dimensions_and_label_values(tmp_path):
     flat = write(tmp_path / "flat", idx_bytes(np.zeros((3, 784))))
     labels = write(tmp_path / "lab", idx_bytes(np.array([1, 2, 3])))
     with pytest.raises(ValueError, match=f"IDX file {flat} expected images \\(T, rows, cols\\), got 2-D"):
-        bp.load_idx_pair(flat, labels)
+        load_idx_pair(flat, labels)
     images = write(tmp_path / "img", idx_bytes(np.zeros((3, 2, 2))))
     bad = write(tmp_path / "bad", idx_bytes(np.array([1, 12, 3])))
     with pytest.raises(ValueError, match=f"IDX file {bad} expected digit labels 0..9, got 12 at index 1"):
-        bp.load_idx_pair(images, bad)
+        load_idx_pair(images, bad)
 
 
 def make_mnist(folder, rng, compress, n_train=30, n_test=12):

@@ -4,14 +4,11 @@ import numpy as np
 import pytest
 
 import backprop as bp
+import backprop.core.examples
 from backprop.core import examples as ex
 from strategies import assert_gradients
 
 TWO_RELU, RESIDUAL, NEURON, TINY = ex.TWO_RELU, ex.TWO_RELU_RESIDUAL, ex.SIGMOID_NEURON, ex.TINY
-
-
-def test_the_facade_serves_the_same_examples():
-    assert bp.examples is ex and bp.TWO_RELU is ex.TWO_RELU and bp.sigmoid_neuron_example is ex.sigmoid_neuron_example
 
 
 # -- TWO_RELU, through the scalar network and through the vector network -----------------------------

@@ -5,6 +5,8 @@ import pytest
 from hypothesis import given, settings
 
 import backprop as bp
+from backprop.core.gradcheck import straddles_kink, subscript
+from backprop.core.tolerance import ATOL, RTOL
 from strategies import arrays, assert_explained
 
 STEPS = np.logspace(-4, -1, 7)
@@ -116,12 +118,12 @@ def test_summary_prints_noise_as_a_bound_and_ignores_entries_that_are_both_zero(
 def test_the_course_tolerance_is_the_default():
     w = np.array([1.0])
     report = bp.check_gradients(lambda: float(w[0] ** 2), {"w": w}, {"w": np.array([2.0])})
-    assert (report.rtol, report.atol) == (bp.RTOL, bp.ATOL) == (1e-7, 1e-10)
+    assert (report.rtol, report.atol) == (RTOL, ATOL) == (1e-7, 1e-10)
     loose = bp.check_gradients(lambda: float(w[0] ** 2), {"w": w}, {"w": np.array([2.001])}, rtol=1e-3)
     assert loose.passed and loose.rtol == 1e-3
     assert not bp.check_gradients(lambda: float(w[0] ** 2), {"w": w}, {"w": np.array([2.001])}).passed
     z = np.array([0.5, -1.0])
-    assert bp.check_derivative(np.sin, np.cos, z).rtol == bp.RTOL
+    assert bp.check_derivative(np.sin, np.cos, z).rtol == RTOL
 
 
 def test_an_entry_passes_within_atol_near_zero():
@@ -204,14 +206,14 @@ def test_relu_central_difference_at_its_kink_is_one_half():
 
 def test_straddles_kink_is_the_closed_interval_of_width_2h():
     z = np.array([0.0, 4e-6, -1e-5, 1.5e-5, 2.0, 1.0 + 5e-6])
-    assert bp.straddles_kink(z, [0.0], 1e-5).tolist() == [True, True, True, False, False, False]
-    assert bp.straddles_kink(z, [0.0, 1.0], 1e-5).tolist() == [True, True, True, False, False, True]
-    assert not bp.straddles_kink(z, [], 1e-5).any()
+    assert straddles_kink(z, [0.0], 1e-5).tolist() == [True, True, True, False, False, False]
+    assert straddles_kink(z, [0.0, 1.0], 1e-5).tolist() == [True, True, True, False, False, True]
+    assert not straddles_kink(z, [], 1e-5).any()
 
 
 @pytest.mark.parametrize("call, exc, fragments", [
-    (lambda: bp.straddles_kink([0.0], [0.0], 0.0), ValueError, ["'h'", "positive"]),
-    (lambda: bp.straddles_kink([0.0], [[0.0]], 1e-5), ValueError, ["'kinks'"]),
+    (lambda: straddles_kink([0.0], [0.0], 0.0), ValueError, ["'h'", "positive"]),
+    (lambda: straddles_kink([0.0], [[0.0]], 1e-5), ValueError, ["'kinks'"]),
 ])
 def test_bad_straddle_input_is_explained(call, exc, fragments):
     assert_explained(call, exc, fragments)
@@ -224,4 +226,4 @@ def test_bad_straddle_input_is_explained(call, exc, fragments):
     ((), ""),
 ])
 def test_subscript_counts_from_one(indices, text):
-    assert bp.subscript(*indices) == text
+    assert subscript(*indices) == text

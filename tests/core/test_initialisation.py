@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 import backprop as bp
+from backprop.core.examples import vector_network
+from backprop.core.initialisation import INITIALISATIONS
+from backprop.core.layers import ActivationLayer, Affine
 from strategies import assert_explained
 
 
@@ -14,7 +17,7 @@ def test_init_std_follows_each_scheme():
     assert bp.init_std("xavier", 50, 10) == pytest.approx(math.sqrt(2 / 60), rel=1e-15)
     assert bp.init_std("normal", 50, 10, std=0.3) == 0.3
     assert bp.init_std("he", 2, 7) == 1.0 and bp.init_std("xavier", 3, 1) == math.sqrt(0.5)
-    assert bp.INITIALISATIONS == ("normal", "xavier", "he")
+    assert INITIALISATIONS == ("normal", "xavier", "he")
 
 
 def test_initialise_draws_each_layer_from_its_scale_and_zeroes_the_biases():
@@ -64,7 +67,7 @@ def deep_relu_mean_squares(scheme, std=None, nets=16, width=256, depth=20, seed=
     for _ in range(nets):
         layers = []
         for _ in range(depth):
-            layers += [bp.Affine(np.zeros((width, width)), np.zeros(width)), bp.ActivationLayer("relu")]
+            layers += [Affine(np.zeros((width, width)), np.zeros(width)), ActivationLayer("relu")]
         net = bp.initialise(bp.Network(layers), scheme, rng=rng, std=std)
         ratios.append([np.mean(y**2) / np.mean(X**2) for y in bp.layer_outputs(net, X)])
     return np.mean(ratios, axis=0)
@@ -101,6 +104,6 @@ def test_layer_outputs_are_the_activation_layers_outputs():
 
 
 def test_layer_outputs_of_the_worked_example():
-    outs = bp.layer_outputs(bp.vector_network(bp.examples.TWO_RELU), np.array([bp.examples.TWO_RELU["x"]]))
+    outs = bp.layer_outputs(vector_network(bp.examples.TWO_RELU), np.array([bp.examples.TWO_RELU["x"]]))
     numbers = bp.examples.TWO_RELU["numbers"]
     assert [y.tolist() for y in outs] == [[numbers["y(1)"]], [numbers["Y"]]]

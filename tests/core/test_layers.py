@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import backprop as bp
+from backprop.core.layers import ActivationLayer, Affine, Multiplicative
 import backprop.symbolic as sym
 from strategies import FD_EXAMPLES, RTOL, assert_explained, assert_gradients
 
@@ -30,15 +31,15 @@ shapes = st.tuples(st.integers(1, 4), st.integers(1, 5), st.integers(1, 5))  # B
 
 
 LAYERS = {  # name -> builder(rng, width_(k-1), width_k) -> (layer, width_k actually produced)
-    "affine": lambda rng, n_in, n_out: (bp.Affine(rng.normal(size=(n_out, n_in)), rng.normal(size=n_out)), n_out),
+    "affine": lambda rng, n_in, n_out: (Affine(rng.normal(size=(n_out, n_in)), rng.normal(size=n_out)), n_out),
     # repeated pairs and squares included: their terms accumulate
-    "multiplicative": lambda rng, n_in, n_out: (bp.Multiplicative(rng.integers(0, n_in, size=(n_out, 2))), n_out),
-    "tanh": lambda rng, n_in, n_out: (bp.ActivationLayer("tanh"), n_in),
-    "sigmoid": lambda rng, n_in, n_out: (bp.ActivationLayer("sigmoid"), n_in),
-    "softmax": lambda rng, n_in, n_out: (bp.ActivationLayer("softmax"), n_in),
-    "identity": lambda rng, n_in, n_out: (bp.ActivationLayer("identity"), n_in),
+    "multiplicative": lambda rng, n_in, n_out: (Multiplicative(rng.integers(0, n_in, size=(n_out, 2))), n_out),
+    "tanh": lambda rng, n_in, n_out: (ActivationLayer("tanh"), n_in),
+    "sigmoid": lambda rng, n_in, n_out: (ActivationLayer("sigmoid"), n_in),
+    "softmax": lambda rng, n_in, n_out: (ActivationLayer("softmax"), n_in),
+    "identity": lambda rng, n_in, n_out: (ActivationLayer("identity"), n_in),
     "residual": lambda rng, n_in, n_out: (bp.Residual([
-        bp.Affine(rng.normal(size=(n_in, n_in)), rng.normal(size=n_in)), bp.ActivationLayer("tanh")]), n_in),
+        Affine(rng.normal(size=(n_in, n_in)), rng.normal(size=n_in)), ActivationLayer("tanh")]), n_in),
 }
 
 
@@ -74,7 +75,7 @@ def test_multiplicative_layer_values():
 
 def test_residual_passes_gradient_through_a_dead_relu():
     """out = z + ReLU(z): even for z < 0 the gradient is 1, not 0 (the lecture's skip connection)."""
-    block = bp.Residual([bp.ActivationLayer("relu")])
+    block = bp.Residual([ActivationLayer("relu")])
     out, caches = block.forward(np.array([[-1.0, 2.0]]))
     np.testing.assert_array_equal(out, [[-1.0, 4.0]])
     dY, _ = block.backward(np.array([[1.0, 1.0]]), caches)
@@ -82,10 +83,10 @@ def test_residual_passes_gradient_through_a_dead_relu():
 
 
 def test_params_are_the_arrays_themselves():
-    layer = bp.Affine(np.zeros((2, 3)), np.zeros(2))
+    layer = Affine(np.zeros((2, 3)), np.zeros(2))
     layer.params["W"][0, 0] = 1.0
     assert layer.W[0, 0] == 1.0
-    block = bp.Residual([bp.Affine(np.zeros((2, 2)), np.zeros(2))])
+    block = bp.Residual([Affine(np.zeros((2, 2)), np.zeros(2))])
     assert sorted(block.params) == ["0.W", "0.b"]
 
 

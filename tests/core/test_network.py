@@ -6,6 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import backprop as bp
+from backprop.core.examples import vector_network
+from backprop.core.layers import ActivationLayer, Affine, Multiplicative
 from strategies import FD_EXAMPLES, OUTPUTS, assert_explained, assert_gradients, random_network
 
 @settings(max_examples=FD_EXAMPLES)
@@ -29,10 +31,10 @@ def test_loss_equals_the_scalar_loops(depth, divergence, seed):
 def test_backprop_through_residual_and_multiplicative_layers(seed):
     rng = np.random.default_rng(seed)
     net = bp.Network([
-        bp.Affine(rng.normal(size=(4, 3)), rng.normal(size=4)), bp.ActivationLayer("tanh"),
-        bp.Residual([bp.Affine(rng.normal(size=(4, 4)), rng.normal(size=4)), bp.ActivationLayer("leaky_relu")]),
-        bp.Multiplicative([(0, 1), (2, 3), (1, 1)]),
-        bp.Affine(rng.normal(size=(2, 3)), rng.normal(size=2)), bp.ActivationLayer("softmax"),
+        Affine(rng.normal(size=(4, 3)), rng.normal(size=4)), ActivationLayer("tanh"),
+        bp.Residual([Affine(rng.normal(size=(4, 4)), rng.normal(size=4)), ActivationLayer("leaky_relu")]),
+        Multiplicative([(0, 1), (2, 3), (1, 1)]),
+        Affine(rng.normal(size=(2, 3)), rng.normal(size=2)), ActivationLayer("softmax"),
     ], "cross_entropy")
     assert list(net.parameters()) == ["W(1)", "b(1)", "W(2)", "b(2)", "W(3)", "b(3)"]
     report = net.gradient_check(rng.normal(size=(3, 3)), rng.integers(0, 2, size=3))
@@ -70,7 +72,7 @@ def test_parameters_are_the_layers_arrays_themselves():
 def test_a_wrong_backward_is_caught_and_located(monkeypatch):
     rng = np.random.default_rng(5)
     net = bp.mlp([2, 3, 1], ["tanh", "identity"], rng=rng)
-    original = bp.Affine.backward
+    original = Affine.backward
 
     def buggy(self, d_out, cache, input_grad=True):  # 0.1 % off for the first layer's W
         dY, grads = original(self, d_out, cache, input_grad)
@@ -78,7 +80,7 @@ def test_a_wrong_backward_is_caught_and_located(monkeypatch):
             grads = {**grads, "W": grads["W"] * 1.001}
         return dY, grads
 
-    monkeypatch.setattr(bp.Affine, "backward", buggy)
+    monkeypatch.setattr(Affine, "backward", buggy)
     report = net.gradient_check(rng.normal(size=(3, 2)), rng.normal(size=(3, 1)))
     assert not report.passed
     assert {e.parameter for e in report.failures} == {"W(1)"}
@@ -87,8 +89,8 @@ def test_a_wrong_backward_is_caught_and_located(monkeypatch):
 
 def test_an_entry_at_a_relu_kink_is_flagged_not_failed():
     # z(1)_1 = w x + b = 0 exactly: moving w by h flips the unit on and off
-    net = bp.Network([bp.Affine([[1.0], [2.0]], [-1.0, 0.5]), bp.ActivationLayer("relu"),
-                      bp.Affine([[1.0, 1.0]], [0.0]), bp.ActivationLayer("identity")])
+    net = bp.Network([Affine([[1.0], [2.0]], [-1.0, 0.5]), ActivationLayer("relu"),
+                      Affine([[1.0, 1.0]], [0.0]), ActivationLayer("identity")])
     report = net.gradient_check(np.array([[1.0]]), np.array([[0.0]]))
     kinks = {(e.parameter, e.index) for e in report.kinks}
     assert ("W(1)", (0, 0)) in kinks and ("b(1)", (0,)) in kinks
@@ -97,7 +99,7 @@ def test_an_entry_at_a_relu_kink_is_flagged_not_failed():
 
 def test_predict_and_loss_by_hand():
     """The worked example: Y = 2 for x = 1, Div = (2 - 3)^2 = 1; a second instance x = 2 gives Y = 4, Div = 1."""
-    net = bp.vector_network(bp.examples.TWO_RELU)
+    net = vector_network(bp.examples.TWO_RELU)
     assert net.predict(np.array([[1.0], [2.0]])).tolist() == [[2.0], [4.0]]
     assert net.loss(np.array([[1.0]]), np.array([[3.0]])) == bp.examples.TWO_RELU["numbers"]["Div"]
     assert net.loss(np.array([[1.0], [2.0], [0.0]]), np.array([[3.0], [3.0], [3.0]])) == (1.0 + 1.0 + 9.0) / 3
@@ -114,7 +116,7 @@ def test_predict_gives_distributions_for_a_softmax_output():
 # -- a layer object used twice: shared parameters ---------------------------------------------------
 def shared_network():
     """aff used twice: Y = w (w x + b) + b, at w = 2, b = 0; half squared error."""
-    aff = bp.Affine([[2.0]], [0.0])
+    aff = Affine([[2.0]], [0.0])
     return bp.Network([aff, aff], "half_squared_error"), aff
 
 
@@ -136,10 +138,10 @@ def test_a_layer_used_twice_has_one_name_and_the_sum_of_both_shares():
 
 def test_a_shared_layer_inside_a_larger_network_passes_the_gradient_check():
     rng = np.random.default_rng(2)
-    shared = bp.Affine(rng.normal(size=(3, 3)), rng.normal(size=3))
-    net = bp.Network([bp.Affine(rng.normal(size=(3, 2)), rng.normal(size=3)), bp.ActivationLayer("tanh"),
-                      shared, bp.ActivationLayer("sigmoid"), shared, bp.ActivationLayer("tanh"),
-                      bp.Affine(rng.normal(size=(1, 3)), rng.normal(size=1))])
+    shared = Affine(rng.normal(size=(3, 3)), rng.normal(size=3))
+    net = bp.Network([Affine(rng.normal(size=(3, 2)), rng.normal(size=3)), ActivationLayer("tanh"),
+                      shared, ActivationLayer("sigmoid"), shared, ActivationLayer("tanh"),
+                      Affine(rng.normal(size=(1, 3)), rng.normal(size=1))])
     assert list(net.parameters()) == ["W(1)", "b(1)", "W(2)", "b(2)", "W(4)", "b(4)"]  # k counts every use
     assert_gradients(net.gradient_check(rng.normal(size=(4, 2)), rng.normal(size=(4, 1))))
 

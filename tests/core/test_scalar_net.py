@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import backprop as bp
+import backprop.core.layers
 from strategies import FD_EXAMPLES, OUTPUTS, assert_explained, assert_gradients, random_network
 
 TWO_RELU = bp.examples.TWO_RELU
@@ -115,7 +116,7 @@ def test_parameters_round_trip_between_the_two_forms():
 
 
 def test_from_network_needs_alternating_affine_and_activation_layers():
-    net = bp.Network([bp.Affine([[1.0]], [0.0]), bp.Residual([bp.ActivationLayer("relu")])])
+    net = bp.Network([backprop.core.layers.Affine([[1.0]], [0.0]), bp.Residual([backprop.core.layers.ActivationLayer("relu")])])
     with pytest.raises(ValueError, match="'net' expected alternating Affine and ActivationLayer"):
         bp.ScalarNetwork.from_network(net)
 

@@ -8,6 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import backprop as bp
+from backprop.core.divergences import DIVERGENCES
+from backprop.core.examples import vector_network
+from backprop.core.layers import ActivationLayer, Affine, Multiplicative
+from backprop.core.training import TrainingDiverged, descent_variant, sgd_update
 from backprop.core import training as T
 from strategies import assert_explained
 
@@ -36,7 +40,7 @@ def copy_params(net):
 def shared_network():
     """One affine layer used twice, Y = w (w x + b) + b at w = 2, b = 0 (see test_network): at x = 1, d = 0
     the gradients are 16 (w) and 12 (b), global norm 20."""
-    aff = bp.Affine([[2.0]], [0.0])
+    aff = Affine([[2.0]], [0.0])
     return bp.Network([aff, aff], "half_squared_error")
 
 
@@ -45,7 +49,7 @@ def test_sgd_update_by_hand_leaves_the_gradients_unchanged():
     params = {"W": np.array([[1.0, 2.0]]), "b": np.array([0.5])}
     grads = {"W": np.array([[0.5, -1.0]]), "b": np.array([2.0])}
     W = params["W"]
-    bp.sgd_update(params, grads, 0.1)
+    sgd_update(params, grads, 0.1)
     np.testing.assert_allclose(params["W"], [[0.95, 2.1]], rtol=1e-15)  # W - eta grad W
     np.testing.assert_allclose(params["b"], [0.3], rtol=1e-15)
     assert params["W"] is W  # in place
@@ -56,7 +60,7 @@ def test_sgd_update_with_reuse_grads_leaves_eta_times_grad_in_them():
     params = {"W": np.array([[1.0, 2.0]]), "b": np.array([0.5])}
     grads = {"W": np.array([[0.5, -1.0]]), "b": np.array([2.0])}
     g = grads["W"]
-    bp.sgd_update(params, grads, 0.1, reuse_grads=True)
+    sgd_update(params, grads, 0.1, reuse_grads=True)
     np.testing.assert_allclose(params["W"], [[0.95, 2.1]], rtol=1e-15)
     np.testing.assert_allclose(grads["W"], [[0.05, -0.1]], rtol=1e-15)  # eta * grad, in the same array
     np.testing.assert_allclose(grads["b"], [0.2], rtol=1e-15)
@@ -67,7 +71,7 @@ def test_sgd_update_steps_against_the_gradient_of_a_network():
     net, X, d, _ = small_problem()
     before = copy_params(net)
     loss, grads = net.loss_and_gradients(X, d)
-    bp.sgd_update(net.parameters(), grads, 1e-3)
+    sgd_update(net.parameters(), grads, 1e-3)
     assert net.loss(X, d) < loss  # a small step downhill lowers the loss
     # first order: the loss falls by about eta |grad|^2
     drop = 1e-3 * sum(float(np.sum(g * g)) for g in grads.values())
@@ -78,13 +82,13 @@ def test_sgd_update_steps_against_the_gradient_of_a_network():
 def test_sgd_update_refuses_mismatched_gradients():
     net, X, d, _ = small_problem()
     _, grads = net.loss_and_gradients(X, d)
-    assert_explained(lambda: bp.sgd_update(net.parameters(), grads, -0.1), ValueError,
+    assert_explained(lambda: sgd_update(net.parameters(), grads, -0.1), ValueError,
                      ["argument 'eta' expected a learning rate > 0, got -0.1"])
-    assert_explained(lambda: bp.sgd_update(net.parameters(), grads | {"W(1)": np.zeros((5, 7))}, 0.1), ValueError,
+    assert_explained(lambda: sgd_update(net.parameters(), grads | {"W(1)": np.zeros((5, 7))}, 0.1), ValueError,
                      ["'grads['W(1)']' expected the shape of the parameter (7, 5)"])
-    assert_explained(lambda: bp.sgd_update(net.parameters(), {"W(1)": grads["W(1)"]}, 0.1), ValueError,
+    assert_explained(lambda: sgd_update(net.parameters(), {"W(1)": grads["W(1)"]}, 0.1), ValueError,
                      ["'grads' expected the names of 'params'"])
-    assert_explained(lambda: bp.sgd_update([1.0], grads, 0.1), TypeError, ["'params' and 'grads'", "mappings"])
+    assert_explained(lambda: sgd_update([1.0], grads, 0.1), TypeError, ["'params' and 'grads'", "mappings"])
 
 
 # -- clipping --------------------------------------------------------------------------------------------------
@@ -192,7 +196,7 @@ OUTPUT = {"squared_error": "tanh", "half_squared_error": "identity", "binary_cro
           "softmax_cross_entropy": "identity"}
 
 
-@pytest.mark.parametrize("name", sorted(bp.DIVERGENCES))
+@pytest.mark.parametrize("name", sorted(DIVERGENCES))
 def test_trains_step_is_the_public_loss_and_the_lecture_update_for_every_divergence(name):
     """train computes its step from div.rule on unchecked batches; the checked public API gives the same."""
     net, X, d, _ = small_problem(seed=6, divergence=name, activations=("tanh", OUTPUT[name]), widths=(4, 5, 3))
@@ -211,12 +215,12 @@ def test_train_equals_lecture_step_through_residual_blocks_and_kinks():
     def build():
         rng = np.random.default_rng(5)
         return bp.Network([
-            bp.Affine(rng.normal(size=(4, 3)), [0.0, 0.0, 1.0, -1.0]), bp.ActivationLayer("leaky_relu", alpha=0.1),
-            bp.Residual([bp.Affine(rng.normal(size=(4, 4)), rng.normal(size=4)), bp.ActivationLayer("sigmoid")]),
-            bp.ActivationLayer("relu", subgradient_at_zero=0.5), bp.Affine(rng.normal(size=(5, 4)), rng.normal(size=5)),
-            bp.ActivationLayer("relu"), bp.Affine(rng.normal(size=(3, 5)), rng.normal(size=3)),
-            bp.ActivationLayer("tanh"), bp.Multiplicative([(0, 1), (1, 2), (2, 2)]),
-            bp.Affine(rng.normal(size=(2, 3)), rng.normal(size=2)), bp.ActivationLayer("softmax"),
+            Affine(rng.normal(size=(4, 3)), [0.0, 0.0, 1.0, -1.0]), ActivationLayer("leaky_relu", alpha=0.1),
+            bp.Residual([Affine(rng.normal(size=(4, 4)), rng.normal(size=4)), ActivationLayer("sigmoid")]),
+            ActivationLayer("relu", subgradient_at_zero=0.5), Affine(rng.normal(size=(5, 4)), rng.normal(size=5)),
+            ActivationLayer("relu"), Affine(rng.normal(size=(3, 5)), rng.normal(size=3)),
+            ActivationLayer("tanh"), Multiplicative([(0, 1), (1, 2), (2, 2)]),
+            Affine(rng.normal(size=(2, 3)), rng.normal(size=2)), ActivationLayer("softmax"),
         ], "cross_entropy")
 
     rng = np.random.default_rng(8)
@@ -244,7 +248,7 @@ def test_lecture_gradients_equal_the_batch_and_the_scalar_loops():
 
 def test_lecture_step_on_the_worked_example():
     """dDiv/dw(2) = (-4, 0), dDiv/dw(1) = (-2, 0): with eta = 0.1, w(2) = (1.4, 2), w(1) = (2.2, -1)."""
-    net = bp.vector_network(TWO_RELU)
+    net = vector_network(TWO_RELU)
     loss = bp.lecture_step(net, np.array([TWO_RELU["x"]]), np.array([TWO_RELU["d"]]), eta=0.1)
     assert loss == TWO_RELU["numbers"]["Div"]
     np.testing.assert_allclose(net.parameters()["W(2)"], [[1.4, 2.0]], rtol=1e-15)
@@ -258,7 +262,7 @@ def test_lecture_step_on_the_worked_example():
 def test_variants_take_one_step_per_batch(batch_size, variant, steps):
     net, X, d, rng = small_problem(T=10)
     history = bp.train(net, X, d, eta=0.05, epochs=2, batch_size=batch_size, rng=rng)
-    assert history.variant == variant == bp.descent_variant(batch_size, 10)
+    assert history.variant == variant == descent_variant(batch_size, 10)
     assert len(history.step_loss) == 2 * steps and history.epochs == [1, 2]
     assert history.batch_size == min(batch_size, 10) and history.eta == 0.05 and history.clip is None
 
@@ -316,13 +320,13 @@ def test_two_or_not_two_with_one_sigmoid_output():
 
 def test_evaluate_and_predict_labels_by_hand():
     """One logit unit with a fused sigmoid divergence switches class at 0; a probability unit at 0.5."""
-    logit = bp.Network([bp.Affine([[1.0]], [0.0])], "sigmoid_binary_cross_entropy")
+    logit = bp.Network([Affine([[1.0]], [0.0])], "sigmoid_binary_cross_entropy")
     assert bp.predict_labels(logit, [[-0.1], [0.0], [2.0]]).tolist() == [0, 1, 1]
-    prob = bp.Network([bp.Affine([[1.0]], [0.0]), bp.ActivationLayer("sigmoid")], "binary_cross_entropy")
+    prob = bp.Network([Affine([[1.0]], [0.0]), ActivationLayer("sigmoid")], "binary_cross_entropy")
     assert bp.predict_labels(prob, [[-0.1], [0.0], [2.0]]).tolist() == [0, 1, 1]
     loss, accuracy = bp.evaluate(prob, [[0.0], [0.0]], [[1.0], [1.0]])
     assert loss == pytest.approx(math.log(2), rel=1e-15) and accuracy == 1.0
-    loss, accuracy = bp.evaluate(bp.vector_network(TWO_RELU), [TWO_RELU["x"]], [TWO_RELU["d"]])
+    loss, accuracy = bp.evaluate(vector_network(TWO_RELU), [TWO_RELU["x"]], [TWO_RELU["d"]])
     assert loss == TWO_RELU["numbers"]["Div"] and math.isnan(accuracy)  # not classes
 
 
@@ -336,7 +340,7 @@ def exploding_problem():
 
 def test_divergence_stops_training_with_advice_and_keeps_the_history():
     net, X, d, rng = exploding_problem()
-    with pytest.raises(bp.TrainingDiverged) as info:
+    with pytest.raises(TrainingDiverged) as info:
         bp.train(net, X, d, eta=5.0, epochs=50, batch_size=8, rng=rng)
     message = str(info.value)
     assert "diverged at epoch" in message and "lower learning rate than eta = 5" in message and "clip" in message
@@ -363,21 +367,21 @@ def test_clipping_tames_the_same_run():
 
 def test_a_saturated_probability_divergence_points_to_the_fused_one():
     """A logit gap of 1000: the softmax gives the target class exactly 0, cross-entropy is inf at the first step."""
-    net = bp.Network([bp.Affine([[1000.0], [0.0]], [0.0, 0.0]), bp.ActivationLayer("softmax")], "cross_entropy")
-    with pytest.raises(bp.TrainingDiverged) as info:
+    net = bp.Network([Affine([[1000.0], [0.0]], [0.0, 0.0]), ActivationLayer("softmax")], "cross_entropy")
+    with pytest.raises(TrainingDiverged) as info:
         bp.train(net, [[1.0]], [1], eta=0.1, epochs=1, batch_size=1)
     message = str(info.value)
     assert "epoch 1, step 1 of 1" in message and "the loss is inf" in message
     assert "cross_entropy is infinite" in message and "fused divergence" in message
     assert "softmax_cross_entropy" in message and info.value.history.step_loss == []
     # the same logits with the fused divergence train normally
-    fused = bp.Network([bp.Affine([[1000.0], [0.0]], [0.0, 0.0])], "softmax_cross_entropy")
+    fused = bp.Network([Affine([[1000.0], [0.0]], [0.0, 0.0])], "softmax_cross_entropy")
     history = bp.train(fused, [[1.0]], [1], eta=0.1, epochs=1, batch_size=1)
     assert history.step_loss == [1000.0]
 
 
 def test_a_saturated_sigmoid_with_binary_cross_entropy_points_to_the_fused_one():
-    net = bp.Network([bp.Affine([[-1000.0]], [0.0]), bp.ActivationLayer("sigmoid")], "binary_cross_entropy")
+    net = bp.Network([Affine([[-1000.0]], [0.0]), ActivationLayer("sigmoid")], "binary_cross_entropy")
     history = bp.train(net, [[1.0]], [[1.0]], eta=0.1, epochs=1, batch_size=1, on_divergence="stop")
     assert history.diverged and "sigmoid_binary_cross_entropy" in history.message
 
@@ -399,7 +403,7 @@ def test_history_records_gradient_norms_per_parameter_and_dead_units():
 
 def test_history_of_the_worked_example_by_hand():
     """One batch step on TWO_RELU: loss 1; gradient norms |W(1)| = 2, |b(1)| = 2, |W(2)| = 4, |b(2)| = 2."""
-    history = bp.train(bp.vector_network(TWO_RELU), [TWO_RELU["x"]], [TWO_RELU["d"]], eta=0.1, epochs=1,
+    history = bp.train(vector_network(TWO_RELU), [TWO_RELU["x"]], [TWO_RELU["d"]], eta=0.1, epochs=1,
                        batch_size=1)
     assert history.step_loss == [1.0] and history.train_loss == [1.0]
     assert history.grad_norm == {"W(1)": [2.0], "b(1)": [2.0], "W(2)": [4.0], "b(2)": [2.0]}
@@ -420,7 +424,7 @@ def test_dead_relu_units_are_those_that_never_fire_and_they_stay_dead():
 
 
 def test_a_step_above_max_loss_or_not_finite_changes_nothing():
-    net = bp.vector_network(TWO_RELU)
+    net = vector_network(TWO_RELU)
     X, D = np.array([TWO_RELU["x"]], dtype=float), np.array([TWO_RELU["d"]], dtype=float)
     before = copy_params(net)
     step = T.sgd_step(net, net.parameters(), X, D, 0.1, max_loss=0.5)  # the loss is 1
@@ -434,9 +438,9 @@ def test_a_step_above_max_loss_or_not_finite_changes_nothing():
 
 def test_relu_inputs_count_the_layers_through_residual_blocks():
     rng = np.random.default_rng(1)
-    net = bp.Network([bp.Affine(rng.normal(size=(3, 2)), np.zeros(3)), bp.ActivationLayer("relu"),
-                      bp.Residual([bp.Affine(rng.normal(size=(3, 3)), np.zeros(3)), bp.ActivationLayer("relu")]),
-                      bp.Affine(rng.normal(size=(1, 3)), np.zeros(1)), bp.ActivationLayer("sigmoid")])
+    net = bp.Network([Affine(rng.normal(size=(3, 2)), np.zeros(3)), ActivationLayer("relu"),
+                      bp.Residual([Affine(rng.normal(size=(3, 3)), np.zeros(3)), ActivationLayer("relu")]),
+                      Affine(rng.normal(size=(1, 3)), np.zeros(1)), ActivationLayer("sigmoid")])
     X = rng.normal(size=(4, 2))
     inputs = T.relu_inputs(net, net.forward(X)[1])
     y1 = np.maximum(X @ net.parameters()["W(1)"].T, 0)
@@ -505,7 +509,7 @@ def test_a_progress_factory_sees_every_step_and_is_closed(fake_bar):
 
 def test_a_progress_bar_is_closed_when_training_diverges(fake_bar):
     net, X, d, rng = exploding_problem()
-    with pytest.raises(bp.TrainingDiverged) as info:
+    with pytest.raises(TrainingDiverged) as info:
         bp.train(net, X, d, eta=5.0, epochs=50, batch_size=8, rng=rng, progress=fake_bar)
     [bar] = fake_bar.made
     assert bar.total == 50 * 8
@@ -565,4 +569,4 @@ def test_train_and_evaluate_refuse_what_is_not_a_network():
     assert_explained(lambda: bp.train("net", [[1.0]], [[1.0]], eta=0.1, epochs=1), TypeError,
                      ["'net' expected a backprop Network", "got str"])
     assert_explained(lambda: bp.evaluate(None, [[1.0]], [[1.0]]), TypeError, ["'net' expected a backprop Network"])
-    assert_explained(lambda: bp.descent_variant(0, 10), ValueError, ["'batch_size'", "expected a positive integer"])
+    assert_explained(lambda: descent_variant(0, 10), ValueError, ["'batch_size'", "expected a positive integer"])

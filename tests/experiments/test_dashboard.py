@@ -41,11 +41,6 @@ STUDENT_TABLE = [
 ]
 
 
-def test_reexported():
-    for name in D.__all__:
-        assert getattr(bp, name) is getattr(D, name)
-
-
 @pytest.mark.parametrize("depth, activation, init, residual, clip", [
     (depth, a, i, r, c) for depth in (1, 8) for a, i, r, c in itertools.product(
         D.DASHBOARD_ACTIVATIONS, D.DASHBOARD_INITS, (False, True), (None, 1.0))] + [

@@ -6,9 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import backprop as bp
+from backprop.experiments.descent import SURFACES, get_surface
 from strategies import FD_EXAMPLES, assert_explained  # the suite's one bad-input check
 
-NAMES = sorted(bp.SURFACES)
+NAMES = sorted(SURFACES)
 
 
 # -- the surfaces' rules: finite differences, worked numbers, critical points ------------------------------
@@ -20,7 +21,7 @@ def _point_in(window):
 @settings(max_examples=FD_EXAMPLES)
 @given(data=st.data())
 def test_gradient_and_hessian_match_finite_differences(name, data):
-    s = bp.get_surface(name)
+    s = get_surface(name)
     w = data.draw(_point_in(s.window)).astype(np.float64)
     bp.check_gradients(lambda: s.f(w), {"w": w}, {"w": s.grad(w)}).assert_ok()
     for i in range(s.dim):  # row i of the Hessian is the gradient of dLoss/dw_i
@@ -41,7 +42,7 @@ def test_worked_values():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_values_on_many_points_agree_with_f(name):
-    s = bp.get_surface(name)
+    s = get_surface(name)
     pts = np.random.default_rng(0).uniform(-1, 1, size=(4, 3, s.dim))
     vals = s.values(pts)
     assert vals.shape == (4, 3)
@@ -53,7 +54,7 @@ def test_values_on_many_points_agree_with_f(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_stored_critical_points_have_a_zero_gradient_and_the_stated_curvature(name):
     """Numerically: the gradient vanishes, and the Hessian's eigenvalues have the signs the kind says."""
-    s = bp.get_surface(name)
+    s = get_surface(name)
     assert s.critical_points
     for point, kind in s.critical_points:
         assert np.all(s.grad(point) == 0.0), (point, s.grad(point))
@@ -72,7 +73,7 @@ def test_stored_critical_points_have_a_zero_gradient_and_the_stated_curvature(na
 
 
 def test_the_lowest_points_are_called_global_and_the_others_local():
-    kinds = {name: [kind for _, kind in bp.get_surface(name).critical_points] for name in NAMES}
+    kinds = {name: [kind for _, kind in get_surface(name).critical_points] for name in NAMES}
     assert kinds["quadratic_1d"] == ["global minimum"] and kinds["elongated_bowl"] == ["global minimum"]
     assert kinds["two_minima_1d"] == ["local minimum", "local maximum", "global minimum"]
     assert kinds["saddle_between_minima"] == ["global minimum", "saddle point", "global minimum"]
@@ -80,7 +81,7 @@ def test_the_lowest_points_are_called_global_and_the_others_local():
 
 def test_curvatures_are_the_constant_hessian_eigenvalues():
     for name in NAMES:
-        s = bp.get_surface(name)
+        s = get_surface(name)
         if s.curvatures is not None:
             for w in (s.start, np.zeros(s.dim)):
                 np.testing.assert_array_equal(np.sort(np.linalg.eigvalsh(s.hessian(w))), np.sort(s.curvatures))
@@ -236,9 +237,9 @@ CASES = [
      ValueError, ["'grad'", "shaped like w0 (2,)", "got shape (3,)"]),
     ("non-positive blowup", lambda: bp.gradient_descent(BOWL, BOWL.start, 0.1, 5, blowup=0.0),
      ValueError, ["'blowup'", "> 0", "got 0"]),
-    ("unknown surface name", lambda: bp.get_surface("bowl"),
+    ("unknown surface name", lambda: get_surface("bowl"),
      ValueError, ["'surface'", "expected one of", "'elongated_bowl'", "got 'bowl'"]),
-    ("surface is not a name", lambda: bp.get_surface(3),
+    ("surface is not a name", lambda: get_surface(3),
      TypeError, ["'surface'", "expected a name", "got int"]),
     ("steps to converge on an unknown surface", lambda: bp.steps_to_converge("bowl", 1.0, 0.1),
      ValueError, ["'surface'", "got 'bowl'"]),

@@ -9,11 +9,6 @@ import backprop as bp
 from backprop.experiments import lab as L
 
 
-def test_reexported():
-    for name in L.__all__:
-        assert getattr(bp, name) is getattr(L, name)
-
-
 def test_the_lab_network_is_64_hidden_relu_and_10_logits_he_initialised():
     net = L.lab_network(64, np.random.default_rng(0))
     params = net.parameters()

@@ -10,16 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
-from hypothesis import strategies as st
 
 import backprop as bp
 from backprop.experiments import subgradients as S
-from strategies import FD_EXAMPLES, arrays, assert_explained, away_from, batches, floats
-
-
-def test_reexported():
-    for name in S.__all__:
-        assert getattr(bp, name) is getattr(S, name)
+from strategies import FD_EXAMPLES, assert_explained, floats
 
 
 # -- the verdict ------------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import backprop as bp
+from backprop.experiments.vector_form import delta_backward, shape_rows
+import backprop.core.layers
 from backprop.experiments.vector_form import SPEEDUP_FILE
 from strategies import FD_EXAMPLES, OUTPUTS, assert_explained, random_network
 
@@ -16,7 +18,7 @@ EX = bp.examples.VECTOR_231
 
 def _as_gradients(net, x, d):
     """Both forms, shaped like the parameters: {"W(k)": ..., "b(k)": ...} each."""
-    lec, dl = bp.jacobian_backward(net, x, d), bp.delta_backward(net, x, d)
+    lec, dl = bp.jacobian_backward(net, x, d), delta_backward(net, x, d)
     N = len(bp.layer_pairs(net))
     lecture = {f"W({k})": lec["dW"][k].T for k in range(1, N + 1)} | {f"b({k})": lec["db"][k][0] for k in range(1, N + 1)}
     delta = {f"W({k})": dl["grad_W"][k] for k in range(1, N + 1)} | {f"b({k})": dl["grad_b"][k][:, 0] for k in range(1, N + 1)}
@@ -33,7 +35,7 @@ def test_the_worked_numbers_of_the_2_3_1_network():
     assert lec["dW"][2].tolist() == numbers["dDiv/dW(2)"] and lec["dW"][2].shape == (3, 1)
     assert lec["dW"][1].tolist() == numbers["dDiv/dW(1)"] and lec["dW"][1].shape == (2, 3)
     assert lec["dy"][0].tolist() == [numbers["dDiv/dx"]]
-    dl = bp.delta_backward(net, EX["x"], EX["d"])
+    dl = delta_backward(net, EX["x"], EX["d"])
     assert dl["grad_W"][1].tolist() == np.array(numbers["dDiv/dW(1)"]).T.tolist()
     assert dl["delta"][1][:, 0].tolist() == numbers["dDiv/dz(1)"]
     Y, caches = net.forward(np.array([EX["x"]]))
@@ -101,7 +103,7 @@ def test_the_delta_form_is_the_lectures_transposed_and_the_batch_is_their_averag
     N = len(bp.layer_pairs(net))
     total = None
     for t in range(len(X)):
-        lec, dl = bp.jacobian_backward(net, X[t], d[t]), bp.delta_backward(net, X[t], d[t])
+        lec, dl = bp.jacobian_backward(net, X[t], d[t]), delta_backward(net, X[t], d[t])
         for k in range(1, N + 1):
             assert np.allclose(lec["dz"][k].T, dl["delta"][k], rtol=1e-12, atol=1e-14)
             assert np.allclose(lec["dW"][k].T, dl["grad_W"][k], rtol=1e-12, atol=1e-14)
@@ -116,7 +118,7 @@ def test_the_delta_form_is_the_lectures_transposed_and_the_batch_is_their_averag
 def test_shape_rows_read_every_shape_from_the_arrays():
     rng = np.random.default_rng(3)
     net = bp.mlp([5, 3, 2], ["tanh", "softmax"], rng=rng, divergence="cross_entropy")
-    rows = {name: (lec, code) for name, _, lec, code in bp.shape_rows(net, rng.normal(size=(7, 5)), rng.integers(0, 2, 7))}
+    rows = {name: (lec, code) for name, _, lec, code in shape_rows(net, rng.normal(size=(7, 5)), rng.integers(0, 2, 7))}
     assert rows["W(1)"] == ((3, 5), (3, 5)) and rows["dDiv/dW(1)"] == ((5, 3), (3, 5))
     assert rows["z(2)"] == ((2, 1), (7, 2)) and rows["dDiv/dz(2)"] == ((1, 2), (7, 2))
     assert rows["dy(2)/dz(2)"] == ((2, 2), None) and rows["Div"] == ((1, 1), ())
@@ -124,10 +126,10 @@ def test_shape_rows_read_every_shape_from_the_arrays():
 
 
 def test_a_network_that_is_not_affine_activation_pairs_is_refused():
-    net = bp.Network([bp.Affine(np.eye(2), np.zeros(2))])
+    net = bp.Network([backprop.core.layers.Affine(np.eye(2), np.zeros(2))])
     assert_explained(lambda: bp.jacobian_backward(net, [1.0, 2.0], [0.0, 0.0]), ValueError,
                      ["'net'", "alternating Affine and ActivationLayer"])
-    assert_explained(lambda: bp.delta_backward(bp.vector_231_network(), [1.0, 2.0, 3.0], [3.0]), ValueError,
+    assert_explained(lambda: delta_backward(bp.vector_231_network(), [1.0, 2.0, 3.0], [3.0]), ValueError,
                      ["'x'", "(2,)", "(3,)"])
 
 

@@ -51,10 +51,6 @@ def test_rule_check_sides_are_readable():
     assert "x_{2}" in names and "z^{(1)}_{1}" in names and not any(n.startswith("b") for n in names)
 
 
-def test_reexported():
-    assert bp.SymbolicNetwork is SymbolicNetwork
-
-
 @pytest.mark.parametrize("form", ["scalar", "vector"])
 def test_library_gradients_equal_sympy_diff_on_the_tiny_network(form):
     scalar = examples.tiny_network()

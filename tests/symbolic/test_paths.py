@@ -7,21 +7,16 @@ import pytest
 import sympy as sp
 
 import backprop as bp
-from backprop.symbolic.influence import InfluenceDiagram, influence_diagram
+import backprop.symbolic.paths
+from backprop.symbolic.influence import InfluenceDiagram
 from backprop.symbolic.paths import PathSumCheck, check_path_sum, numerical_total_derivative
 from strategies import assert_explained, influence_example, influence_examples
 
 x, y, u, v, w, z = sp.symbols("x y u v w z")
 
 
-
 def sources(diagram, target):
     return [n for n in diagram.nodes if n != target and diagram.paths(n, target)]
-
-
-def test_reexported():
-    assert bp.check_path_sum is check_path_sum and bp.PathSumCheck is PathSumCheck
-    assert bp.numerical_total_derivative is numerical_total_derivative
 
 
 @pytest.mark.parametrize("name", influence_examples())

@@ -6,19 +6,15 @@ import numpy as np
 import pytest
 
 import backprop as bp
+from backprop.symbolic.subgradients import verify_subgradient
 import backprop.symbolic.subgradients as witnesses
 from backprop.core import activations as A
 from backprop.experiments import subgradients as S
 
 
-def test_reexported():
-    for name in witnesses.__all__:
-        assert getattr(bp, name) is getattr(witnesses, name)
-
-
 @pytest.mark.parametrize("name", sorted(witnesses.SUBGRADIENT_RULES))
 def test_every_witness_verifies(name):
-    check = bp.verify_subgradient(name)
+    check = verify_subgradient(name)
     assert check.ok, str(check)
     assert str(check).endswith(": verified")
 
@@ -30,7 +26,7 @@ def test_verify_subgradients_runs_them_all():
 
 def test_an_unknown_witness_is_named():
     with pytest.raises(ValueError, match="'name' expected one of"):
-        bp.verify_subgradient("relu")
+        verify_subgradient("relu")
 
 
 # -- a wrong rule fails its witness -----------------------------------------------------------------------
@@ -65,4 +61,4 @@ def _interval_too_wide(slope, alpha=0.0):
 ])
 def test_a_wrong_rule_fails_its_witness(monkeypatch, target, attribute, wrong, failing):
     monkeypatch.setattr(target, attribute, wrong)
-    assert not bp.verify_subgradient(failing).ok
+    assert not verify_subgradient(failing).ok

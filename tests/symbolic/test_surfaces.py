@@ -5,6 +5,7 @@ import pytest
 import sympy as sp
 
 import backprop as bp
+from backprop.experiments.descent import Surface, get_surface
 from backprop.experiments.descent import SURFACES
 from backprop.symbolic.surfaces import (CriticalPoint, classify_critical_point, critical_points, surface_expression,
                                         surface_symbols, verify_surface)
@@ -15,16 +16,10 @@ NAMES = sorted(SURFACES)
 
 def monkey_saddle():
     """w_1^3 - 3 w_1 w_2^2: gradient and Hessian both 0 at the origin."""
-    return bp.Surface(**{**vars(bp.saddle()), "name": "monkey_saddle", "formula": "w_1^3 - 3 w_1 w_2^2",
+    return Surface(**{**vars(bp.saddle()), "name": "monkey_saddle", "formula": "w_1^3 - 3 w_1 w_2^2",
                          "value_rule": lambda a, b: a**3 - 3 * a * b**2,
                          "gradient_rule": lambda a, b: (3 * a**2 - 3 * b**2, -6 * a * b),
                          "hessian_rule": lambda a, b: ((6 * a, -6 * b), (-6 * b, -6 * a))})
-
-
-def test_reexported():
-    for name in ("surface_symbols", "surface_expression", "verify_surface", "critical_points", "CriticalPoint",
-                 "classify_critical_point"):
-        assert getattr(bp, name) is globals()[name]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -42,7 +37,7 @@ def test_gradient_and_hessian_rules_equal_sympy(name):
 ])
 def test_verify_catches_a_wrong_rule(rule, wrong):
     s = bp.quadratic_1d()
-    gradient, hessian = verify_surface(bp.Surface(**{**vars(s), rule: wrong}))
+    gradient, hessian = verify_surface(Surface(**{**vars(s), rule: wrong}))
     bad, good = (gradient, hessian) if rule == "gradient_rule" else (hessian, gradient)
     assert not bad.ok and "FAILS" in str(bad) and good.ok
 
@@ -60,7 +55,7 @@ def test_symbols_and_expression():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_critical_points_are_exact_and_match_the_stored_ones(name):
-    s = bp.get_surface(name)
+    s = get_surface(name)
     solved = critical_points(s)
     assert [tuple(float(c) for c in p) for p in solved] == [p for p, _ in s.critical_points]
     expr, ws = surface_expression(s), surface_symbols(s)

@@ -259,11 +259,6 @@ def test_draw_influence_diagram_refuses_other_objects():
                      ["'diagram'", "expected an InfluenceDiagram", "got dict"])
 
 
-def test_reexported():
-    for name in ("layered_layout", "draw_dag", "draw_graph", "draw_influence_diagram"):
-        assert getattr(bp, name) is globals()[name]
-
-
 @pytest.mark.parametrize("example", ["sigmoid neuron", "two ReLU", "skip"])
 def test_graph_labels_lie_on_their_own_arrows(example):
     if example == "sigmoid neuron":

@@ -43,11 +43,6 @@ def forward_only():
     return net
 
 
-def test_reexported():
-    for name in views_network.__all__:
-        assert getattr(bp, name) is getattr(views_network, name)
-
-
 def test_symbols_mode_labels_every_variable_and_weight():
     fig = draw_network(examples.tiny_network())
     assert isinstance(fig, Figure)

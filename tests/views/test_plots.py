@@ -7,6 +7,8 @@ import pytest
 from matplotlib.figure import Figure
 
 import backprop as bp
+from backprop.experiments.descent import get_surface
+from backprop.views.widgets import explorer_figure
 from backprop.views import plots
 from backprop.views.plots import (compare_learning_rates, plot_curves, plot_descent_1d, plot_descent_2d,
                                   plot_first_order_errors, plot_loss_curves)
@@ -30,11 +32,6 @@ def beside(ax):
     ax.get_figure(root=True).draw_without_rendering()
     box, frame = ax.get_legend().get_window_extent(), ax.get_window_extent()
     return box.x0 >= frame.x1 or box.y1 <= frame.y0 or box.x1 <= frame.x0 or box.y0 >= frame.y1
-
-
-def test_reexported():
-    for name in plots.__all__:
-        assert getattr(bp, name) is getattr(plots, name)
 
 
 # -- any curves ------------------------------------------------------------------------------------
@@ -102,7 +99,7 @@ def test_plot_loss_curves_logs_the_gap_to_a_known_minimum():
 @pytest.mark.parametrize("surface", ["quadratic_1d", "elongated_bowl", "saddle", "two_minima_1d"])
 def test_loss_curves_keep_the_surfaces_scale(surface):
     """Runs with different learning rates are drawn on one scale, set by the surface, not by the runs."""
-    s = bp.get_surface(surface)
+    s = get_surface(surface)
     limits = {plot_loss_curves(s, bp.gradient_descent(s, s.start, eta, 30)).axes[0].get_ylim()
               for eta in (0.01, 0.1, 0.3, 0.6)}
     assert limits == {plots._loss_scale(s)}
@@ -113,7 +110,7 @@ def test_loss_curves_keep_the_surfaces_scale(surface):
 @pytest.mark.parametrize("surface, eta, side", [("quadratic_1d", 0.529353, "above"), ("elongated_bowl", 0.205, "above"),
                                                 ("saddle", 0.1, "below")])
 def test_a_run_beyond_the_scale_stays_in_sight_on_its_edge(surface, eta, side):
-    s = bp.get_surface(surface)
+    s = get_surface(surface)
     path = bp.gradient_descent(s, s.start, eta, 150)
     ax = plot_loss_curves(s, path).axes[0]
     low, high = ax.get_ylim()
@@ -143,7 +140,7 @@ def test_learning_rates_are_written_as_the_slider_writes_them():
                                   lambda: plot_descent_2d("saddle_between_minima",
                                                           bp.gradient_descent(bp.saddle_between_minima(), (2.0, 1e-6),
                                                                               0.1, 250)),
-                                  lambda: bp.explorer_figure("saddle", 0.1, 150)])
+                                  lambda: explorer_figure("saddle", 0.1, 150)])
 def test_a_figure_draws_the_same_every_time(make):
     """Laid out once: the PNG a notebook stores and the one a second draw gives are the same pixels."""
     fig = make()

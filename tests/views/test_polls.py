@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
+from backprop.experiments.descent import get_surface
 from backprop.views import polls
 from backprop.views.polls import POLLS, QUESTIONS, Poll, poll, question
 from backprop.views.quiz import TEXT_WIDTH, Quiz, plain
@@ -13,11 +14,6 @@ from lecture_runs import copied
 from strategies import assert_explained
 
 ALL = {**{f"poll {n}": p for n, p in POLLS.items()}, **{f"question {k}": q for k, q in QUESTIONS.items()}}
-
-
-def test_reexported():
-    for name in ("poll", "question"):
-        assert getattr(bp, name) is getattr(polls, name)
 
 
 def test_the_lectures_polls_by_number():
@@ -67,7 +63,7 @@ def test_the_wording_is_our_own():
 def test_the_learning_rate_question_agrees_with_gradient_descent():
     """The option marked right is the one rate whose iterates alternate sides and still converge."""
     quiz = question("learning rate")[0]
-    surface = bp.get_surface("quadratic_1d")  # 2(w - 1)^2: f'' = 4
+    surface = get_surface("quadratic_1d")  # 2(w - 1)^2: f'' = 4
     assert list(surface.curvatures) == [4.0]
     alternating_and_converging = []
     for i, option in enumerate(quiz.options):
@@ -97,7 +93,6 @@ def test_a_poll_is_a_sequence_of_quizzes():
 
 def test_the_softmax_jacobian_question_agrees_with_the_jacobian():
     """Notebook 03's question: the options it marks right are the negative entries of the hand example's Jacobian."""
-    import numpy as np
 
     import backprop as bp
 

@@ -21,10 +21,6 @@ def run(total=10, **options):
     return buffer.getvalue(), bar
 
 
-def test_reexported():
-    assert bp.progress_bar is progress_bar
-
-
 def test_a_short_run_is_silent_by_default():
     text, bar = run()
     assert text == ""  # finished long before the 5 s delay

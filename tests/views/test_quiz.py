@@ -4,6 +4,7 @@ import ipywidgets as widgets
 import pytest
 
 import backprop as bp
+import backprop.views.quiz
 from backprop.views.quiz import OptionVerdict, Quiz, QuizFeedback, plain
 from strategies import assert_explained
 
@@ -17,10 +18,6 @@ def single():
 
 def multiple():
     return Quiz("Which ones?", OPTIONS, answer=[0, 2], explanations=WHY)
-
-
-def test_reexported():
-    assert bp.Quiz is Quiz and bp.QuizFeedback is QuizFeedback
 
 
 @pytest.mark.parametrize("i", range(3))

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 
 import backprop as bp
+from backprop.views.shapes import PRODUCTS, product_shapes
+from backprop.views.style import CourseFigure, DPI, MAX_WIDTH
 from strategies import settle, assert_explained
 
 EX = bp.examples.VECTOR_231
@@ -46,12 +48,12 @@ def test_the_notation_table_shows_both_forms_and_that_they_are_transposes():
 @pytest.mark.parametrize("batch_size", [1, 8, 64])
 def test_the_speedup_figure_marks_each_batch_size_and_names_its_ratio(batch_size):
     fig = bp.speedup_figure(MEASURED, batch_size)
-    assert isinstance(fig, bp.CourseFigure)
+    assert isinstance(fig, CourseFigure)
     title = fig.axes[0].get_title()
     row = next(r for r in MEASURED["rows"] if r["batch_size"] == batch_size)
     ratio = row["loop_seconds_per_instance"] / row["matrix_seconds_per_instance"]
     assert title.startswith(f"B = {batch_size}:") and f"{ratio:,.0f}x faster" in title
-    assert fig.get_size_inches()[0] * fig.dpi <= bp.MAX_WIDTH * bp.DPI
+    assert fig.get_size_inches()[0] * fig.dpi <= MAX_WIDTH * DPI
 
 
 def test_the_speedup_figure_reads_the_stored_sweep():
@@ -65,22 +67,22 @@ def test_bad_measurements_and_batch_sizes_are_named():
     assert_explained(lambda: bp.speedup_figure({"rows": [{"batch_size": 1}]}, 1), ValueError, ["'measurements'"])
 
 
-@pytest.mark.parametrize("product", list(bp.PRODUCTS))
+@pytest.mark.parametrize("product", list(PRODUCTS))
 @pytest.mark.parametrize("widths, batch_size", [((2, 3, 1), 4), ((1, 1, 1), 1), ((5, 2, 6), 3), ((4, 4, 4), 6)])
 def test_every_product_has_matching_inner_sizes_and_the_result_of_the_outer_ones(product, widths, batch_size):
-    (_, left), (_, right), (_, result) = bp.product_shapes(widths, batch_size, product)
+    (_, left), (_, right), (_, result) = product_shapes(widths, batch_size, product)
     assert left[1] == right[0] and result == (left[0], right[1])
     fig = bp.product_figure(widths, batch_size, product)
     assert fig.texts[0].get_text().startswith(product) and f"the result is {result[0]} x {result[1]}" in fig.texts[0].get_text()
-    assert fig.get_size_inches()[0] <= bp.MAX_WIDTH
+    assert fig.get_size_inches()[0] <= MAX_WIDTH
 
 
 def test_the_products_read_their_shapes_from_the_network():
-    shapes = dict(bp.product_shapes((2, 3, 1), 4, "backward: gradient of W(1) = dLoss/dZ(1)^T X"))
+    shapes = dict(product_shapes((2, 3, 1), 4, "backward: gradient of W(1) = dLoss/dZ(1)^T X"))
     assert shapes == {"dDiv/dz(1)^T": (3, 4), "x = y(0)": (4, 2), "dDiv/dW(1)": (3, 2)}
-    assert_explained(lambda: bp.product_shapes((2, 3), 4, next(iter(bp.PRODUCTS))), ValueError, ["'widths'"])
-    assert_explained(lambda: bp.product_shapes((2, 3, 1), 0, next(iter(bp.PRODUCTS))), ValueError, ["'batch_size'"])
-    assert_explained(lambda: bp.product_shapes((2, 3, 1), 2, "Z = W X"), ValueError, ["'product'"])
+    assert_explained(lambda: product_shapes((2, 3), 4, next(iter(PRODUCTS))), ValueError, ["'widths'"])
+    assert_explained(lambda: product_shapes((2, 3, 1), 0, next(iter(PRODUCTS))), ValueError, ["'batch_size'"])
+    assert_explained(lambda: product_shapes((2, 3, 1), 2, "Z = W X"), ValueError, ["'product'"])
 
 
 def test_the_product_explorer_redraws_for_every_control_and_reads_well_unrun():

@@ -14,6 +14,10 @@ from matplotlib.text import Text
 from PIL import Image
 
 import backprop as bp
+from backprop.experiments.descent import get_surface
+import backprop.views.dag
+import backprop.views.plots
+import backprop.views.widgets
 from backprop.views import style
 from backprop.views.style import DPI, MAX_WIDTH, MIN_FONT, CourseFigure, new_figure, png
 from strategies import assert_explained, influence_example
@@ -36,7 +40,7 @@ def _two_relu():
 
 
 def _path(surface="quadratic_1d", eta=0.1, steps=10):
-    surface = bp.get_surface(surface)
+    surface = get_surface(surface)
     return bp.gradient_descent(surface, surface.start, eta, steps)
 
 
@@ -59,17 +63,17 @@ FIGURES = {
     "draw_graph": lambda: bp.draw_graph(_graph()),
     "draw_influence_diagram": lambda: bp.draw_influence_diagram(influence_example("skip arrow")[0],
                                                                  at=influence_example("skip arrow")[2]),
-    "draw_dag": lambda: bp.draw_dag(["a", "b", "c"], [("a", "b"), ("b", "c"), ("a", "c")], node_text=str,
+    "draw_dag": lambda: backprop.views.dag.draw_dag(["a", "b", "c"], [("a", "b"), ("b", "c"), ("a", "c")], node_text=str,
                                     edge_text=["1", "2", "3"]),
     "plot_curves": lambda: bp.plot_curves(np.arange(5), {"a": np.arange(5) ** 2, "b": np.arange(5)},
                                           xlabel="step", ylabel="loss", title="t", vlines={"here": 2}),
-    "plot_descent_1d": lambda: bp.plot_descent_1d("two_minima_1d", [_path("two_minima_1d", 0.05)]),
+    "plot_descent_1d": lambda: backprop.views.plots.plot_descent_1d("two_minima_1d", [_path("two_minima_1d", 0.05)]),
     "plot_descent_2d": lambda: bp.plot_descent_2d("elongated_bowl", [_path("elongated_bowl", 0.05)]),
     "plot_loss_curves": lambda: bp.plot_loss_curves("quadratic_1d", [_path(), _path(eta=0.4)]),
     "compare_learning_rates": lambda: bp.compare_learning_rates("quadratic_1d", [0.05, 0.25, 0.45, 0.55], 12),
     "plot_first_order_errors": lambda: bp.plot_first_order_errors(np.geomspace(1e-3, 1, 6),
                                                                   {"e": np.geomspace(1e-6, 1, 6)}),
-    "explorer_figure": lambda: bp.explorer_figure("elongated_bowl", 0.1, 20),
+    "explorer_figure": lambda: backprop.views.widgets.explorer_figure("elongated_bowl", 0.1, 20),
     "path_sum_view": lambda: _path_sum_view("product"),
     "pass_step_figure": lambda: bp.pass_step_figure(examples.two_relu_network(), examples.TWO_RELU["x"],
                                                      examples.TWO_RELU["d"], 5),

@@ -7,14 +7,11 @@ import numpy as np
 import pytest
 
 import backprop as bp
+from backprop.views.style import CourseFigure
+from backprop.views.subgradient import subgradient_slopes, subgradient_view
 from backprop.views import subgradient as V
 from backprop.views.style import MAX_WIDTH, MIN_FONT
 from strategies import settle, assert_explained
-
-
-def test_reexported():
-    for name in V.__all__:
-        assert getattr(bp, name) is getattr(V, name)
 
 
 def fonts(fig):
@@ -25,16 +22,16 @@ def fonts(fig):
 
 
 def test_the_slopes_hold_0_1_and_the_values_just_outside():
-    slopes = bp.subgradient_slopes()
+    slopes = subgradient_slopes()
     for value in (0.0, 1.0, -0.01, 1.01, -0.05, 1.05):
         assert value in slopes
     assert slopes == sorted(slopes) and slopes[0] == -0.5 and slopes[-1] == 1.5
-    assert 0.1 in bp.subgradient_slopes(alpha=0.1) and 0.09 in bp.subgradient_slopes(alpha=0.1)
+    assert 0.1 in subgradient_slopes(alpha=0.1) and 0.09 in subgradient_slopes(alpha=0.1)
 
 
-@pytest.mark.parametrize("slope", bp.subgradient_slopes())
+@pytest.mark.parametrize("slope", subgradient_slopes())
 def test_the_callback_over_every_slider_value(slope):
-    fig, message = bp.subgradient_view(slope)
+    fig, message = subgradient_view(slope)
     valid = 0 <= slope <= 1
     assert message == bp.subgradient_verdict(slope).message
     assert ("is a subgradient" in message) == valid
@@ -46,16 +43,16 @@ def test_the_callback_over_every_slider_value(slope):
 
 
 def test_the_verdict_changes_at_0_and_at_1():
-    slopes = bp.subgradient_slopes()
-    verdicts = [bp.subgradient_view(s)[1] for s in slopes]
+    slopes = subgradient_slopes()
+    verdicts = [subgradient_view(s)[1] for s in slopes]
     valid = ["is a subgradient" in v for v in verdicts]
     changes = [slopes[i + 1] for i in range(len(slopes) - 1) if valid[i] != valid[i + 1]]
     assert changes == [0.0, 1.01]  # invalid -> valid at 0, valid -> invalid just after 1
 
 
 def test_the_leaky_callback_uses_alpha():
-    assert "is a subgradient" in bp.subgradient_view(0.1, alpha=0.1)[1]
-    assert "not a subgradient" in bp.subgradient_view(0.09, alpha=0.1)[1]
+    assert "is a subgradient" in subgradient_view(0.1, alpha=0.1)[1]
+    assert "not a subgradient" in subgradient_view(0.09, alpha=0.1)[1]
 
 
 def test_the_explorer_widget_redraws_and_says_the_verdict():
@@ -80,7 +77,7 @@ def test_the_explorer_widget_redraws_and_says_the_verdict():
 def test_notebook_04_figures_fit_and_are_readable():
     for fig in (bp.draw_kinks(), bp.draw_kinks(alpha=0.2, lower=0.1, upper=0.3), bp.central_difference_figure(),
                 bp.central_difference_figure(h=1e-3)):
-        assert isinstance(fig, bp.CourseFigure)
+        assert isinstance(fig, CourseFigure)
         assert fig.get_figwidth() <= MAX_WIDTH and min(fonts(fig)) >= MIN_FONT
     assert len(bp.draw_kinks().axes) == 3
     secant = [line for line in bp.central_difference_figure(h=0.5).axes[0].lines if "1/2" in line.get_label()][0]
@@ -89,7 +86,7 @@ def test_notebook_04_figures_fit_and_are_readable():
 
 
 @pytest.mark.parametrize("call, exc, fragments", [
-    (lambda: bp.subgradient_view("a"), TypeError, ["'slope'"]),
+    (lambda: subgradient_view("a"), TypeError, ["'slope'"]),
     (lambda: bp.subgradient_explorer(alpha=2.0), ValueError, ["'alpha'"]),
     (lambda: bp.central_difference_figure(h=-1.0), ValueError, ["'h'"]),
     (lambda: bp.draw_kinks(alpha=-0.1), ValueError, ["'alpha'"]),

@@ -25,11 +25,6 @@ def forward_only():
     return net
 
 
-def test_reexported():
-    for name in tables.__all__:
-        assert getattr(bp, name) is getattr(tables, name)
-
-
 # -- the scalar network's passes ------------------------------------------------------------------
 def test_forward_table_of_the_worked_example():
     table = forward_table(examples.two_relu_network(ran=True), d=RELU["d"])
@@ -149,7 +144,6 @@ def test_trace_table_is_plain_text_rounded():
 
 # -- an influence diagram's paths -----------------------------------------------------------------
 x, y, u, v, w, z, u1, u2, v1, v2 = sp.symbols("x y u v w z u1 u2 v1 v2")
-
 
 
 def sources(diagram, target):

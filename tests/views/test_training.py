@@ -7,13 +7,9 @@ import numpy as np
 import pytest
 
 import backprop as bp
+from backprop.views.style import CourseFigure
 from backprop.views import training as V
 from backprop.views.style import MAX_WIDTH
-
-
-def test_reexported():
-    for name in V.__all__:
-        assert getattr(bp, name) is getattr(V, name)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +35,7 @@ def test_every_figure_is_a_course_figure(run):
                V.misclassified_figure(data.images_test, data.labels_test, predicted),
                V.sweep_figure(bp.stored_lab_sweeps()), V.dead_units_figure({"eta 0.1": h})]
     for fig in figures:
-        assert isinstance(fig, bp.CourseFigure) and fig.get_size_inches()[0] <= MAX_WIDTH
+        assert isinstance(fig, CourseFigure) and fig.get_size_inches()[0] <= MAX_WIDTH
     assert "accuracy" in figures[1].axes[0].get_title()
     shown = [t.get_text() for t in figures[2].axes[0].texts]
     wrong = np.flatnonzero(predicted != data.labels_test)

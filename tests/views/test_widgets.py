@@ -13,6 +13,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
 import backprop as bp
+from backprop.experiments.descent import get_surface
+from backprop.views.tables import path_sum_table_html
 from backprop.experiments.descent import SURFACES
 from backprop.views import widgets as views_widgets
 from backprop.views.widgets import (LatestOnly, described, explorer_figure, grid, learning_rate_explorer, pass_step_figure,
@@ -36,11 +38,6 @@ def texts(fig):
     return [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for t in fig.texts]
 
 
-def test_reexported():
-    for name in views_widgets.__all__:
-        assert getattr(bp, name) is getattr(views_widgets, name)
-
-
 # -- notebook 00: the learning rate -------------------------------------------------------------------
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("eta", [1e-3, 0.2, 3.0])
@@ -50,7 +47,7 @@ def test_explorer_callback_over_a_grid_of_controls(name, eta, steps):
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     path_ax, loss_ax = fig.axes
     assert f"eta = {eta:.3g}" in path_ax.get_title()
-    surface = bp.get_surface(name)
+    surface = get_surface(name)
     path = bp.gradient_descent(surface, surface.start, eta, steps)
     done = "1 step" if path.steps_taken == 1 else f"{path.steps_taken} steps"
     end = ", ".join(f"{v:.3g}" for v in path.final)
@@ -123,7 +120,7 @@ def test_path_sum_view_draws_the_point(name):
     for value in (-1.5, 0.25, 2.0):
         point = {s: value for s in diagram.inputs}
         fig, table = path_sum_view(diagram, diagram.inputs[0], target, point)
-        assert table == bp.path_sum_table_html(diagram, diagram.inputs[0], target, point)
+        assert table == path_sum_table_html(diagram, diagram.inputs[0], target, point)
         (ax,) = fig.axes
         assert len([p for p in ax.patches if isinstance(p, FancyArrowPatch)]) == len(diagram.edges)
         shown = [t.get_text() for t in ax.texts]
@@ -324,7 +321,7 @@ def test_the_learning_rate_slider_holds_the_rates_the_text_asks_about():
     (controls, _) = learning_rate_explorer().children
     options = [v for _, v in controls.children[1].options]
     for name in NAMES:
-        curvatures = [c for c in (bp.get_surface(name).curvatures or ()) if c > 0]
+        curvatures = [c for c in (get_surface(name).curvatures or ()) if c > 0]
         for c in curvatures:
             assert 1 / c in options and 2 / c in options, name
         if len(curvatures) > 1:

@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import Sigmoid
-from .checks import as_array, check_choice, check_labels, check_positive_int, check_same_shape, describe
+from .checks import as_array, check_choice, check_labels, check_positive_int, describe
 
 __all__ = [
     "Divergence",

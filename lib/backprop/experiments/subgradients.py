@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.activations import LeakyReLU, ReLU
+from ..core.activations import LeakyReLU
 from ..core.checks import as_array, check_in_interval, check_real, describe
 from ..core.network import Network
 from ..core.training import dead_relu_units, relu_inputs

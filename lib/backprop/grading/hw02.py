@@ -43,7 +43,7 @@ from ..core.scalar_net import ScalarNetwork
 from ..core.tolerance import agree
 from .parts import AnswerError, Case, Part, Verdict, as_numbers, compare_numbers, fmt
 
-__all__ = ["MAY_USE", "PACKAGES", "ALLOWED", "WORKED", "network_case", "reference_forward", "reference_backward",
+__all__ = ["MAY_USE", "PACKAGES", "ALLOWED", "WORKED", "network_case", "reference_forward",
            "PARTS"]
 
 #: the modules of backprop this homework may use: the grading kernel has no others
@@ -240,20 +240,6 @@ def _with_pass(net: dict) -> dict:
     return dict(net, z=[None] + [v.tolist() for v in z[1:]], y=[v.tolist() for v in y])
 
 
-def reference_backward(net: dict, z, y) -> dict:
-    """dy, dz, dw, db per layer, each step by the library's rules."""
-    weights = [None] + [np.array(w, dtype=float) for w in net["weights"]]
-    activations = [None] + [get_activation(a) for a in net["activations"]]
-    N = len(net["weights"])
-    div = get_divergence(net["divergence"])
-    dy, dz, dw, db = [None] * (N + 1), [None] * (N + 1), [None] * (N + 1), [None] * (N + 1)
-    dy[N] = div.derivative(y[N], np.array(net["d"]))
-    for k in range(N, 0, -1):
-        dz[k] = activations[k].backward(dy[k], z[k])  # dDiv/dz(k)_i = f'(z(k)_i) dDiv/dy(k)_i
-        dw[k], db[k], dy[k - 1] = np.outer(y[k - 1], dz[k]), dz[k].copy(), weights[k] @ dz[k]
-    return {"dy": dy, "dz": dz, "dw": dw, "db": db}
-
-
 def _kink_interval(f, z):
     """Lowest and highest valid derivative at each z: one-sided slopes at a kink, f'(z) elsewhere."""
     d = np.asarray(f.derivative(np.asarray(z, dtype=float)), dtype=float)
@@ -274,7 +260,7 @@ def _inside(got, low, high):
 def _slope_diagnosis(got, f, z, dy, where: str) -> str:
     """Which factor of dDiv/dz = f'(z) dDiv/dy is wrong, with the activation named."""
     name = f.name.replace("_", " ")
-    rule = f"dDiv/dz_i = f'(z_i) dDiv/dy_i"
+    rule = "dDiv/dz_i = f'(z_i) dDiv/dy_i"
     if not np.isfinite(got).all():
         return (f"{where}: the {name} slope is not finite at some z (at |z| = {fmt(TAIL)}, exp overflows): use a "
                 f"numerically stable form, such as f.derivative(z)")

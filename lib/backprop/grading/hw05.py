@@ -33,9 +33,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.activations import get_activation
+from ..core.activations import Tanh, get_activation
 from ..core.examples import VECTOR_231
 from ..core.gradcheck import subscript
+from ..core.layers import ActivationLayer, Affine
+from ..core.network import Network
 from ..core.tolerance import agree
 from .parts import AnswerError, Case, Part, Verdict, as_numbers, compare_numbers
 
@@ -206,14 +208,21 @@ def batch_case(rng: np.random.Generator, hidden, output: int, *, B: int | None =
             "biases": [b.tolist() for b in biases], "activations": acts, "divergence": div}
 
 
-def reference_forward(case: dict):
-    """Z[k], Y[k] (lists indexed by k) by the library's activations."""
-    Y = [np.array(case["X"], dtype=float)]
-    Z = [None]
+def _network(case: dict) -> Network:
+    """The case's network, built from the library's layers (fresh float arrays: the case is not touched).  A
+    forward case has no divergence, and the forward pass uses none."""
+    layers = []
     for W, b, f in zip(case["weights"], case["biases"], case["activations"]):
-        Z.append(Y[-1] @ np.array(W).T + np.array(b))
-        Y.append(get_activation(f).forward(Z[-1]))
-    return Z, Y
+        layers += [Affine(np.array(W, dtype=float), np.array(b, dtype=float)), ActivationLayer(f)]
+    return Network(layers, case.get("divergence", "half_squared_error"))
+
+
+def reference_forward(case: dict):
+    """Z[k], Y[k] (lists indexed by k) by the library's forward pass."""
+    X = np.array(case["X"], dtype=float)
+    _, caches = _network(case).forward(X)
+    acts = caches[1::2]  # an activation layer caches (z(k), y(k), f)
+    return [None] + [c[0] for c in acts], [X] + [c[1] for c in acts]
 
 
 def _with_pass(case: dict) -> dict:
@@ -221,21 +230,18 @@ def _with_pass(case: dict) -> dict:
     return dict(case, Z=[None] + [z.tolist() for z in Z[1:]], Y=[y.tolist() for y in Y])
 
 
-def _divergence_derivative(div: str, Y, D):
-    return Y - D if div == "half_squared_error" else -D / Y
-
-
 def reference_backward(case: dict) -> dict:
-    """dZ, dW, db per layer for the average loss over the batch, by the library's activations."""
-    Z, Y = reference_forward(case)
-    N, B = len(case["weights"]), len(case["X"])
-    dZ, dW, db = [None] * (N + 1), [None] * (N + 1), [None] * (N + 1)
-    d = _divergence_derivative(case["divergence"], Y[N], np.array(case["D"], dtype=float)) / B  # the 1/B, once
-    for k in range(N, 0, -1):
-        dZ[k] = get_activation(case["activations"][k - 1]).backward(d, Z[k], Y[k])
-        dW[k], db[k] = dZ[k].T @ Y[k - 1], dZ[k].sum(axis=0)
-        d = dZ[k] @ np.array(case["weights"][k - 1])
-    return {"dZ": dZ, "dW": dW, "db": db}
+    """dY, dZ, dW, db per layer for the average loss over the batch, by the library's backward pass (dY[k]:
+    dLoss/dy(k), what the pass carries into layer k from above)."""
+    net = _network(case)
+    Y, caches = net.forward(np.array(case["X"], dtype=float))
+    _, dY = net.divergence.loss_and_derivative(Y, np.array(case["D"], dtype=float))  # the 1/B, once
+    carried: list = []
+    grads = net.backward(dY, caches, output_grads=carried)  # carried[i]: dLoss/d(the output of layer i)
+    N = len(case["weights"])
+    return {"dY": [None] + carried[1::2], "dZ": [None] + carried[0::2],
+            "dW": [None] + [grads[f"W({k})"] for k in range(1, N + 1)],
+            "db": [None] + [grads[f"b({k})"] for k in range(1, N + 1)]}
 
 
 def _layer_lists(lists: dict, N: int) -> None:
@@ -423,7 +429,6 @@ if not isinstance(result, dict):
         _layer_lists({f"the result's '{key}'": answer.get(key) for key in ("dZ", "dW", "db")}, N)
         Z, Y = reference_forward(case)
         for k in range(N, 0, -1):
-            f = case["activations"][k - 1]
             dZ = _read(answer["dZ"][k], "dZ", k, ref["dZ"][k].shape)
             if not agree(dZ, ref["dZ"][k]).all():
                 return Verdict.wrong(compare_numbers(dZ, ref["dZ"][k], _namer("dZ", k)),
@@ -441,10 +446,7 @@ if not isinstance(result, dict):
         f = case["activations"][k - 1]
         act = get_activation(f)
         want = ref["dZ"][k]
-        if k == N:
-            dY = _divergence_derivative(case["divergence"], Y[N], np.array(case["D"], dtype=float)) / B
-        else:
-            dY = ref["dZ"][k + 1] @ np.array(case["weights"][k])
+        dY = ref["dY"][k]
         average = _average_diagnosis(dZ, want, B, f"dLoss/dz({k})")
         if average:
             return average
@@ -472,16 +474,25 @@ if not isinstance(result, dict):
 
 
 # -- 4. the debugging part ---------------------------------------------------------------------------------
+class _TanhSlopeAtY(Tanh):
+    """The planted bug, as a wrapper around the library's tanh: the slope taken at y = tanh(z) instead of at z."""
+
+    def derivative(self, z, y=None, xp=np):
+        return super().derivative(self.forward(z, xp), None, xp)
+
+
+def two_layer_gradients(p: dict, hidden=Tanh()) -> list:
+    """``[dW1, db1, dW2, db2]`` of the debugging part's network (tanh, then a linear output, half squared
+    error), by the library's backward pass; ``hidden=_TanhSlopeAtY()`` gives what the planted bug gives."""
+    case = {"X": p["X"], "D": p["D"], "weights": [p["W1"], p["W2"]], "biases": [p["b1"], p["b2"]],
+            "activations": [hidden, "identity"], "divergence": "half_squared_error"}
+    ref = reference_backward(case)
+    return [ref["dW"][1], ref["db"][1], ref["dW"][2], ref["db"][2]]
+
+
 def buggy_two_layer(X, D, W1, b1, W2, b2):
     """The given function with its planted bug (the tanh slope at y(1) instead of z(1)): what the bug gives."""
-    B = X.shape[0]
-    Z1 = X @ W1.T + b1
-    Y1 = np.tanh(Z1)
-    Y2 = Y1 @ W2.T + b2
-    dZ2 = (Y2 - D) / B
-    dY1 = dZ2 @ W2
-    dZ1 = dY1 * (1 - np.tanh(Y1) ** 2)
-    return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ Y1, dZ2.sum(axis=0)
+    return two_layer_gradients({"X": X, "D": D, "W1": W1, "b1": b1, "W2": W2, "b2": b2}, _TanhSlopeAtY())
 
 
 def _two_layer_case(rng, n: int, B=None, widths=None) -> dict:
@@ -516,10 +527,7 @@ if not isinstance(result, (tuple, list)) or len(result) != 4:
         return [np.array(p[key], dtype=float).tolist() for key in ("X", "D", "W1", "b1", "W2", "b2")]
 
     def expected(self, p):
-        case = {"X": p["X"], "D": p["D"], "weights": [p["W1"], p["W2"]], "biases": [p["b1"], p["b2"]],
-                "activations": ["tanh", "identity"], "divergence": "half_squared_error"}
-        ref = reference_backward(case)
-        return [ref["dW"][1], ref["db"][1], ref["dW"][2], ref["db"][2]]
+        return two_layer_gradients(p)
 
     def judge(self, p, answer, expected):
         args = [np.array(p[key], dtype=float) for key in ("X", "D", "W1", "b1", "W2", "b2")]

@@ -24,14 +24,12 @@ edges ``("w", k, i, j)``, ``("b", k, j)``, ``("f", k, j)`` (z -> y) and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Collection
 
 import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from ..core.checks import check_choice, describe
-from ..core.scalar_net import ScalarNetwork
 from .labels import place_labels, text_size
 from .style import MAX_WIDTH, MIN_FONT, new_figure
 from .notation import math_name as _name

@@ -26,7 +26,7 @@ from ..core.network import mlp
 from ..core.gradcheck import lecture_name
 from ..experiments.vector_form import delta_backward, jacobian_backward, layer_pairs, shape_rows
 from .style import new_figure
-from .tables import _table
+from .tables import text_table
 from .widgets import explorer, figure_image, show_figure
 
 __all__ = ["shape_table", "index_table", "notation_table", "speedup_figure", "PRODUCTS",
@@ -49,7 +49,7 @@ def shape_table(net, X, d) -> str:
     every derivative of Div with respect to a matrix is the transpose of that matrix's shape.
     """
     rows = shape_rows(net, X, d)
-    table = _table(("quantity", "what it is", "lecture (one instance)", f"code (B = {len(X)})"),
+    table = text_table(("quantity", "what it is", "lecture (one instance)", f"code (B = {len(X)})"),
                    [(name, what, _shape(lec), _shape(code)) for name, what, lec, code in rows])
     by_name = {name: lec for name, _, lec, _ in rows}
     flipped = all(by_name[f"dDiv/dW({k})"] == by_name[f"W({k})"][::-1] for k in range(1, len(layer_pairs(net)) + 1))
@@ -69,7 +69,7 @@ def index_table(W, k: int) -> str:
     rows = [(lecture_name(f"W({k})", (j, i)), f"unit {i + 1} of layer {k - 1} -> unit {j + 1} of layer {k}",
              f"W({k})[{j}, {i}]", f"{W[j, i] + 0.0:g}")
             for i in range(W.shape[1]) for j in range(W.shape[0])]
-    return _table(("lecture", "connection", "array entry", "value"), rows, right=(3,))
+    return text_table(("lecture", "connection", "array entry", "value"), rows, right=(3,))
 
 
 def _row(v) -> str:
@@ -93,7 +93,7 @@ def notation_table(net, x, d) -> str:
                   f"grad W({k}) = delta({k}) y({k - 1})^T", _shape(dl["grad_W"][k].shape))]
         same &= bool(np.allclose(lec["dz"][k].T, dl["delta"][k], rtol=1e-12, atol=1e-15)
                      and np.allclose(lec["dW"][k].T, dl["grad_W"][k], rtol=1e-12, atol=1e-15))
-    table = _table(("the lecture (rows)", "shape", "the delta notation (columns)", "shape"), rows)
+    table = text_table(("the lecture (rows)", "shape", "the delta notation (columns)", "shape"), rows)
     return table + f"\neach delta-notation quantity is the transpose of the lecture's: {same}"
 
 

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import html
-import math
 from typing import Sequence
 
 import numpy as np

@@ -70,7 +70,9 @@ def check_net(net, need: str = "forward"):
 
 
 # -- the scalar network's passes ----------------------------------------------------------------
-def _table(head, rows, right=()) -> str:
+def text_table(head, rows, right=()) -> str:
+    """A plain-text table: the ``head`` row, a rule of dashes, then ``rows``; every column as wide as its widest
+    cell, left-aligned, or right-aligned for the column indices in ``right``."""
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     line = lambda r: "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
                                for i, (c, w) in enumerate(zip(r, widths))).rstrip()
@@ -87,7 +89,7 @@ def forward_table(net, d=None) -> str:
     for k in range(1, net.N + 1):
         rows += [(str(k), str(j + 1), _num(net.z[k][j], 4), net.f[k].name, _num(net.y[k][j], 4))
                  for j in range(net.widths[k])]
-    out = _table(("layer k", "unit j", "z(k)_j", "f_k", "y(k)_j"), rows, right=(2, 4))
+    out = text_table(("layer k", "unit j", "z(k)_j", "f_k", "y(k)_j"), rows, right=(2, 4))
     if d is not None:
         out += f"\nDiv(Y, d) = {net.divergence.value(np.array(net.y[net.N]), d):.4f}   ({net.divergence.name})"
     return out
@@ -104,7 +106,7 @@ def backward_table(net) -> str:
         for j in range(net.widths[k]):
             fprime = float(net.f[k].derivative(net.z[k][j], net.y[k][j]))
             rows.append((str(k), str(j + 1), _num(net.dy[k][j], 4), _num(fprime, 4), _num(net.dz[k][j], 4)))
-    return _table(("layer k", "unit j", "dDiv/dy(k)_j", "f_k'(z(k)_j)", "dDiv/dz(k)_j"), rows, right=(2, 3, 4))
+    return text_table(("layer k", "unit j", "dDiv/dy(k)_j", "f_k'(z(k)_j)", "dDiv/dz(k)_j"), rows, right=(2, 3, 4))
 
 
 def weight_gradient_table(net) -> str:
@@ -117,7 +119,7 @@ def weight_gradient_table(net) -> str:
                 rows.append((f"w({k})_{_s(i, j)}", _num(net.w[k][i][j], 4), _num(net.y[k - 1][i], 4),
                              _num(net.dz[k][j], 4), _num(net.dw[k][i][j], 4)))
             rows.append((f"b({k})_{_s(j)}", _num(net.b[k][j], 4), "1", _num(net.dz[k][j], 4), _num(net.db[k][j], 4)))
-    return _table(("parameter", "value", "y(k-1)_i", "dDiv/dz(k)_j", "dDiv/d(parameter)"), rows, right=(1, 2, 3, 4))
+    return text_table(("parameter", "value", "y(k-1)_i", "dDiv/dz(k)_j", "dDiv/d(parameter)"), rows, right=(1, 2, 3, 4))
 
 
 # -- the passes, step by step ----------------------------------------------------------------
@@ -311,7 +313,7 @@ def witness_table(names, exact, numeric, code, *, decimals: int = 6, code_label:
     ok = agree(columns["code"], columns["exact"]) & agree(columns["numeric"], columns["exact"])
     rows = [(n, _num(e, decimals), _num(f, decimals), _num(c, decimals), "yes" if good else "NO")
             for n, e, f, c, good in zip(names, columns["exact"], columns["numeric"], columns["code"], ok)]
-    table = _table(("quantity", "SymPy (exact)", "finite differences", code_label, "agree"), rows,
+    table = text_table(("quantity", "SymPy (exact)", "finite differences", code_label, "agree"), rows,
                    right=(1, 2, 3))
     verdict = (f"all {len(rows)} agree" if ok.all() else f"{int(ok.sum())} of {len(rows)} agree") + \
         f" ({code_label} and finite differences each within relative {RTOL:g} of SymPy)"
