@@ -1,28 +1,46 @@
-"""Shared test settings, and the markers that say which notebook each test serves.
+"""Shared test settings, and the markers that say which notebook a test serves.
 
 Hypothesis: no deadline (CI machines are shared and noisy; speed is measured by
 the benchmark, never by tests), and derandomized on CI so a run is reproducible.
 Example counts are set per test (200 for every finite-difference witness).
 
-Markers are derived, never typed: the tests mirror the library
-(``tests/core/test_layers.py`` tests ``backprop/core/layers.py``), and a test
-carries ``nbNN`` when notebook NN (the lecture notebook or its homework) uses the
-module it tests, directly or through the modules that module imports.  A test
-whose id names a notebook's file (nbval's cells, the notebook checks) serves that
-notebook too.  So ``make test PYTEST_ARGS="-m nb02"`` runs everything notebook 02
-stands on; ``tests/test_markers.py`` checks that every library name a notebook
-calls appears in a test that carries its marker.
+Markers are kept by hand, per notebook, as minitorch keeps one per task:
+:data:`NOTEBOOK_TESTS` lists the test files of what notebook NN adds to the
+library (its experiments, views, witnesses and homework), and every test whose id
+names a notebook's file (nbval's cells, the browser's and the notebook checks)
+serves that notebook.  ``make test PYTEST_ARGS="-m nb04"`` runs notebook 04's
+slice; the concepts every notebook stands on (tests/core) carry no marker and run
+in the whole suite.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
-from course_map import module_under_test, notebook_of_id, served_modules
 from scheduling import LONGEST_FIRST, work_unit
+from strategies import chromium
+
+ROOT = Path(__file__).resolve().parents[1]
+#: notebook -> the test files of what it adds to the library (hand-kept)
+NOTEBOOK_TESTS = {
+    "00": ("experiments/test_descent.py", "symbolic/test_surfaces.py", "views/test_plots.py", "views/test_widgets.py"),
+    "01": ("symbolic/test_influence.py", "symbolic/test_paths.py", "views/test_dag.py", "views/test_widgets.py",
+           "grading/test_hw01.py"),
+    "02": ("core/test_scalar_net.py", "core/test_graph.py", "symbolic/test_network.py", "views/test_network.py",
+           "views/test_tables.py", "views/test_labels.py", "views/test_widgets.py", "grading/test_hw02.py"),
+    "03": ("symbolic/test_softmax.py", "views/test_softmax.py", "test_notation.py", "grading/test_hw03.py"),
+    "04": ("experiments/test_subgradients.py", "symbolic/test_subgradients.py", "views/test_subgradient.py",
+           "grading/test_hw04.py"),
+    "05": ("experiments/test_vector_form.py", "views/test_shapes.py", "test_notation.py", "grading/test_hw05.py"),
+    "06": ("experiments/test_dashboard.py", "experiments/test_lab.py", "views/test_dashboard.py",
+           "views/test_training.py", "core/test_training.py", "grading/test_hw06.py"),
+}
 
 settings.register_profile("dev", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
@@ -40,16 +58,52 @@ def pytest_xdist_make_scheduler(config, log):
     return WorkUnits(config, log)
 
 
+def pytest_configure(config):
+    missing = [f"{nb}: {path}" for nb, paths in NOTEBOOK_TESTS.items() for path in paths
+               if not (ROOT / "tests" / path).is_file()]
+    if missing:
+        raise pytest.UsageError(f"tests/conftest.py NOTEBOOK_TESTS names files that do not exist: {missing}")
+
+
+def _notebooks_served(item) -> set[str]:
+    """The notebooks a test serves: its file's, by the table, and the one its id names (``02_scalar_backprop``)."""
+    path = item.nodeid.split("::", 1)[0]
+    numbers = {nb for nb, paths in NOTEBOOK_TESTS.items() if path.removeprefix("tests/") in paths}
+    named = re.search(r"(?<![0-9])(\d\d)_[a-z][a-z0-9_]*", item.nodeid)
+    if named and named.group(1) in NOTEBOOK_TESTS:
+        numbers.add(named.group(1))
+    return numbers
+
+
+@pytest.hookimpl(tryfirst=True)  # the markers before -m selects by them
 def pytest_collection_modifyitems(config, items):
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(work_unit(item.nodeid), len(rank)))  # stable
-    served = served_modules()  # {"02": {"core.scalar_net", ...}, ...}
     for item in items:
-        module = module_under_test(item.path)
-        numbers = {nb for nb, modules in served.items() if module in modules}
-        named = notebook_of_id(item.nodeid)
-        if named:
-            numbers.add(named)
-        for nb in sorted(numbers):
+        for nb in sorted(_notebooks_served(item)):
             item.add_marker(getattr(pytest.mark, f"nb{nb}"))
 
+
+BROWSER_TEST = re.compile(r"^tests/test_browser\.py::test_notebook_(\d\d)_")
+
+
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")  # after -m and -k have chosen
+def pytest_collection_modifyitems_browser_compares(config, items):  # (pytest reads pytest_* names only)
+    """A lecture notebook whose browser test runs here is run and compared there (every cell, as nbval compares):
+    its nbval cells leave the run, so it is executed once.  Without Chromium, or run alone, nbval runs them."""
+    if chromium() is None or importlib.util.find_spec("playwright") is None:
+        return
+    compared = {m.group(1) for item in items if (m := BROWSER_TEST.match(item.nodeid))}
+    cells = [item for item in items if re.match(r"notebooks/(\d\d)_", item.nodeid)
+             and item.nodeid[len("notebooks/"):][:2] in compared]
+    if cells:
+        config.hook.pytest_deselected(items=cells)
+        dropped = set(map(id, cells))
+        items[:] = [item for item in items if id(item) not in dropped]
+        config._browser_compares = sorted(compared)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if getattr(config, "_browser_compares", None):
+        terminalreporter.write_line(f"notebooks {', '.join(config._browser_compares)}: outputs compared in the browser "
+                                    f"(tests/test_browser.py), nbval's run of their cells left out")

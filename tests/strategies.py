@@ -223,3 +223,12 @@ def settle(box):
     """Wait until an explorer (``views.widgets.explorer``) has drawn the newest setting: it draws in a thread."""
     assert box.scheduler.wait(60), "the explorer did not finish drawing"
     assert box.scheduler.errors == [], box.scheduler.errors
+
+
+# -- the browser --------------------------------------------------------------------------------
+def chromium():
+    """The Chromium the browser tests drive: ``$BACKPROP_CHROMIUM``, else ``chromium`` on the PATH, else None."""
+    import os
+    import shutil
+
+    return os.environ.get("BACKPROP_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")

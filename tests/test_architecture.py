@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import backprop
-from course_map import closure, library_imports, library_modules, third_party_imports
+from import_graph import TESTS, closure, library_imports, library_modules, module_under_test, third_party_imports
 
 ROOT = Path(__file__).resolve().parents[1]
 #: what each folder may import from the library: only the folders before it (and itself)
@@ -51,6 +51,13 @@ def test_the_math_imports_no_view_and_no_sympy_even_indirectly(module):
     outside = set().union(*(third_party_imports()[m] for m in reached))
     assert not outside & NOT_IN_THE_MATH, f"{module} reaches {sorted(outside & NOT_IN_THE_MATH)}"
     assert outside - set(sys.stdlib_module_names) <= {"numpy"}, f"{module} reaches {sorted(outside)}"
+
+
+def test_every_module_of_the_library_has_a_test_file():
+    tested = {module_under_test(path) for path in TESTS.rglob("test_*.py")}
+    untested = [m for m in library_modules() if m not in tested and not m.endswith("__main__") and m != "__init__"
+                and not any(t and t.startswith(m + ".") for t in tested)]
+    assert not untested, f"modules without a mirroring test file: {untested}"
 
 
 def test_no_import_circle():

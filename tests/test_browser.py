@@ -4,7 +4,10 @@ The other tests call each widget's callback headless; these open the lecture
 notebooks in JupyterLab.  First *unrun*, as a student who opens the course to read
 it: every output must make sense (no widget repr such as ``VBox(children=...``, no
 "Error displaying widget"; a widget cell says in words what running it gives).
-Then every cell is run in that same page and the widgets are used with the mouse:
+Then every cell is run in that same page, every output is compared with the file's
+as nbval compares them (so nbval need not run these notebooks a second time: the
+conftest leaves their cells out of a run where these tests run), and the widgets are
+used with the mouse:
 every widget cell must show a widget, a slider or dropdown must redraw its figure,
 and every quiz of every poll must show, for each option picked, the feedback
 ``Quiz.check`` gives.  pytest-xdist hands these tests out a notebook at a time
@@ -45,9 +48,11 @@ import backprop.views.polls
 import backprop.views.quiz
 from backprop.experiments.dashboard import EPOCHS, MAX_DEPTH
 from backprop.views.style import png
+from nbval.plugin import coalesce_streams, get_sanitize_patterns, transform_streams_for_comparison
+from strategies import chromium
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("BACKPROP_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = chromium()
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 120_000
@@ -145,12 +150,15 @@ class Notebook:
         if self.ran:
             return
         self.page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        # every code cell has run, or one raised (Run All stops there), and the kernel is idle
         self.page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
             const code = w.content.widgets.filter(c => c.model.type === 'code');
-            return code.every(c => c.model.executionCount !== null)
+            const raised = code.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'));
+            return (raised || code.every(c => c.model.executionCount !== null))
                 && w.sessionContext.session.kernel.status === 'idle'; }""")
         self.ran = True
         self.check_cells()
+        check_outputs_are_the_files(self)
 
     def check_cells(self):
         """As many cells in the page as in the file, and no error or warning output."""
@@ -298,6 +306,60 @@ def open_notebook(pages):
             assert errors == [], f"{name}: JavaScript errors in the page: {errors}"
 
 
+#: what nbval leaves out of a comparison (its defaults, pyproject's --nbval options): metadata, counts, images
+#: (PNG and JPEG), widget model ids
+NOT_COMPARED = {"metadata", "traceback", "prompt_number", "output_type", "name", "execution_count", "transient",
+                WIDGET, "image/png", "image/jpeg"}
+SANITIZE = get_sanitize_patterns((ROOT / "tests" / "nbval_sanitize.cfg").read_text())
+
+
+def _sanitized(value):
+    if isinstance(value, list):  # a multi-line string, as a list of lines
+        value = "".join(value)
+    if isinstance(value, str):
+        for regex, replace in SANITIZE:
+            value = re.sub(regex, replace, value)
+    return value
+
+
+def comparable(outputs) -> dict:
+    """A cell's outputs as nbval compares them: streams merged by name, every key of ``data`` on its own, each
+    value sanitized by tests/nbval_sanitize.cfg, what nbval skips left out."""
+    flat: dict = {}
+    nodes = coalesce_streams([nbformat.from_dict(json.loads(json.dumps(o))) for o in outputs])
+    for output in transform_streams_for_comparison(nodes):
+        for key, value in output.items():
+            if key == "data":
+                for kind, shown in value.items():
+                    if kind not in NOT_COMPARED:
+                        flat.setdefault(kind, []).append(_sanitized(shown))
+            elif key not in NOT_COMPARED:
+                flat.setdefault(key, []).append(_sanitized(value))
+    return flat
+
+
+def _not_compared(cell) -> bool:
+    tags = set(cell.metadata.get("tags", ()))
+    return bool(tags & {"nbval-ignore-output", "nbval-skip"}) or any(
+        marker in cell.source for marker in ("# NBVAL_IGNORE_OUTPUT", "# NBVAL_SKIP"))
+
+
+def check_outputs_are_the_files(notebook):
+    """Every output of the run page, as nbval would compare it with the file's stored output."""
+    ran = notebook.page.evaluate("window.jupyterapp.shell.currentWidget.model.toJSON()")["cells"]
+    stored = nbformat.read(ROOT / "notebooks" / notebook.name, as_version=4).cells
+    differ = []
+    for index, (cell, live) in enumerate(zip(stored, ran)):
+        if cell.cell_type != "code" or _not_compared(cell):
+            continue
+        want, got = comparable(cell.outputs), comparable(live.get("outputs", []))
+        if want != got:
+            keys = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
+            differ.append(f"cell {index} ({', '.join(keys)}):\n  stored: {str({k: want.get(k) for k in keys})[:600]}"
+                          f"\n  now:    {str({k: got.get(k) for k in keys})[:600]}")
+    assert not differ, f"{notebook.name}: outputs differ from the file's (re-execute it?):\n" + "\n".join(differ)
+
+
 def folded_cells(name):
     """Indices of the cells stored with their output folded (``"jupyter": {"outputs_hidden": true}``)."""
     nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
@@ -402,7 +464,8 @@ def check_quizzes(notebook, index):
                 inputs.nth(i - 1).click()  # untick the previous box: one box at a time
             inputs.nth(i).click()  # with one answer, ticking a box unticks the others
             playwright_api.expect(summary).to_have_text("")  # a new choice clears the old feedback
-            assert [inputs.nth(j).is_checked() for j in range(len(quiz.options))] == [j == i for j in range(len(quiz.options))]
+            for j in range(len(quiz.options)):  # the kernel unticks the others: each box's state arrives on its own
+                playwright_api.expect(inputs.nth(j)).to_be_checked(checked=j == i)
             button.click()
             feedback = quiz.check([i] if quiz.multiple else i)
             playwright_api.expect(summary).to_have_text(html_text(backprop.views.quiz.Quiz.feedback_html(feedback)))

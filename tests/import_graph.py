@@ -1,27 +1,22 @@
-"""What each notebook uses of the library, read from the files themselves (nothing is run).
+"""The library's import graph, read from the files themselves (nothing is imported).
 
-* :func:`notebook_names` -- the ``bp.NAME`` (and ``backprop.X``) a notebook's code cells use;
 * :func:`library_imports` -- which library modules each library module imports;
-* :func:`served_modules` -- for notebook NN (lecture and homework), every module it
-  stands on: the modules of the names it uses, and what those import, transitively;
+* :func:`third_party_imports` -- which outside packages each imports;
+* :func:`closure` -- modules and everything they import, transitively;
 * :func:`module_under_test` -- the library module a test file mirrors.
 
-The conftest derives the ``nbNN`` markers from these; ``test_markers.py`` and
-``test_architecture.py`` check the library against them.
+``test_architecture.py`` checks the library's layout against them.
 """
 
 from __future__ import annotations
 
 import ast
-import json
-import re
 from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LIB = ROOT / "lib" / "backprop"
 TESTS = ROOT / "tests"
-NOTEBOOK_FOLDERS = ("notebooks", "solutions", "exercises")
 
 
 def module_name(path: Path) -> str:
@@ -101,68 +96,6 @@ def closure(modules, imports=None) -> set[str]:
     return seen
 
 
-def _code(path: Path) -> str:
-    nb = json.loads(path.read_text())
-    return "\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                     for c in nb["cells"] if c["cell_type"] == "code")
-
-
-def exports() -> dict[str, str]:
-    """``{top-level name: its module}``, from the facade's table."""
-    import backprop
-
-    where = {name: module for module, names in backprop.EXPORTS.items() for name in names}
-    where.update(backprop.MODULES)
-    return where
-
-
-def notebook_calls(path: Path) -> set[tuple[str, str]]:
-    """``(name, module)`` for every library name a notebook's code uses.
-
-    ``bp.NAME`` -> NAME's module (from the facade's table); ``bp.symbolic.NAME`` and
-    ``from backprop.grading import NAME`` -> that package; ``import backprop.X`` -> X.
-    """
-    code = _code(path)
-    where = exports()
-    calls = set()
-    for name, attribute in re.findall(r"\bbp\.([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?", code):
-        if name in where and where[name] in library_modules() and attribute and name in ("symbolic", "grading",
-                                                                                         "views", "core"):
-            calls.add((attribute, where[name]))
-        elif name in where:
-            calls.add((name, where[name]))
-    for module, names in re.findall(r"from\s+backprop\.([\w.]+)\s+import\s+([\w, ]+)", code):
-        calls.update((n.strip(), module) for n in names.split(",") if n.strip())
-    for module in re.findall(r"^\s*import\s+backprop\.([\w.]+)", code, flags=re.M):
-        calls.add((module.split(".")[-1], module))
-    return {(n, m) for n, m in calls if m in library_modules()}
-
-
-def notebook_names(path: Path) -> set[str]:
-    """The library names a notebook's code uses."""
-    return {name for name, _ in notebook_calls(path)}
-
-
-def notebooks(number: str) -> list[Path]:
-    """The lecture notebook NN and its homework (solution and student version)."""
-    return sorted(p for folder in NOTEBOOK_FOLDERS for p in (ROOT / folder).glob(f"{number}_*.ipynb"))
-
-
-def notebook_numbers() -> list[str]:
-    return sorted({p.name[:2] for folder in NOTEBOOK_FOLDERS for p in (ROOT / folder).glob("[0-9][0-9]_*.ipynb")})
-
-
-def modules_used(number: str) -> set[str]:
-    """The modules whose names notebook NN's files use directly."""
-    return {module for path in notebooks(number) for _, module in notebook_calls(path)}
-
-
-@lru_cache(maxsize=None)
-def served_modules() -> dict[str, frozenset[str]]:
-    """``{"02": every module notebook 02 stands on}``: the modules it uses and their imports, transitively."""
-    return {nb: frozenset(closure(modules_used(nb))) for nb in notebook_numbers()}
-
-
 def module_under_test(test_path) -> str | None:
     """The library module a test file mirrors: ``tests/core/test_layers.py`` -> ``"core.layers"``.
 
@@ -183,9 +116,3 @@ def module_under_test(test_path) -> str | None:
     if prefix and prefix in library_modules():
         return prefix
     return None
-
-
-def notebook_of_id(nodeid: str) -> str | None:
-    """``"02"`` when a test's id names notebook 02's file (nbval cells, parametrized notebook checks)."""
-    found = re.search(r"\b(\d\d)_[a-z0-9_]+(?:\.ipynb)?", nodeid)
-    return found.group(1) if found and found.group(1) in notebook_numbers() else None
