@@ -418,8 +418,13 @@ def check_reads_well_unrun(notebook):
     for bad in ("Error displaying widget", "Loading widget", "model not found", "Traceback"):
         assert bad not in text, f"{notebook.name}: {bad!r} is shown"
     for index in widget_cells(notebook.name):
-        shown = notebook.widget_cell(index).locator(".jp-OutputArea").inner_text()
+        output = notebook.widget_cell(index).locator(".jp-OutputArea")
+        shown = output.inner_text()
         assert "run this cell" in shown.lower(), f"{notebook.name} cell {index} shows: {shown[:200]}"
+        # a reading edition's form of an explorer (a sentence and its first figure, under its own mime type) is
+        # stored beside the widget: JupyterLab has no renderer for it and shows the plain text alone
+        assert output.locator("img").count() == 0 and "In JupyterLab, this" not in shown, \
+            f"{notebook.name} cell {index}: the reading edition's form is shown"
     check_answers_folded(notebook)
     images = notebook.panel.locator(".jp-OutputArea img")
     for i in range(images.count()):  # stored figures show at their natural size: <= 1,000 px wide
