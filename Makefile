@@ -1,6 +1,6 @@
-# Two commands do all set-up:  `make lab` opens the course, `make test` checks it.
-# Each creates .venv (if missing) and installs the library into it with every optional group of
-# pyproject.toml, the one list of requirements (a Binder launch installs the library alone).
+# Two commands do all set-up:  `make lab` opens the course, `make test` checks it (`make book` builds the
+# reading edition). Each creates .venv (if missing) and installs the library into it with every optional
+# group of pyproject.toml, the one list of requirements (a Binder launch installs the library alone).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -11,7 +11,7 @@ LAB_ARGS    ?=
 # Jupyter refuses to start as root (containers, CI) unless told to
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: lab test install clean
+.PHONY: lab test book install clean
 
 install: $(STAMP)
 
@@ -33,5 +33,9 @@ lab: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
+# the reading edition of notebooks 00-06, from their stored outputs, offline; its last line is the front page
+book: $(STAMP)
+	@$(PY) book/build.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis book/_build
