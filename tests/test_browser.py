@@ -14,7 +14,7 @@ JupyterLab runs on 127.0.0.1 on copies of the notebooks in a temporary folder,
 with its own settings, workspace, data and runtime folders: nothing of the
 checkout or of the user's Jupyter set-up is touched.  Needs Debian's ``chromium``
 (``apt-get install chromium``; set ``BACKPROP_CHROMIUM`` for another path) and
-``playwright`` (in requirements.txt); ``.ci/run`` installs Chromium, so CI always
+``playwright`` (pyproject.toml's group ``test``); ``.ci/run`` installs Chromium, so CI always
 runs them.  Without Chromium they are skipped, with that reason.
 """
 
@@ -48,7 +48,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 120_000
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (in requirements.txt)")
+playwright_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pyproject.toml's group 'test': make install)")
 playwright_api.expect.set_options(timeout=30_000)  # a busy CI machine answers slowly; a wrong answer still fails
 
 if CHROMIUM is None and os.environ.get("BACKPROP_REQUIRE_BROWSER"):  # CI: never skip silently
