@@ -47,9 +47,10 @@ SHOW_ANSWER, HIDE_ANSWER = "Check your answer", "Hide the answer"
 READER_MIME = "application/vnd.backprop.reader+json"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
-#: the parts of MathJax 2.7 the edition loads, as paths inside jupyter-server-mathjax's copy: the loader, the
-#: combined TeX configuration, the HTML-CSS output with its STIX-Web fonts (the only fonts that package ships,
-#: and what JupyterLab's MathJax 2 uses), and the menu and zoom MathJax fetches after typesetting a page
+#: the parts of MathJax 2.7 the edition loads, as paths inside jupyter-server-mathjax's copy: the loader (and
+#: its licence), the combined TeX configuration, the HTML-CSS output with its STIX-Web fonts (the only fonts
+#: that package ships, and what JupyterLab's MathJax 2 uses), and the operator tables it loads as it meets them
+#: (the menu and the zoom are off: book/_config.yml)
 MATHJAX_PARTS = (
     "MathJax.js",
     "LICENSE",
@@ -57,10 +58,7 @@ MATHJAX_PARTS = (
     "jax/output/HTML-CSS",
     "fonts/HTML-CSS/STIX-Web/woff",
     "jax/element/mml/optable",
-    "extensions/MathMenu.js",
-    "extensions/MathZoom.js",
 )
-MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full"
 
 
 class EditionError(ValueError):
@@ -87,7 +85,6 @@ def quiz_html(poll) -> str:
     parts = [f'<div class="bp-quiz">\n<p class="bp-quiz-title"><strong>{html.escape(poll.title)}</strong></p>']
     for quiz in poll.quizzes:
         right = quiz.answer if quiz.multiple else [quiz.answer]
-        kind = "Tick every option that is true." if quiz.multiple else "Pick one option."
         options = "\n".join(f"<li>{html.escape(o)}</li>" for o in quiz.options)
         verdicts = []
         for i, option in enumerate(quiz.options):
@@ -101,8 +98,10 @@ def quiz_html(poll) -> str:
             f'<details class="bp-answer"><summary>Answer</summary>\n'
             f'<p>{"The true options" if quiz.multiple else "The right option"}: {letters}.</p>\n'
             f'<ul>\n{chr(10).join(verdicts)}\n</ul>\n</details>\n</div>')
-    parts.append(f'<p class="bp-reader">In JupyterLab, each question has a box beside every option: {kind[0].lower()}'
-                 f'{kind[1:-1]} and press Check, and each ticked option is judged, with why.</p>\n</div>')
+    kinds = {quiz.multiple for quiz in poll.quizzes}
+    kind = "tick every option that is true" if kinds == {True} else "pick one" if kinds == {False} else "answer"
+    parts.append(f'<p class="bp-reader">In JupyterLab, each option has a box beside it: {kind}, press Check, and '
+                 f'each option you ticked is judged, with why.</p>\n</div>')
     return "\n".join(parts)
 
 
