@@ -9,7 +9,7 @@ import re
 #: the other core idles.  The browser's units (one notebook each, 12 s to 35 s) are interleaved with the
 #: other long ones, so that both workers draw from them from the start.
 LONGEST_FIRST = ("tests/test_browser.py:06", "tests/grading/test_grade.py", "tests/test_browser.py:02",
-                 "tests/grading/test_hw06.py", "tests/test_browser.py:00", "tests/symbolic/test_rules.py",
+                 "tests/test_book.py", "tests/grading/test_hw06.py", "tests/test_browser.py:00", "tests/symbolic/test_rules.py",
                  "tests/test_browser.py:03", "tests/grading/test_grade_hw03.py", "tests/test_browser.py:04",
                  "tests/views/test_style.py", "tests/test_browser.py:01", "tests/views/test_widgets.py",
                  "tests/test_browser.py:05")

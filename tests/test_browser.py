@@ -17,7 +17,7 @@ JupyterLab runs on 127.0.0.1 on copies of the notebooks in a temporary folder,
 with its own settings, workspace, data and runtime folders: nothing of the
 checkout or of the user's Jupyter set-up is touched.  Needs Debian's ``chromium``
 (``apt-get install chromium``; set ``BACKPROP_CHROMIUM`` for another path) and
-``playwright`` (in requirements.txt); ``.ci/run`` installs Chromium, so CI always
+``playwright`` (pyproject.toml's group ``test``); ``.ci/run`` installs Chromium, so CI always
 runs them.  Without Chromium they are skipped, with that reason.
 """
 
@@ -57,7 +57,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 120_000
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (in requirements.txt)")
+playwright_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pyproject.toml's group 'test': make install)")
 playwright_api.expect.set_options(timeout=30_000)  # a busy CI machine answers slowly; a wrong answer still fails
 
 if CHROMIUM is None and os.environ.get("BACKPROP_REQUIRE_BROWSER"):  # CI: never skip silently
@@ -317,8 +317,8 @@ def _sanitized(value):
     if isinstance(value, list):  # a multi-line string, as a list of lines
         value = "".join(value)
     if isinstance(value, str):
-        for regex, replace in SANITIZE:
-            value = re.sub(regex, replace, value)
+        for regex, substitute in SANITIZE:
+            value = re.sub(regex, substitute, value)
     return value
 
 
@@ -485,8 +485,13 @@ def check_reads_well_unrun(notebook):
     for bad in ("Error displaying widget", "Loading widget", "model not found", "Traceback"):
         assert bad not in text, f"{notebook.name}: {bad!r} is shown"
     for index in widget_cells(notebook.name):
-        shown = notebook.widget_cell(index).locator(".jp-OutputArea").inner_text()
+        output = notebook.widget_cell(index).locator(".jp-OutputArea")
+        shown = output.inner_text()
         assert "run this cell" in shown.lower(), f"{notebook.name} cell {index} shows: {shown[:200]}"
+        # a reading edition's form of an explorer (a sentence and its first figure, under its own mime type) is
+        # stored beside the widget: JupyterLab has no renderer for it and shows the plain text alone
+        assert output.locator("img").count() == 0 and "In JupyterLab, this" not in shown, \
+            f"{notebook.name} cell {index}: the reading edition's form is shown"
     check_answers_folded(notebook)
     images = notebook.panel.locator(".jp-OutputArea img")
     for i in range(images.count()):  # stored figures show at their natural size: <= 1,000 px wide

@@ -77,6 +77,21 @@ def test_the_plain_text_fallback_is_a_sentence_and_the_readout():
     assert "diagnosis: vanishing" in text and "VBox" not in text
 
 
+def test_a_reading_edition_gets_the_first_setting_drawn_and_a_sentence_for_a_reader():
+    import base64
+
+    from backprop.views.style import alt_text, png
+    from backprop.views.widgets import READER_MIME
+
+    board = V.vanishing_dashboard("deep sigmoid", threaded=False)
+    form = board._repr_mimebundle_()[READER_MIME]
+    fig = V.dashboard_figure(dashboard_state(PRESETS["deep sigmoid"]))
+    assert base64.b64decode(form["image/png"]) == png(fig) and form["alt"] == alt_text(fig)
+    assert form["text"].startswith("Vanishing/exploding-gradients dashboard. In JupyterLab, this dashboard lets you set")
+    assert form["text"].endswith(f"its first setting: {PRESETS['deep sigmoid'].label()}.")
+    assert "run this cell" not in form["text"].lower()
+
+
 def test_the_widget_headless_redraws_on_every_control_and_preset():
     board = V.vanishing_dashboard("deep sigmoid", threaded=False)
     assert board._repr_mimebundle_()["text/plain"] == wrapped(V.dashboard_text(PRESETS["deep sigmoid"]))

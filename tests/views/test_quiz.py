@@ -3,8 +3,6 @@
 import ipywidgets as widgets
 import pytest
 
-import backprop as bp
-import backprop.views.quiz
 from backprop.views.quiz import OptionVerdict, Quiz, QuizFeedback, plain
 from strategies import assert_explained
 

@@ -19,7 +19,7 @@ import backprop.views.dag
 import backprop.views.plots
 import backprop.views.widgets
 from backprop.views import style
-from backprop.views.style import DPI, MAX_WIDTH, MIN_FONT, CourseFigure, new_figure, png
+from backprop.views.style import DPI, MAX_WIDTH, MIN_FONT, CourseFigure, alt_text, new_figure, png
 from strategies import assert_explained, influence_example
 
 examples = bp.examples
@@ -116,10 +116,44 @@ def test_every_figure_is_a_course_figure_at_one_dpi_and_readable(name):
     assert cut == [], f"{name}: text runs off the figure"
 
 
+@pytest.mark.parametrize("name", FIGURES)
+def test_every_figure_says_what_it_shows_in_its_alt_text(name):
+    fig = FIGURES[name]()
+    alt = alt_text(fig)
+    assert alt.startswith("Figure") and alt.endswith(".") and len(alt) > 30, alt
+    assert "$" not in alt and "\\" not in alt, f"{name}: maths left as LaTeX in {alt!r}"
+    for ax in fig.axes:  # every title and axis label is in it, as plain text
+        for words in (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()):
+            words = style._plain_math(words)
+            assert words in alt, f"{name}: {words!r} missing from {alt!r}"
+
+
+def test_an_alt_text_names_the_kind_of_each_panel_and_what_is_written_on_it():
+    fig = new_figure(8, 3)
+    plot, heat, diagram = fig.subplots(1, 3)
+    plot.semilogy([1, 2], [1, 10], label="$\\eta = 0.1$")
+    plot.set(xlabel="step", ylabel="loss", title="descent")
+    plot.legend()
+    heat.imshow(np.eye(2))
+    for i, v in enumerate(["1.0", "0.0", "0.0", "1.0"]):
+        heat.text(i % 2, i // 2, v)
+    diagram.axis("off")
+    diagram.text(0, 0, "$\\dot{z}^{(1)}_1$")
+    diagram.text(1, 0, "$\\partial y / \\partial z$")
+    fig.suptitle("three panels")
+    assert alt_text(fig) == ("Figure: three panels. 3 panels: 1: a plot of loss (log scale) against step, 'descent'; "
+                             "legend: η = 0.1 | 2: a 2 x 2 heatmap; values 1.0, 0.0, 0.0, 1.0 | 3: a diagram; "
+                             "labelled ż^(1)_1, ∂y / ∂z.")  # the overdot and z as one letter
+    fig.alt = "The identity, drawn three ways."  # a figure's own words win
+    assert alt_text(fig) == "The identity, drawn three ways."
+    assert_explained(lambda: alt_text("fig"), TypeError, ["'fig'", "Figure"])
+
+
 def test_the_notebook_is_given_the_palette_png():
     fig = bp.compare_learning_rates("quadratic_1d", [0.1, 0.4], 10)
-    bundle = fig._repr_mimebundle_()
+    bundle, metadata = fig._repr_mimebundle_()
     assert bundle["image/png"] == png(fig) and bundle["text/plain"].startswith("<CourseFigure size")
+    assert metadata == {"image/png": {"alt": style.alt_text(fig)}}  # stored beside the PNG, never compared by nbval
     full = io.BytesIO()
     fig.savefig(full, format="png", dpi=DPI, bbox_inches="tight", facecolor="white")
     assert len(bundle["image/png"]) < 0.6 * len(full.getvalue())  # the point of the palette

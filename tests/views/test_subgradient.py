@@ -9,7 +9,6 @@ import pytest
 import backprop as bp
 from backprop.views.style import CourseFigure
 from backprop.views.subgradient import subgradient_slopes, subgradient_view
-from backprop.views import subgradient as V
 from backprop.views.style import MAX_WIDTH, MIN_FONT
 from strategies import settle, assert_explained
 

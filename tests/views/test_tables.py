@@ -9,7 +9,6 @@ import pytest
 import sympy as sp
 
 import backprop as bp
-from backprop.views import tables
 from backprop.views.tables import (PassStep, backward_table, forward_table, pass_steps, path_sum_table_html,
                                    path_table, trace_table, weight_gradient_table)
 from strategies import assert_explained, influence_example, influence_examples

@@ -388,6 +388,61 @@ def test_described_replaces_only_the_plain_text():
     assert_explained(lambda: described(widgets.IntSlider(), ""), TypeError, ["'text'", "sentence"])
 
 
+def test_described_adds_a_reader_form_only_when_given_one():
+    import base64
+
+    import ipywidgets as widgets
+    from backprop.views.style import new_figure, png
+
+    plain = described(widgets.IntSlider(), "Run this cell to move a slider.")._repr_mimebundle_()
+    assert views_widgets.READER_MIME not in plain
+    data = png(new_figure(2, 1))
+    slider = described(widgets.IntSlider(), "Run this cell to move a slider.", reader="In JupyterLab, a slider.",
+                       figure=data, alt="Figure. Nothing drawn.")
+    form = slider._repr_mimebundle_()[views_widgets.READER_MIME]
+    assert form == {"text": "In JupyterLab, a slider.", "image/png": base64.b64encode(data).decode(), "alt": "Figure. Nothing drawn."}
+    assert_explained(lambda: described(widgets.IntSlider(), "Run it.", reader=" "), TypeError, ["'reader'", "sentence"])
+    assert_explained(lambda: described(widgets.IntSlider(), "Run it.", reader="Read.", figure=b"GIF89a" + bytes(30),
+                                       alt="a"), ValueError, ["PNG"])
+    assert_explained(lambda: described(widgets.IntSlider(), "Run it.", reader="Read.", figure=data), TypeError,
+                     ["'alt'", "alt text"])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: learning_rate_explorer(eta=0.1, steps=20),
+    lambda: path_sum_explorer({"product": influence_example("product")}),
+    lambda: pass_stepper(examples.two_relu_network(), RELU["x"], RELU["d"]),
+    lambda: bp.softmax_explorer(),
+    lambda: bp.subgradient_explorer(alpha=0.0, slope=0.5),
+    lambda: bp.product_explorer(widths=(2, 3, 1), batch_size=4),
+], ids=["learning rate", "path sum", "pass stepper", "softmax", "subgradient", "shapes"])
+def test_each_explorer_gives_a_reading_edition_its_first_figure_and_a_sentence_for_a_reader(make):
+    """A static page cannot run a cell: it gets the figure the explorer draws first, with its alt text, and a
+    sentence saying what the explorer does in JupyterLab and which setting the figure shows."""
+    import base64
+
+    box = make()
+    bundle = box._repr_mimebundle_()
+    form = bundle[views_widgets.READER_MIME]
+    image = next(c for c in box.children if isinstance(getattr(c, "value", None), (bytes, memoryview)))
+    assert base64.b64decode(form["image/png"]) == bytes(image.value)  # the figure shown first
+    assert form["alt"] == image.alt and form["alt"].startswith("Figure")
+    name = bundle["text/plain"].split(" (interactive)")[0]
+    assert form["text"].startswith(f"{name}. In JupyterLab, this explorer lets you ")
+    assert "run this cell" not in form["text"].lower() and "The figure shows its first setting: " in form["text"]
+    does = " ".join(bundle["text/plain"].split("run this cell to ", 1)[1].split())
+    assert does in form["text"], "the same words in both sentences"
+
+
+def test_the_setting_in_words_names_each_control_and_its_shown_value():
+    import ipywidgets as widgets
+
+    controls = [widgets.Dropdown(options=[("a bowl", "bowl")], description="surface"),
+                widgets.HBox([widgets.FloatSlider(value=0.25, description="eta")]),
+                widgets.Checkbox(value=True, description="residual"), widgets.Label("no value")]
+    assert views_widgets._setting(controls) == "surface: a bowl, eta: 0.25, residual: on"
+
+
 # -- what every explorer shares: the figure at its natural size, only the newest setting drawn -------------
 def test_png_width_reads_the_header_and_refuses_other_bytes():
     from backprop.views.style import new_figure, png

@@ -36,8 +36,8 @@ import numpy as np
 from ..core.checks import describe
 from ..experiments.dashboard import (DASHBOARD_ACTIVATIONS, DASHBOARD_INITS, EPOCHS, WORDS, EXPLODED, MAX_DEPTH, PRESETS, VANISHED,
                               DashboardSettings, DashboardState, Superseded, dashboard_state)
-from .style import new_figure
-from .widgets import LatestOnly, described
+from .style import alt_text, new_figure, png
+from .widgets import LatestOnly, described, interactive_texts
 
 __all__ = ["dashboard_svg", "dashboard_view", "dashboard_text", "dashboard_figure", "dashboard_grid_figure",
            "activation_histograms", "vanishing_dashboard", "DASHBOARD_ETAS", "DASHBOARD_SCALES",
@@ -231,10 +231,17 @@ def dashboard_text(settings: DashboardSettings | None = None, *, state: Dashboar
         state = dashboard_state(settings or PRESETS["deep sigmoid"])
     elif not isinstance(state, DashboardState) or not state.trained:
         raise TypeError(f"argument 'state' expected a trained DashboardState, got {describe(state)}")
-    return ("Vanishing/exploding-gradients dashboard (interactive): run this cell for sliders for the depth, eta, "
-            "activation, initialisation, residual connections and clipping, and preset buttons; it redraws the "
-            "gradient reaching each layer, the spread of y(k) and a training run of "
-            f"{EPOCHS} epochs with its held-out accuracy.\nReadout for " + state.readout())
+    return _texts()[0] + "\nReadout for " + state.readout()
+
+
+def _texts(state: DashboardState | None = None) -> tuple[str, str]:
+    """The dashboard's two sentences (:func:`~backprop.views.widgets.interactive_texts`): before it runs, and for a
+    reading edition beside the figure of ``state``."""
+    return interactive_texts(
+        "Vanishing/exploding-gradients dashboard",
+        "set the depth, eta, activation, initialisation, residual connections and clipping with sliders and "
+        "menus, or load a preset; it redraws the gradient reaching each layer, the spread of y(k) and a training "
+        f"run of {EPOCHS} epochs with its held-out accuracy", state.settings.label() if state else "", kind="dashboard")
 
 
 # -- matplotlib versions, for stored outputs -------------------------------------------------------------
@@ -466,4 +473,9 @@ def vanishing_dashboard(preset: str = "deep sigmoid", *, threaded: bool = True):
     box.controls, box.image, box.readout, box.presets, box.scheduler = controls, image, readout, buttons, scheduler
     box.drawn = drawn
     first = latest.get("state")  # the start's trained state, drawn above: its readout is the fallback text
-    return described(box, dashboard_text(start, state=first if first is not None and first.trained else None))
+    first = first if first is not None and first.trained else None
+    if first is None:  # the start could not be trained: no figure for a reading edition
+        return described(box, dashboard_text(start))
+    fig = dashboard_figure(first)
+    return described(box, dashboard_text(start, state=first), reader=_texts(first)[1], figure=png(fig),
+                     alt=alt_text(fig))

@@ -237,7 +237,6 @@ def product_explorer(widths=(2, 3, 1), batch_size: int = 4):
     def draw():
         show_figure(image, product_figure([s.value for s in sliders[:3]], sliders[3].value, pick.value))
 
-    return explorer([pick, *sliders], image, draw=draw,
-                    text="Shape explorer (interactive): run this cell, pick a product of the forward or backward pass "
-                         "and move the width and batch-size sliders; the factors are drawn to scale, with the sizes "
-                         "that must agree in red.")
+    return explorer([pick, *sliders], image, draw=draw, name="Shape explorer",
+                    does="pick a product of the forward or backward pass and move the width and batch-size "
+                         "sliders; the factors are drawn to scale, with the sizes that must agree in red")

@@ -156,6 +156,6 @@ def softmax_explorer(z: Sequence[float] = HAND_LOGITS, temperature: float = 1.0,
         show_figure(image, fig)
         readout.value = html.escape(text)
 
-    return explorer([*logit_sliders, t_slider], image, readout, draw=draw,
-                    text=f"Softmax explorer (interactive): run this cell to move the {start.size} logits z_i and the "
-                         "temperature T; the outputs y_i and the Jacobian dy_i/dz_j (a heatmap with numbers) redraw.")
+    return explorer([*logit_sliders, t_slider], image, readout, draw=draw, name="Softmax explorer",
+                    does=f"move the {start.size} logits z_i and the temperature T; the outputs y_i and the "
+                         "Jacobian dy_i/dz_j (a heatmap with numbers) redraw")

@@ -9,7 +9,9 @@ Every figure of the course is a :class:`CourseFigure` (a matplotlib ``Figure``):
   plots do not need more of), a quarter of the size of matplotlib's full-colour one,
   so a notebook with twenty figures stays small enough to review as a diff.
 
-``png(fig)`` gives the same bytes the notebook shows; widgets use it too.
+``png(fig)`` gives the same bytes the notebook shows; widgets use it too.  ``alt_text(fig)`` says
+in words what the figure shows: the notebook stores it beside the PNG (the output's
+``metadata["image/png"]["alt"]``), where a reading edition and nbconvert find it.
 """
 
 from __future__ import annotations
@@ -63,10 +65,98 @@ def png(fig: Figure, *, dpi: float = DPI) -> bytes:
     return out.getvalue()
 
 
+#: the most labels of a diagram an alt text lists (the rest are counted)
+ALT_LABELS = 12
+
+
+def _plain_math(text: str) -> str:
+    """Figure text with its mathtext (``$...$``) as plain words and symbols, for a screen reader."""
+    import re
+    import unicodedata
+
+    from .quiz import plain
+
+    text = re.sub(r"\\(?:displaystyle|left|right)(?![A-Za-z])|\\[,;:!]", "", text)  # sizes and spacing: nothing to say
+    text = re.sub(r"\\dot\{(\w)\}|\\dot (\w)", lambda m: (m.group(1) or m.group(2)) + "\u0307", text)  # the overdot
+    text = plain(text)
+    text = re.sub(r"\\(?:mathrm|mathbf|mathit|operatorname|text)\b", "", text)
+    text = re.sub(r"\\([A-Za-z]+)", r"\1", text)  # any other command: its name (\sigma -> sigma)
+    return unicodedata.normalize("NFC", " ".join(text.replace("$", "").split()))  # z + overdot as one letter, ż
+
+
+def _panel_words(ax) -> str:
+    """One panel in words: what kind it is, its title, its axes or the labels written on it, its legend.
+
+    Empty when the panel says nothing of its own (the right-hand scale of a twin panel)."""
+
+    def scale(axis) -> str:
+        return " (log scale)" if axis.get_scale() == "log" else ""
+
+    title = "; ".join(t for t in (ax.get_title(loc) for loc in ("left", "center", "right")) if t.strip())
+    y, x = ax.get_ylabel().strip(), ax.get_xlabel().strip()
+    legend = ax.get_legend()
+    entries = [t.get_text() for t in legend.get_texts() if t.get_text().strip()] if legend is not None else []
+    heatmap = ax.images or any(type(c).__name__ == "QuadMesh" for c in ax.collections)
+    if heatmap:
+        shape = ax.images[0].get_array().shape[:2] if ax.images else None
+        kind = f"a {shape[0]} x {shape[1]} heatmap" if shape else "a heatmap"
+    elif ax.axison:
+        if not (title or x or y or entries):
+            return ""
+        kind = f"a plot of {y or 'values'}{scale(ax.yaxis)}" + (f" against {x}{scale(ax.xaxis)}" if x else "")
+    elif ax.texts or ax.lines or ax.patches or ax.collections:
+        kind = "a diagram"
+    else:
+        kind = ""  # a panel that only holds a legend: the key of the others
+    words = [kind + (f", '{title}'" if title else "")] if kind or title else []
+    if entries:
+        words.append(("legend: " if kind else "key: ") + ", ".join(entries))
+    if not ax.axison or heatmap:
+        labels = []
+        for t in ax.texts:
+            label = " ".join(t.get_text().split())
+            if t.get_visible() and label and (heatmap or label not in labels):  # a heatmap's repeats are data
+                labels.append(label)
+        if labels:
+            more = f" and {len(labels) - ALT_LABELS} more" if len(labels) > ALT_LABELS else ""
+            words.append(("values " if heatmap else "labelled ") + ", ".join(labels[:ALT_LABELS]) + more)
+    return _plain_math("; ".join(words))
+
+
+def alt_text(fig: Figure) -> str:
+    """What ``fig`` shows, in words: its image's alt text (what a screen reader reads, and a page without the image).
+
+    A figure that says it itself is taken at its word (``fig.alt``, set by the function that drew
+    it); otherwise the words come from the figure: its title, then each panel (a plot of what
+    against what, a heatmap or a diagram) with its title, legend and, for a diagram or a heatmap,
+    the labels or values written on it, then the figure's own legend.  Maths is given as plain
+    text (``$\\partial y_i$`` as ``∂y_i``).
+    """
+    if not isinstance(fig, Figure):
+        raise TypeError(f"argument 'fig' expected a matplotlib Figure, got {describe(fig)}")
+    own = getattr(fig, "alt", None)
+    if own:
+        return _plain_math(own)
+    title = _plain_math(" ".join(t.get_text() for t in fig.texts if t.get_visible()))  # the suptitle is one
+    panels = [w for w in (_panel_words(ax) for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>")
+              if w]
+    legend = [t.get_text() for lg in fig.legends for t in lg.get_texts() if t.get_text().strip()]
+    out = f"Figure: {title}." if title else "Figure."
+    if len(panels) == 1:
+        out += " " + panels[0][:1].upper() + panels[0][1:] + "."
+    elif panels:
+        out += f" {len(panels)} panels: " + " | ".join(f"{i}: {w}" for i, w in enumerate(panels, 1)) + "."
+    if legend:
+        out += " Legend: " + _plain_math(", ".join(legend)) + "."
+    return out
+
+
 class CourseFigure(Figure):
     """A ``matplotlib.figure.Figure`` that a notebook shows as a light palette PNG (see :func:`png`).
 
-    Its plain-text form is matplotlib's own, ``<CourseFigure size 1000x400 with 1 Axes>``.
+    Its plain-text form is matplotlib's own, ``<CourseFigure size 1000x400 with 1 Axes>``; its
+    alt text (:func:`alt_text`) goes with the PNG in the output's metadata.  ``alt``: what it
+    shows, in words, when the function that drew it can say it better than its titles and labels.
     Made inside IPython, it also registers :func:`png` as the PNG formatter of its
     class, so ``%matplotlib inline`` (whose formatter for every ``Figure`` would
     otherwise win over ``_repr_mimebundle_``) still stores the course's PNG.
@@ -76,8 +166,10 @@ class CourseFigure(Figure):
         super().__init__(*args, **kwargs)
         _register_with_ipython()
 
+    alt: str | None = None
+
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"image/png": png(self), "text/plain": repr(self)}
+        return ({"image/png": png(self), "text/plain": repr(self)}, {"image/png": {"alt": alt_text(self)}})
 
 
 def _register_with_ipython() -> None:

@@ -123,10 +123,9 @@ def subgradient_explorer(alpha: float = 0.0, slope: float = 0.5):
         show_figure(image, fig)
 
     name = "ReLU" if alpha == 0 else f"leaky ReLU (alpha = {alpha:g})"
-    box = explorer([slider], image, draw=draw,
-                   text=f"Subgradient explorer (interactive): run this cell to move a slope s from -0.5 to 1.5; the "
-                        f"line s z through the corner of the {name} is redrawn, with the verdict whether it stays "
-                        f"under the function.")
+    box = explorer([slider], image, draw=draw, name="Subgradient explorer",
+                   does=f"move a slope s from -0.5 to 1.5; the line s z through the corner of the {name} is "
+                        "redrawn, with the verdict whether it stays under the function")
     box.children = (box.children[0], verdict, box.children[1])  # the verdict right under the slider
     return box
 

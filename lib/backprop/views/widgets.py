@@ -21,8 +21,8 @@ Two promises to a student:
 
 from __future__ import annotations
 
+import base64
 import html
-import io
 from collections.abc import Mapping
 from typing import Sequence
 
@@ -35,7 +35,7 @@ from .dag import draw_influence_diagram
 from .network import draw_network
 from .plots import compare_learning_rates
 from .quiz import wrapped
-from .style import png
+from .style import alt_text, png
 from .tables import path_sum_table_html, pass_steps
 
 __all__ = [
@@ -60,26 +60,85 @@ def _range(value, name: str) -> tuple[float, float]:
     return low, high
 
 
-def described(widget, text: str):
+#: the mime type of what a reading edition (a static page, where nothing runs) shows in a widget's place:
+#: ``{"text": a sentence for a reader, "image/png": the figure at the first setting (base64), "alt": its alt
+#: text}``.  JupyterLab has no renderer for it, so a notebook opened unrun still shows the plain text.
+READER_MIME = "application/vnd.backprop.reader+json"
+
+
+def described(widget, text: str, *, reader: str | None = None, figure: bytes | None = None, alt: str | None = None):
     """``widget``, shown with ``text`` as its plain-text form: what a notebook opened without a kernel shows.
 
     JupyterLab shows a widget output's ``text/plain`` when the notebook was saved
     without widget state (as the course's are), so this sentence, not the widget's
     repr, is what a student reading the notebook before running it sees.
+
+    ``reader``, with ``figure`` (PNG bytes) and its ``alt`` text, is what a reading edition
+    shows instead (see :data:`READER_MIME`): a sentence that does not ask to run anything,
+    and the figure the widget draws first.
     """
     if not isinstance(text, str) or not text.strip():
         raise TypeError(f"argument 'text' expected a sentence saying what running the cell shows, "
                         f"got {describe(text)}")
+    if reader is not None and (not isinstance(reader, str) or not reader.strip()):
+        raise TypeError(f"argument 'reader' expected a sentence for a reader of a static page, got {describe(reader)}")
+    if figure is not None:
+        png_width(figure)  # a PNG, or a clear error
+        if not isinstance(alt, str) or not alt.strip():
+            raise TypeError(f"argument 'alt' expected the figure's alt text (a sentence), got {describe(alt)}")
     text = wrapped(text)  # lines a reader's screen never has to break mid-word
     shown = widget._repr_mimebundle_
+    edition = None
+    if reader is not None:
+        edition = {"text": reader}
+        if figure is not None:
+            edition.update({"image/png": base64.b64encode(figure).decode("ascii"), "alt": alt})
 
     def _repr_mimebundle_(**kwargs):
         bundle = dict(shown(**kwargs) or {})
         bundle["text/plain"] = text
+        if edition is not None:
+            bundle[READER_MIME] = edition
         return bundle
 
     widget._repr_mimebundle_ = _repr_mimebundle_
     return widget
+
+
+def interactive_texts(name: str, does: str, setting: str = "", kind: str = "explorer") -> tuple[str, str]:
+    """The two sentences of an interactive view called ``name`` that lets the student ``does``.
+
+    The first is what a notebook opened unrun shows ("... run this cell to ..."); the second is
+    for a reading edition, where nothing runs ("In JupyterLab, this explorer lets you ...",
+    then the ``setting`` its figure shows).
+    """
+    lab = f"{name} (interactive): run this cell to {does}."
+    edition = f"{name}. In JupyterLab, this {kind} lets you {does}."
+    if setting:
+        edition += f" The figure shows its first setting: {setting}."
+    return lab, edition
+
+
+def _setting(controls) -> str:
+    """The controls' values in words (``surface: a bowl, learning rate η: 0.1, steps: 20``), containers included."""
+    words = []
+    for control in controls:
+        if hasattr(control, "children"):
+            words += [w for w in [_setting(control.children)] if w]
+            continue
+        label = getattr(control, "description", "")
+        if not label or not control.has_trait("value"):
+            continue
+        if control.has_trait("label"):
+            shown = control.label
+        elif isinstance(control.value, bool):
+            shown = "on" if control.value else "off"
+        elif isinstance(control.value, (int, float)):
+            shown = f"{control.value:g}"
+        else:
+            shown = str(control.value)
+        words.append(f"{label}: {shown}")
+    return ", ".join(words)
 
 
 def png_width(data: bytes) -> int:
@@ -97,17 +156,18 @@ def figure_image():
 
 
 def show_figure(image, fig) -> None:
-    """Draw ``fig`` into ``image`` (from :func:`figure_image`) at its natural width."""
+    """Draw ``fig`` into ``image`` (from :func:`figure_image`) at its natural width; ``image.alt``: its alt text."""
     data = png(fig)
     image.value = data
     image.layout.width = f"{png_width(data)}px"
+    image.alt = alt_text(fig)
 
 
 #: a slider wide enough for its label and its readout beside the track, whatever the page width
 SLIDER_WIDTH = "360px"
 
 
-def explorer(controls, image, *below, text: str, draw):
+def explorer(controls, image, *below, name: str, does: str, draw):
     """The one layout of every explorer, and its wiring.
 
     ``controls`` sit in a row that wraps onto more lines when the page is narrow (so a
@@ -115,9 +175,10 @@ def explorer(controls, image, *below, text: str, draw):
     readout, a table).  ``draw()`` reads the controls and redraws; it runs once now and
     after every change of a control, in one background thread that always takes the
     newest setting (:class:`LatestOnly`): dragging a slider across many steps draws the
-    last, not every one in turn.  ``text``: what the notebook shows before the cell is
-    run (:func:`described`).  The box's ``scheduler`` is the ``LatestOnly`` (tests call
-    its ``wait()``).
+    last, not every one in turn.  ``name`` and ``does`` (what the student does with it
+    and what redraws) make the sentences shown in its place (:func:`interactive_texts`):
+    before the cell is run, and in a reading edition beside the first figure
+    (:func:`described`).  The box's ``scheduler`` is the ``LatestOnly`` (tests call its ``wait()``).
     """
     import ipywidgets as widgets
 
@@ -140,7 +201,8 @@ def explorer(controls, image, *below, text: str, draw):
     draw()
     box = widgets.VBox([row, image, *below])
     box.scheduler = scheduler
-    return described(box, text)
+    text, reader = interactive_texts(name, does, _setting(controls))
+    return described(box, text, reader=reader, figure=bytes(image.value), alt=image.alt)
 
 
 class LatestOnly:
@@ -280,10 +342,9 @@ def learning_rate_explorer(surfaces: Sequence[str] | None = None, eta: float = 0
     def draw():
         show_figure(image, explorer_figure(surface.value, eta_slider.value, steps_slider.value))
 
-    return explorer([surface, eta_slider, steps_slider], image, draw=draw,
-                    text="Learning-rate explorer (interactive): run this cell to pick a surface,\n"
-                         f"a learning rate eta from {lo:g} to {hi:g} and 1 to {max_steps} steps; the path on the "
-                         "surface\nand its loss curve redraw below the controls.")
+    return explorer([surface, eta_slider, steps_slider], image, draw=draw, name="Learning-rate explorer",
+                    does=f"pick a surface, a learning rate eta from {lo:g} to {hi:g} and 1 to {max_steps} steps; "
+                         "the path on the surface and its loss curve redraw")
 
 
 # -- notebook 01: path sums -----------------------------------------------------------------------
@@ -393,10 +454,9 @@ def path_sum_explorer(examples: Mapping, *, value_range: tuple[float, float] = (
 
     pick.observe(choose, names="value")
     choose()
-    box = explorer([pick, source_pick, sliders], image, table, draw=draw,
-                   text="Path-sum explorer (interactive): run this cell to pick a function and a\n"
-                        "variable, then move the input sliders; the influence diagram, each path's\n"
-                        "product and their sum redraw.")
+    box = explorer([pick, source_pick, sliders], image, table, draw=draw, name="Path-sum explorer",
+                   does="pick a function and a variable, then move the input sliders; the influence diagram, "
+                        "each path's product and their sum redraw")
     return box
 
 
@@ -447,7 +507,6 @@ def pass_stepper(net, x, d, *, biases: bool = True, start: int = 1):
     def draw():
         show_figure(image, pass_step_figure(net, x, d, slider.value, biases=biases))
 
-    return explorer([slider], image, draw=draw,
-                    text=f"Pass stepper (interactive): run this cell and move the slider through the {count} steps of "
-                         f"the forward and the backward pass; each step's formula and the values it uses are "
-                         f"highlighted.")
+    return explorer([slider], image, draw=draw, name="Pass stepper",
+                    does=f"move a slider through the {count} steps of the forward and the backward pass; each "
+                         "step's formula and the values it uses are highlighted")
