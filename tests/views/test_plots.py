@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 
 import backprop as bp
 from backprop.experiments.descent import get_surface
-from backprop.views.widgets import explorer_figure
+from backprop.views.descent import explorer_figure
 from backprop.views import plots
 from backprop.views.plots import (compare_learning_rates, plot_curves, plot_descent_1d, plot_descent_2d,
                                   plot_first_order_errors, plot_loss_curves)

@@ -17,7 +17,7 @@ import backprop as bp
 from backprop.experiments.descent import get_surface
 import backprop.views.dag
 import backprop.views.plots
-import backprop.views.widgets
+import backprop.views.descent
 from backprop.views import style
 from backprop.views.style import DPI, MAX_WIDTH, MIN_FONT, CourseFigure, alt_text, new_figure, png
 from strategies import assert_explained, influence_example
@@ -73,7 +73,7 @@ FIGURES = {
     "compare_learning_rates": lambda: bp.compare_learning_rates("quadratic_1d", [0.05, 0.25, 0.45, 0.55], 12),
     "plot_first_order_errors": lambda: bp.plot_first_order_errors(np.geomspace(1e-3, 1, 6),
                                                                   {"e": np.geomspace(1e-6, 1, 6)}),
-    "explorer_figure": lambda: backprop.views.widgets.explorer_figure("elongated_bowl", 0.1, 20),
+    "explorer_figure": lambda: backprop.views.descent.explorer_figure("elongated_bowl", 0.1, 20),
     "path_sum_view": lambda: _path_sum_view("product"),
     "pass_step_figure": lambda: bp.pass_step_figure(examples.two_relu_network(), examples.TWO_RELU["x"],
                                                      examples.TWO_RELU["d"], 5),

@@ -17,6 +17,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 __all__ = [
+    "check_range",
     "describe",
     "as_array",
     "check_same_shape",
@@ -151,6 +152,16 @@ def check_in_interval(value, name: str, low: float, high: float, why: str = "") 
             f"argument '{name}' expected a number in [{low:g}, {high:g}]{' (' + why + ')' if why else ''}, got {value:g}"
         )
     return value
+
+
+def check_range(value, name: str) -> tuple[float, float]:
+    """A slider's range: a pair of real numbers (low, high) with low < high."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
+        raise TypeError(f"argument '{name}' expected a pair (low, high), got {describe(value)}")
+    low, high = (check_real(v, name) for v in value)
+    if not low < high:
+        raise ValueError(f"argument '{name}' expected (low, high) with low < high, got {tuple(value)}")
+    return low, high
 
 
 def check_choice(value, name: str, options: Iterable[str]) -> str:

@@ -20,10 +20,10 @@ from matplotlib.figure import Figure
 
 from ..core.activations import tempered_softmax
 from ..core.examples import SOFTMAX_HAND
-from ..core.checks import as_array, check_positive, describe
+from ..core.checks import as_array, check_positive, check_range, describe
 from .dag import draw_dag
 from .style import new_figure
-from .widgets import _range, _slider, explorer, figure_image, grid, show_figure
+from .widgets import explorer, figure_image, grid, show_figure, value_slider
 
 __all__ = ["activation_diagrams", "jacobian_heatmap", "softmax_view", "softmax_explorer"]
 
@@ -135,19 +135,19 @@ def softmax_explorer(z: Sequence[float] = HAND_LOGITS, temperature: float = 1.0,
     start = as_array(z, "z", ndim=1)
     if start.size > 6:
         raise ValueError(f"argument 'z' expected at most 6 logits (one slider each), got {start.size}")
-    low, high = _range(z_range, "z_range")
-    t_low, t_high = _range(temperature_range, "temperature_range")
+    low, high = check_range(z_range, "z_range")
+    t_low, t_high = check_range(temperature_range, "temperature_range")
     t_low = check_positive(t_low, "temperature_range", "a temperature")
     temperature = check_positive(temperature, "temperature", "the softmax temperature T (> 0)")
     if not t_low <= temperature <= t_high:
         raise ValueError(f"argument 'temperature' expected a value in {describe((t_low, t_high))}, got {temperature}")
     marks = list(HAND_LOGITS)
     logit_sliders = [
-        _slider(widgets, grid(low, high, count=int(round((high - low) / 0.1)) + 1, marks=marks + [float(v)]),
+        value_slider(widgets, grid(low, high, count=int(round((high - low) / 0.1)) + 1, marks=marks + [float(v)]),
                 float(v), f"z_{i + 1}")
         for i, v in enumerate(start)
     ]
-    t_slider = _slider(widgets, grid(t_low, t_high, count=41, log=True, marks=[1.0, temperature]), temperature, "T")
+    t_slider = value_slider(widgets, grid(t_low, t_high, count=41, log=True, marks=[1.0, temperature]), temperature, "T")
     image = figure_image()
     readout = widgets.HTML()
 

@@ -20,7 +20,7 @@ from ..core.checks import check_in_interval, check_positive, check_real
 from ..core.activations import RandomizedLeakyReLU
 from ..experiments.subgradients import subgradient_verdict
 from .style import MIN_FONT, new_figure
-from .widgets import _slider, explorer, figure_image, grid, show_figure
+from .widgets import explorer, figure_image, grid, show_figure, value_slider
 
 __all__ = ["draw_kinks", "subgradient_view", "subgradient_slopes", "subgradient_explorer",
            "central_difference_figure"]
@@ -111,7 +111,7 @@ def subgradient_explorer(alpha: float = 0.0, slope: float = 0.5):
 
     alpha = check_in_interval(alpha, "alpha", 0.0, 1.0, "the slope for z < 0")
     slope = check_real(slope, "slope")
-    slider = _slider(widgets, subgradient_slopes(alpha), slope, "slope s")
+    slider = value_slider(widgets, subgradient_slopes(alpha), slope, "slope s")
     slider.layout = widgets.Layout(width="520px")
     verdict = widgets.HTML()
     verdict.add_class("bp-verdict")  # a handle for the browser test
