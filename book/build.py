@@ -45,6 +45,8 @@ SHOW_ANSWER, HIDE_ANSWER = "Check your answer", "Hide the answer"
 #: the mime type of a widget output's form for this edition (backprop.views.widgets.READER_MIME)
 READER_MIME = "application/vnd.backprop.reader+json"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+#: the images a figure of the course comes as: matplotlib's as PNG, the dashboard's as SVG (views.style.SvgFigure)
+IMAGE_MIMES = ("image/png", "image/svg+xml")
 
 #: the parts of MathJax 2.7 the edition loads, as paths inside jupyter-server-mathjax's copy: the loader (and
 #: its licence), the combined TeX configuration, the HTML-CSS output with its STIX-Web fonts (the only fonts
@@ -115,11 +117,11 @@ def reader_outputs(output, where: str, polls: dict) -> list:
     if reader is not None:
         sentence = f'<p class="bp-reader">{html.escape(reader["text"])}</p>'
         shown = [_display({"text/html": sentence})]
-        if "image/png" in reader:
-            if not reader.get("alt", "").strip():
-                raise EditionError(f"{where}: the explorer's figure has no alt text")
-            shown.append(_display({"image/png": reader["image/png"], "text/plain": reader["alt"]},
-                                  {"image/png": {"alt": reader["alt"]}}))
+        for kind in IMAGE_MIMES:
+            if kind in reader:
+                if not reader.get("alt", "").strip():
+                    raise EditionError(f"{where}: the explorer's figure has no alt text")
+                shown.append(_display({kind: reader[kind], "text/plain": reader["alt"]}, {kind: {"alt": reader["alt"]}}))
         return shown
     title = _text(data.get("text/plain", "")).split("\n", 1)[0].strip()
     if title in polls:
@@ -147,12 +149,15 @@ def for_reader(nb, name: str, polls: dict | None = None):
         cell.outputs = outputs
         alts = []
         for output in outputs:
-            if "image/png" in output.get("data", {}):
-                alt = output.get("metadata", {}).get("image/png", {}).get("alt", "")
+            for kind in IMAGE_MIMES:
+                if kind not in output.get("data", {}):
+                    continue
+                alt = output.get("metadata", {}).get(kind, {}).get("alt", "")
                 if not alt.strip():
                     raise EditionError(f"{where}: an image without alt text (re-execute the notebook: "
                                        "backprop.views.style stores one with every figure)")
                 alts.append(alt)
+                break  # one image an output, whichever form the page shows
         if len(alts) > 1:  # MyST-NB takes an image's alt text from its cell: one image a cell
             raise EditionError(f"{where}: {len(alts)} images in one cell; the edition gives one alt text a cell")
         metadata = cell.metadata.setdefault("mystnb", {})

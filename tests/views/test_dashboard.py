@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 
@@ -13,11 +12,10 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.views.style import CourseFigure
+from backprop.views.style import DPI, MAX_WIDTH, CourseFigure, SvgFigure
 from backprop.views.quiz import wrapped
 from backprop.experiments.dashboard import PRESETS, DashboardSettings, dashboard_state
 from backprop.views import dashboard as V
-from backprop.views.style import MAX_WIDTH, png
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 
@@ -78,15 +76,12 @@ def test_the_plain_text_fallback_is_a_sentence_and_the_readout():
 
 
 def test_a_reading_edition_gets_the_first_setting_drawn_and_a_sentence_for_a_reader():
-    import base64
-
-    from backprop.views.style import alt_text, png
     from backprop.views.widgets import READER_MIME
 
     board = V.vanishing_dashboard("deep sigmoid", threaded=False)
     form = board._repr_mimebundle_()[READER_MIME]
     fig = V.dashboard_figure(dashboard_state(PRESETS["deep sigmoid"]))
-    assert base64.b64decode(form["image/png"]) == png(fig) and form["alt"] == alt_text(fig)
+    assert form["image/svg+xml"] == fig.svg == board.image.value and form["alt"] == fig.alt  # what the widget drew
     assert form["text"].startswith("Vanishing/exploding-gradients dashboard. In JupyterLab, this dashboard lets you set")
     assert form["text"].endswith(f"its first setting: {PRESETS['deep sigmoid'].label()}.")
     assert "run this cell" not in form["text"].lower()
@@ -125,24 +120,37 @@ def test_the_threaded_widget_ends_on_the_newest_settings_and_never_draws_a_stale
     assert trained[-1] == 29 and len(trained) < 10  # training runs of stale settings were abandoned, not drawn
 
 
-def test_figures_are_course_figures():
-    fig = V.dashboard_figure(dashboard_state(PRESETS["clipping"]))
-    assert isinstance(fig, CourseFigure) and fig.get_size_inches()[0] <= MAX_WIDTH
-    assert fig.axes[0].get_ylim() == pytest.approx((1e-12, 1e12))
+def test_stored_figures_are_the_widgets_drawing_with_alt_text():
+    """Notebook 06 stores the dashboard as the widget draws it (one renderer), on the same fixed scales, with alt
+    text that gives the numbers a reader of the page cannot see."""
+    state = dashboard_state(PRESETS["clipping"])
+    fig = V.dashboard_figure(state)
+    assert isinstance(fig, SvgFigure) and fig.svg == V.dashboard_svg(state) and fig.size()[0] <= MAX_WIDTH * DPI
+    data, metadata = fig._repr_mimebundle_()
+    assert data["image/svg+xml"] == fig.svg and metadata["image/svg+xml"]["alt"] == fig.alt
+    vanished, exploded, depth = _bands(fig.svg)
+    assert fig.alt.startswith("Figure. The vanishing/exploding-gradients dashboard for " + PRESETS["clipping"].label())
+    assert f"of {depth} layers, {vanished} are in the vanished band and {exploded} in the exploded band" in fig.alt
+    assert f"from {state.losses[0]:.3g} to {state.losses[-1]:.3g}" in fig.alt
     grid = V.dashboard_grid_figure(depths=(3, 6))
-    assert len(grid.axes) == 6 and grid.get_size_inches()[0] <= MAX_WIDTH
-    assert {ax.get_ylim() for ax in grid.axes} == {(1e-12, 1e12)}
-    with warnings.catch_warnings():  # laid out as drawn: no "constrained_layout not applied" (values at the edge)
-        warnings.simplefilter("error")
-        png(V.dashboard_grid_figure(depths=(5, 30)))
-        png(V.dashboard_figure(dashboard_state(PRESETS["deep sigmoid"])))
+    root = ET.fromstring(grid.svg)
+    assert grid.size()[0] <= MAX_WIDTH * DPI and len(root.findall(".//svg:rect[@stroke='#999']", NS)) == 6
+    assert set(_yticks(grid.svg, "gradient")) == set(_yticks(V.dashboard_svg(state), "gradient"))  # one scale
+    for case in ("deep sigmoid", "ReLU + He", "residual"):
+        for depth in (3, 6):
+            bands = dashboard_state(replace(PRESETS[case], depth=depth), train=False).bands
+            assert f"{case}, depth {depth}: {int(np.sum(bands == 'vanished'))} of {depth} layers vanished" in grid.alt
     net = bp.dashboard_network(DashboardSettings(depth=4))
     hist = V.activation_histograms({"He": bp.layer_outputs(net, np.ones((5, 64)))})
-    assert len(hist.axes) == 3
+    assert isinstance(hist, CourseFigure) and len(hist.axes) == 3
     with pytest.raises(TypeError, match="'rows'"):
         V.activation_histograms([np.ones((2, 2))])
     with pytest.raises(ValueError, match="preset names"):
         V.dashboard_grid_figure(cases=("nope",))
+    with pytest.raises(ValueError, match="'depths'"):
+        V.dashboard_grid_figure(depths=(0, 99))
+    with pytest.raises(TypeError, match="'alt'"):
+        SvgFigure(fig.svg, " ")
 
 
 def test_a_failing_redraw_says_why_and_keeps_the_last_figure(monkeypatch):

@@ -12,8 +12,10 @@
   the training run (Loss, held-out accuracy, dead ReLU units).  Layers run from 1
   to the deepest setting, 60, on every drawing.  Drawing takes about a
   millisecond, where matplotlib takes 60-200 ms on the course's 2-core machine.
-* :func:`dashboard_figure` -- the same three panels as a :class:`CourseFigure`, for stored outputs;
-  :func:`dashboard_grid_figure` -- small multiples of the gradient panel, depth x case.
+* :func:`dashboard_figure` -- the same SVG as a :class:`~backprop.views.style.SvgFigure`, for stored
+  outputs (with its alt text); :func:`dashboard_grid_figure` -- small multiples of the gradient panel,
+  depth x case, on the same scale and drawn by the same code.  One renderer: what a notebook stores is
+  what the widget draws.
 * :func:`vanishing_dashboard` -- the ipywidgets dashboard: sliders and dropdowns for
   depth, eta (log scale), activation, initialisation and its scale, residual
   connections and clipping, and one button per preset.  A change is drawn in two
@@ -36,7 +38,7 @@ import numpy as np
 from ..core.checks import describe
 from ..experiments.dashboard import (DASHBOARD_ACTIVATIONS, DASHBOARD_INITS, EPOCHS, WORDS, EXPLODED, MAX_DEPTH, PRESETS, VANISHED,
                               DashboardSettings, DashboardState, Superseded, dashboard_state)
-from .style import alt_text, new_figure, png
+from .style import SvgFigure, new_figure
 from .widgets import LatestOnly, described, interactive_texts
 
 __all__ = ["dashboard_svg", "dashboard_view", "dashboard_text", "dashboard_figure", "dashboard_grid_figure",
@@ -146,6 +148,23 @@ def _layer_ticks():
     return (1, 10, 20, 30, 40, 50, MAX_DEPTH)
 
 
+def _gain_panel(parts, state, x0, y0, w, h, title, xlabel, layers=MAX_DEPTH):
+    """The gradient panel of ``state`` at (x0, y0), size (w, h), on its fixed scale: the vanished and exploded
+    bands shaded and named, the gain 1 dashed, every layer coloured by its band (beyond the range: a triangle
+    at the edge); layers 1 to ``layers`` on the x-axis."""
+    g = _Panel(parts, x0, y0, w, h, (1, layers), GAIN_DECADES)
+    g.shade(10.0 ** GAIN_DECADES[0], VANISHED, BAND_SHADES["vanished"])
+    g.shade(EXPLODED, 10.0 ** GAIN_DECADES[1], BAND_SHADES["exploded"])
+    ticks = _layer_ticks() if layers == MAX_DEPTH else sorted({1, *range(5, layers + 1, 5), layers})
+    g.frame(title, xlabel, ticks, "gradient")
+    g.note(g.x0 + g.w + 4, g.Y(10.0 ** GAIN_DECADES[0]) - 4, "vanished", BLUE)
+    g.note(g.x0 + g.w + 4, g.Y(10.0 ** GAIN_DECADES[1]) + 12, "exploded", RED)
+    g.hline(1.0)
+    g.line(np.arange(1, state.settings.depth + 1), state.gains, GREY,
+           marker=[BAND_COLOURS[b] for b in state.bands], css="bp-layer")
+    return g
+
+
 def dashboard_svg(state: DashboardState) -> str:
     """The three panels for ``state`` as one SVG document (980 x 330 px), every panel on its fixed scale."""
     if not isinstance(state, DashboardState):
@@ -154,15 +173,9 @@ def dashboard_svg(state: DashboardState) -> str:
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="980" height="330" viewBox="0 0 980 330" '
              'font-family="DejaVu Sans, sans-serif"><rect width="980" height="330" fill="white"/>']
     # 1. the gradient reaching each layer, relative to the last hidden layer's, with its bands
-    g = _Panel(parts, 60, 40, 250, 200, (1, MAX_DEPTH), GAIN_DECADES)
-    g.shade(10.0 ** GAIN_DECADES[0], VANISHED, BAND_SHADES["vanished"])
-    g.shade(EXPLODED, 10.0 ** GAIN_DECADES[1], BAND_SHADES["exploded"])
-    g.frame(f"||g(k)|| / ||g({depth})||: gradient reaching layer k", "layer k (1 = input side)", _layer_ticks(), "gradient")
-    g.note(g.x0 + g.w + 4, g.Y(10.0 ** GAIN_DECADES[0]) - 4, "vanished", BLUE)
-    g.note(g.x0 + g.w + 4, g.Y(10.0 ** GAIN_DECADES[1]) + 12, "exploded", RED)
-    g.hline(1.0)
+    g = _gain_panel(parts, state, 60, 40, 250, 200, f"||g(k)|| / ||g({depth})||: gradient reaching layer k",
+                    "layer k (1 = input side)")
     bands = state.bands
-    g.line(np.arange(1, depth + 1), state.gains, GREY, marker=[BAND_COLOURS[b] for b in bands], css="bp-layer")
     vanished, exploded = int(np.sum(bands == "vanished")), int(np.sum(bands == "exploded"))
     parts.append(f'<text class="bp-bands" data-vanished="{vanished}" data-exploded="{exploded}" data-depth="{depth}" '
                  f'x="{g.x0}" y="{g.y0 + g.h + 48}" font-size="12">layers vanished: {vanished} of {depth}, '
@@ -244,99 +257,62 @@ def _texts(state: DashboardState | None = None) -> tuple[str, str]:
         f"run of {EPOCHS} epochs with its held-out accuracy", state.settings.label() if state else "", kind="dashboard")
 
 
-# -- matplotlib versions, for stored outputs -------------------------------------------------------------
-def _log_axis(ax, decades, step):
-    """A fixed log scale from 10^decades[0] to 10^decades[1], a labelled tick every ``step`` decades, no minor
-    ticks (dozens of decades of them cost a second of layout and show nothing)."""
-    from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
-
-    powers = range(decades[0], decades[1] + 1, step)
-    ax.set_yscale("log")
-    ax.set_ylim(10.0 ** decades[0], 10.0 ** decades[1])
-    ax.yaxis.set_major_locator(FixedLocator([10.0 ** e for e in powers]))
-    ax.yaxis.set_major_formatter(FixedFormatter([_power(e) for e in powers]))  # plain text, as on the live SVG
-    ax.yaxis.set_minor_locator(NullLocator())
-
-
-def _draw_gains(ax, state, title=None, layers=MAX_DEPTH):
-    """The gradient panel on its fixed scale: bands shaded, each layer coloured by its band, values beyond the
-    range as triangles at the edge."""
-    low, high = 10.0 ** GAIN_DECADES[0], 10.0 ** GAIN_DECADES[1]
-    ax.axhspan(low, VANISHED, color=BAND_SHADES["vanished"], lw=0)
-    ax.axhspan(EXPLODED, high, color=BAND_SHADES["exploded"], lw=0)
-    ax.axhline(1.0, color=GREY, lw=0.8, ls=":")
-    k = np.arange(1, state.settings.depth + 1)
-    gains = state.gains
-    shown = np.clip(np.where(np.isnan(gains), np.nan, gains), low, high)
-    ax.plot(k, shown, "-", color=GREY, lw=1)
-    for band, colour in BAND_COLOURS.items():
-        inside = (state.bands == band) & (gains >= low) & (gains <= high)
-        ax.plot(k[inside], shown[inside], "o", ms=3.5, color=colour, label=band)
-        for beyond, marker in ((gains < low, "v"), (~(gains <= high) & ~np.isnan(gains), "^")):
-            hit = (state.bands == band) & beyond
-            if hit.any():  # on the edge, whole (an empty unclipped line would upset the layout)
-                ax.plot(k[hit], shown[hit], marker, ms=5, color=colour, clip_on=False)
-    _log_axis(ax, GAIN_DECADES, 4)
-    ax.set_xlim(0, layers + 1)
-    ax.set_title(title or f"{state.diagnosis}: gain {state.gain:.2g}", fontsize=10)
-
-
-def dashboard_figure(state: DashboardState):
-    """The dashboard's three panels for ``state`` as a :class:`CourseFigure` (10 x 3.4 inches), on the widget's
-    fixed scales; the legend sits below the panels."""
-    if not isinstance(state, DashboardState):
-        raise TypeError(f"argument 'state' expected a DashboardState, got {describe(state)}")
+# -- the same drawing, for stored outputs ------------------------------------------------------------------
+def _alt(state: DashboardState) -> str:
+    """The dashboard's figure in words: what each panel shows for ``state``."""
     depth = state.settings.depth
-    fig = new_figure(10, 3.6, layout="constrained")
-    a, b, c = fig.subplots(1, 3)
-    _draw_gains(a, state, f"||g(k)|| / ||g({depth})||")
-    a.set_xlabel("layer k")
-    b.plot(np.arange(1, depth + 1), np.clip(state.spread, 10.0 ** SPREAD_DECADES[0], 10.0 ** SPREAD_DECADES[1]),
-           "o-", ms=3, color=BLUE)
-    _log_axis(b, SPREAD_DECADES, 2)
-    b.set_xlim(0, MAX_DEPTH + 1)
-    b.axhline(1.0, color=GREY, lw=0.8, ls=":")
-    b.set_title("spread of y(k)", fontsize=10)
-    b.set_xlabel("layer k")
-    low, high = 10.0 ** LOSS_DECADES[0], 10.0 ** LOSS_DECADES[1]
-    epochs = np.arange(len(state.losses))
-    c.plot(epochs, np.clip(state.losses, low, high), "o-", ms=3, color=RED if state.diverged else BLUE, label="Loss")
-    _log_axis(c, LOSS_DECADES, 1)
-    c.set_xlim(-0.3, EPOCHS + 0.3)
-    c.set_xlabel("epoch")
-    c.set_title("training" + (" (diverged)" if state.diverged else ""), fontsize=10)
-    right = c.twinx()
-    right.plot(epochs, 100 * state.test_accuracy, "-", color=GREEN, label="held-out accuracy (%)")
-    if state.settings.activation == "relu":
-        right.plot(epochs, 100 * state.dead, "--", color=ORANGE, label="dead ReLU units (%)")
-    right.set_ylim(0, 100)
-    handles = a.get_legend_handles_labels()[0] + c.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-    labels = a.get_legend_handles_labels()[1] + c.get_legend_handles_labels()[1] + right.get_legend_handles_labels()[1]
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=9, frameon=False)
-    fig.suptitle(f"{state.settings.label()}: {state.diagnosis}", fontsize=10)
-    return fig
+    vanished, exploded = int(np.sum(state.bands == "vanished")), int(np.sum(state.bands == "exploded"))
+    words = [f"Figure. The vanishing/exploding-gradients dashboard for {state.settings.label()}: diagnosis "
+             f"{state.diagnosis or 'pending'} ({state.evidence()}).",
+             f"Left: the gradient reaching each layer k relative to the last hidden layer's, on a log scale from "
+             f"1e-12 to 1e12; of {depth} layers, {vanished} are in the vanished band and {exploded} in the "
+             f"exploded band.",
+             f"Middle: the spread of y(k), from {state.spread[0]:.2g} at layer 1 to {state.spread[-1]:.2g} at "
+             f"layer {depth}."]
+    if state.trained:
+        end = f"{state.losses[-1]:.3g}" if np.isfinite(state.losses[-1]) else "not finite"
+        words.append(f"Right: the Loss per epoch, from {state.losses[0]:.3g} to {end}"
+                     f"{' (diverged)' if state.diverged else ''}; held-out accuracy "
+                     f"{100 * state.test_accuracy[0]:.0f} % before training and {100 * state.test_accuracy[-1]:.0f} %"
+                     f" after"
+                     + (f"; dead ReLU units {100 * state.dead[-1]:.0f} %" if state.settings.activation == "relu"
+                        else "") + ".")
+    return " ".join(words)
 
 
-def dashboard_grid_figure(depths=(5, 15, 30), cases=("deep sigmoid", "ReLU + He", "residual")):
-    """Small multiples of the gradient panel (first pass only): every depth (rows) and preset (columns), all on
-    the same fixed scale; layers 1 to the deepest depth shown."""
+def dashboard_figure(state: DashboardState) -> SvgFigure:
+    """The dashboard's drawing of ``state`` (:func:`dashboard_svg`, every panel on its fixed scale) as an
+    :class:`~backprop.views.style.SvgFigure`: a notebook stores the SVG with its alt text."""
+    return SvgFigure(dashboard_svg(state), _alt(state))
+
+
+def dashboard_grid_figure(depths=(5, 15, 30), cases=("deep sigmoid", "ReLU + He", "residual")) -> SvgFigure:
+    """Small multiples of the gradient panel (first pass only), drawn as the dashboard draws it: every depth
+    (rows) and preset (columns) on the same fixed scale, layers 1 to the deepest depth shown."""
     for case in cases:
         if case not in PRESETS:
             raise ValueError(f"argument 'cases' expected preset names from {sorted(PRESETS)}, got {case!r}")
-    fig = new_figure(10, 2.2 * len(depths) + 0.4, layout="constrained")
-    axes = np.atleast_2d(fig.subplots(len(depths), len(cases), sharey=True))
+    depths = [int(d) for d in depths]
+    if not depths or not all(1 <= d <= MAX_DEPTH for d in depths):
+        raise ValueError(f"argument 'depths' expected depths in 1..{MAX_DEPTH}, got {depths}")
+    width, height, w, h = 980, 10 + 215 * len(depths), 230, 140
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, sans-serif">'
+             f'<rect width="{width}" height="{height}" fill="white"/>']
+    counts = []
     for r, depth in enumerate(depths):
         for c, case in enumerate(cases):
-            state = dashboard_state(replace(PRESETS[case], depth=int(depth)), train=False)
+            state = dashboard_state(replace(PRESETS[case], depth=depth), train=False)
             vanished = int(np.sum(state.bands == "vanished"))
-            _draw_gains(axes[r, c], state, f"{case}, depth {depth}: {vanished} of {depth} vanished",
-                        layers=max(depths))
-            if r == len(depths) - 1:
-                axes[r, c].set_xlabel("layer k")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, [f"{label} band" for label in labels], loc="outside lower center", ncols=3, fontsize=9,
-               frameon=False)
-    return fig
+            counts.append(f"{case}, depth {depth}: {vanished} of {depth} layers vanished")
+            _gain_panel(parts, state, 55 + 310 * c, 40 + 215 * r, w, h, f"{case}, depth {depth}: {vanished} vanished",
+                        "layer k", layers=max(depths))
+    parts.append("</svg>")
+    alt = ("Figure. The gradient reaching each layer k relative to the last hidden layer's, on one log scale from "
+           "1e-12 to 1e12 with the vanished and exploded bands shaded, for depths "
+           f"{', '.join(map(str, depths))} (rows) and the presets {', '.join(cases)} (columns): "
+           + "; ".join(counts) + ".")
+    return SvgFigure("".join(parts), alt)
 
 
 def activation_histograms(rows, *, layers=None, bins: int = 40):
@@ -476,6 +452,5 @@ def vanishing_dashboard(preset: str = "deep sigmoid", *, threaded: bool = True):
     first = first if first is not None and first.trained else None
     if first is None:  # the start could not be trained: no figure for a reading edition
         return described(box, dashboard_text(start))
-    fig = dashboard_figure(first)
-    return described(box, dashboard_text(start, state=first), reader=_texts(first)[1], figure=png(fig),
-                     alt=alt_text(fig))
+    return described(box, dashboard_text(start, state=first), reader=_texts(first)[1],
+                     figure=dashboard_svg(first), alt=_alt(first))

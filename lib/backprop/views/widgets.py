@@ -33,19 +33,21 @@ __all__ = ["READER_MIME", "described", "interactive_texts", "explorer", "figure_
 
 
 #: the mime type of what a reading edition (a static page, where nothing runs) shows in a widget's place:
-#: ``{"text": a sentence for a reader, "image/png": the figure at the first setting (base64), "alt": its alt
-#: text}``.  JupyterLab has no renderer for it, so a notebook opened unrun still shows the plain text.
+#: ``{"text": a sentence for a reader, "image/png": the figure at the first setting (base64) or "image/svg+xml":
+#: the figure as SVG text (the dashboard's), "alt": its alt text}``.  JupyterLab has no renderer for it, so a
+#: notebook opened unrun still shows the plain text.
 READER_MIME = "application/vnd.backprop.reader+json"
 
 
-def described(widget, text: str, *, reader: str | None = None, figure: bytes | None = None, alt: str | None = None):
+def described(widget, text: str, *, reader: str | None = None, figure: bytes | str | None = None,
+              alt: str | None = None):
     """``widget``, shown with ``text`` as its plain-text form: what a notebook opened without a kernel shows.
 
     JupyterLab shows a widget output's ``text/plain`` when the notebook was saved
     without widget state (as the course's are), so this sentence, not the widget's
     repr, is what a student reading the notebook before running it sees.
 
-    ``reader``, with ``figure`` (PNG bytes) and its ``alt`` text, is what a reading edition
+    ``reader``, with ``figure`` (PNG bytes, or an SVG document as text) and its ``alt`` text, is what a reading edition
     shows instead (see :data:`READER_MIME`): a sentence that does not ask to run anything,
     and the figure the widget draws first.
     """
@@ -55,7 +57,8 @@ def described(widget, text: str, *, reader: str | None = None, figure: bytes | N
     if reader is not None and (not isinstance(reader, str) or not reader.strip()):
         raise TypeError(f"argument 'reader' expected a sentence for a reader of a static page, got {describe(reader)}")
     if figure is not None:
-        png_width(figure)  # a PNG, or a clear error
+        if not (isinstance(figure, str) and figure.startswith("<svg")):
+            png_width(figure)  # a PNG (or an SVG document), or a clear error
         if not isinstance(alt, str) or not alt.strip():
             raise TypeError(f"argument 'alt' expected the figure's alt text (a sentence), got {describe(alt)}")
     text = wrapped(text)  # lines a reader's screen never has to break mid-word
@@ -63,7 +66,9 @@ def described(widget, text: str, *, reader: str | None = None, figure: bytes | N
     edition = None
     if reader is not None:
         edition = {"text": reader}
-        if figure is not None:
+        if isinstance(figure, str):
+            edition.update({"image/svg+xml": figure, "alt": alt})
+        elif figure is not None:
             edition.update({"image/png": base64.b64encode(figure).decode("ascii"), "alt": alt})
 
     def _repr_mimebundle_(**kwargs):
