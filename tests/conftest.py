@@ -24,16 +24,17 @@ import pytest
 from hypothesis import settings
 
 from scheduling import LONGEST_FIRST, work_unit
-from strategies import chromium
+from strategies import CHROMIUM_ARGS, chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 #: notebook -> the test files of what it adds to the library (hand-kept)
 NOTEBOOK_TESTS = {
-    "00": ("experiments/test_descent.py", "symbolic/test_surfaces.py", "views/test_plots.py", "views/test_widgets.py"),
-    "01": ("symbolic/test_influence.py", "symbolic/test_paths.py", "views/test_dag.py", "views/test_widgets.py",
+    "00": ("experiments/test_descent.py", "symbolic/test_surfaces.py", "views/test_plots.py", "views/test_descent.py",
+           "views/test_widgets.py"),
+    "01": ("symbolic/test_influence.py", "symbolic/test_paths.py", "views/test_dag.py", "views/test_paths.py",
            "grading/test_hw01.py"),
     "02": ("core/test_scalar_net.py", "core/test_graph.py", "symbolic/test_network.py", "views/test_network.py",
-           "views/test_tables.py", "views/test_labels.py", "views/test_widgets.py", "grading/test_hw02.py"),
+           "views/test_tables.py", "views/test_labels.py", "views/test_stepper.py", "grading/test_hw02.py"),
     "03": ("symbolic/test_softmax.py", "views/test_softmax.py", "test_notation.py", "grading/test_hw03.py"),
     "04": ("experiments/test_subgradients.py", "symbolic/test_subgradients.py", "views/test_subgradient.py",
            "grading/test_hw04.py"),
@@ -107,3 +108,18 @@ def pytest_terminal_summary(terminalreporter, config):
     if getattr(config, "_browser_compares", None):
         terminalreporter.write_line(f"notebooks {', '.join(config._browser_compares)}: outputs compared in the browser "
                                     f"(tests/test_browser.py), nbval's run of their cells left out")
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """One headless Chromium per test process, driven by playwright, shared by the browser tests and the reading
+    edition's (playwright's sync API runs one at a time in a thread)."""
+    path = chromium()
+    if path is None:
+        pytest.skip("needs Chromium: apt-get install chromium (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -226,9 +226,19 @@ def settle(box):
 
 
 # -- the browser --------------------------------------------------------------------------------
+#: how the browser tests start Chromium: headless, and nothing it would fetch on its own
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
 def chromium():
-    """The Chromium the browser tests drive: ``$BACKPROP_CHROMIUM``, else ``chromium`` on the PATH, else None."""
+    """The Chromium the browser tests drive: ``$BACKPROP_CHROMIUM``, else ``chromium`` on the PATH, else None.
+
+    With ``BACKPROP_REQUIRE_BROWSER`` set (CI), a missing Chromium is an error, never a silent skip."""
     import os
     import shutil
 
-    return os.environ.get("BACKPROP_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    found = os.environ.get("BACKPROP_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None and os.environ.get("BACKPROP_REQUIRE_BROWSER"):
+        raise RuntimeError("BACKPROP_REQUIRE_BROWSER is set but no Chromium was found (.ci/install-chromium installs it)")
+    return found

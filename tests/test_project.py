@@ -61,7 +61,7 @@ def _imports(path: Path):
 def test_what_a_student_runs_needs_only_the_dependencies_a_binder_launch_installs():
     """Binder installs the library's ``dependencies`` alone: every package the course's modules import (all but the
     instructor's grader) comes with them, and none of the test, book or grading groups does."""
-    student = [p for folder in ("core", "symbolic", "views") for p in (ROOT / "lib/backprop" / folder).glob("*.py")]
+    student = [p for folder in ("core", "experiments", "symbolic", "views") for p in (ROOT / "lib/backprop" / folder).glob("*.py")]
     student += [ROOT / "lib/backprop/__init__.py", ROOT / "lib/backprop/grading/__init__.py"]
     student += [ROOT / "lib/backprop/grading" / f"{m}.py" for m in ("harness", "parts", "registry")]
     student += [ROOT / "lib/backprop/grading" / f"hw0{i}.py" for i in range(1, 7)]
