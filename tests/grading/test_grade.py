@@ -4,14 +4,16 @@ One batch grades every crafted submission (two jobs at once, a short time limit)
 instructor would; each test then reads its submission's line of the JSON output. Three
 families of submissions:
 
-- faults: the 19 kinds of broken notebook the grader must survive (errors, endless loops,
-  dying kernels, deleted or renamed cells, files that are not notebooks...);
+- faults: the kinds of broken notebook the grader must survive (errors, endless loops,
+  dying kernels, deleted, renamed or moved cells, files that are not notebooks...);
 - forgeries: a student after marks without the work (patching the harness, importing
   the grader's references, reading solutions/ or another submission, the network, the
   library's own answers, ctypes and gc, a process that outlives its cell). Each forges
   one part and leaves the others honest: it must get 0 for that part, the others full;
-- misgrades: realistic bugs and correct answers written differently that the grader
-  used to mark wrongly.
+- misgrades that only a kernel shows: an argument changed in place, seen by the parts that
+  call the function, and a duplicated answer cell. (Realistic bugs and right answers written
+  differently are judged in-process by each homework's tests, test_hw01.py to test_hw06.py,
+  through the same kernel-side program: a kernel would add nothing to them.)
 
 The batch runs in the bubblewrap sandbox; where bwrap is missing it runs with
 --no-sandbox and the tests that need the sandbox are skipped, saying so (unless
@@ -68,27 +70,6 @@ def _edit(base: Path, replace: dict | None = None, delete=(), mutate=None) -> st
         mutate(nb)
     return nbformat.writes(nb)
 
-
-FORWARD_WRONG_ACTIVATION = '''
-def forward_pass(x, weights, biases, activations):
-    N = len(weights) - 1
-    z, y = [None], [np.asarray(x, dtype=float)]
-    for k in range(1, N + 1):
-        z_k = y[k - 1] @ weights[k] + biases[k]
-        z.append(z_k)
-        y.append(z_k)          # forgot the activation
-    return z, y
-'''
-
-ACTIVATION_STEP_OTHER_SUBGRADIENT = '''
-def activation_step(dy_k, z_k, f):
-    # a different but valid convention at ReLU's kink: slope 1 at z = 0
-    out = np.zeros(len(z_k))
-    for i in range(len(z_k)):
-        slope = 1.0 if (f.name == "relu" and z_k[i] == 0) else f.derivative(z_k[i])
-        out[i] = slope * dy_k[i]
-    return out
-'''
 
 MONKEYPATCH = '''
 # everything a student might patch in the kernel to pass: numpy's comparisons, the course
@@ -272,18 +253,7 @@ def average_gradients(X, D, weights, biases, activations, divergence):
 
 
 # -- misgrades: realistic bugs, and right answers written differently ------------------------------------------------
-REAL_SYMBOLS = '''x, a, b, c, F = sp.symbols("x a b c F", real=True)  # my own symbols, with an assumption
-'''
 
-REAL_SYMBOLIC_TOTAL = '''def symbolic_total():
-    t = sp.Symbol("x", positive=True)
-    return sp.diff(t**2 * sp.sin(t) + sp.exp(t**2), t).subs(t, x)
-'''
-
-SYMPY_TOTAL = '''def total_derivative(x_value):
-    F_of_x = x**2 * sp.sin(x) + sp.exp(x**2)
-    return float(sp.diff(F_of_x, x).subs(x, x_value)), {}
-'''
 
 MUTATES_BIASES = '''def forward_pass(x, weights, biases, activations):
     N = len(weights) - 1
@@ -304,39 +274,6 @@ MUTATES_DY = '''def activation_step(dy_k, z_k, f):
     return dy_k
 '''
 
-UNSTABLE_SIGMOID = '''def activation_step(dy_k, z_k, f):
-    dz = np.zeros(len(z_k))
-    for i in range(len(z_k)):
-        if f.name == "sigmoid":
-            e = np.exp(-z_k[i])
-            dz[i] = e / (1 + e) ** 2 * dy_k[i]
-        else:
-            dz[i] = f.derivative(z_k[i]) * dy_k[i]
-    return dz
-'''
-
-LEAKY_FORGOTTEN = '''def activation_step(dy_k, z_k, f):
-    dz = np.zeros(len(z_k))
-    for i in range(len(z_k)):
-        slope = (1.0 if z_k[i] > 0 else 0.0) if "relu" in f.name else f.derivative(z_k[i])
-        dz[i] = slope * dy_k[i]
-    return dz
-'''
-
-WRONG_AT_KINKS = '''def activation_step(dy_k, z_k, f):
-    dz = np.zeros(len(z_k))
-    for i in range(len(z_k)):
-        slope = 2.0 if z_k[i] == 0 else f.derivative(z_k[i])  # not a subgradient
-        dz[i] = slope * dy_k[i]
-    return dz
-'''
-
-
-def _swapped_average():
-    source = _cell(nbformat.read(SOL02, 4), "average_code").source
-    assert "divergence.value(y[N], D[t])" in source
-    return source.replace("divergence.value(y[N], D[t])", "divergence.value(D[t], y[N])")
-
 
 def _duplicate_edited(nb):
     """JupyterLab copy-and-paste: the stub stays, the copy below it (same metadata) holds the answer."""
@@ -349,8 +286,6 @@ def _duplicate_edited(nb):
 
 
 def _submissions(tmp: Path, port: int) -> dict[str, Path]:
-    sol02_cells = nbformat.read(SOL02, 4)
-    sol01_cells = nbformat.read(SOL01, 4)
     forged = {
         "forge_run_case_untouched": _edit(EX02, {"forward_code": FORGE_RUN_CASE + "\n" + _cell(nbformat.read(EX02, 4), "forward_code").source}),
         "forge_run_case": _edit(SOL02, {"average_code": FORGE_RUN_CASE + STUB_AVERAGE}),
@@ -367,24 +302,10 @@ def _submissions(tmp: Path, port: int) -> dict[str, Path]:
         "forge_fork": _edit(SOL02, {"average_code": FORK_HELPER.replace("MARKER", MARKER)}),
     }
     misgraded = {
-        "misgrade_real_symbols": _edit(SOL01, {
-            "local_derivatives_code": REAL_SYMBOLS + _cell(sol01_cells, "local_derivatives_code").source,
-            "symbolic_total_code": REAL_SYMBOLIC_TOTAL}),
-        "misgrade_two_sqrt_a": _edit(SOL01, {"local_derivatives_code": _cell(sol01_cells, "local_derivatives_code").source
-                                             .replace("(x, a): 2 * x,", "(x, a): 2 * sp.sqrt(a),")}),
-        "misgrade_missing_2x": _edit(SOL01, {"local_derivatives_code": _cell(sol01_cells, "local_derivatives_code").source
-                                             .replace("(x, a): 2 * x,", "(x, a): x,")}),
-        "misgrade_sympy_total": _edit(SOL01, {"total_derivative_code": SYMPY_TOTAL}),
         "misgrade_mutates_biases": _edit(SOL02, {"forward_code": MUTATES_BIASES}),
         "misgrade_mutates_dy": _edit(SOL02, {"activation_step_code": MUTATES_DY}),
-        "misgrade_unstable_sigmoid": _edit(SOL02, {"activation_step_code": UNSTABLE_SIGMOID}),
-        "misgrade_leaky_forgotten": _edit(SOL02, {"activation_step_code": LEAKY_FORGOTTEN}),
-        "misgrade_swapped_divergence": _edit(SOL02, {"average_code": _swapped_average()}),
         "misgrade_duplicated_cell": _edit(SOL02, mutate=_duplicate_edited),
-        "misgrade_stub_called": _edit(SOL02, {"activation_step_code": _cell(nbformat.read(EX02, 4), "activation_step_code").source}),
-        "misgrade_wrong_at_kinks": _edit(SOL02, {"activation_step_code": WRONG_AT_KINKS}),
     }
-    assert "(x, a): 2 * x," in _cell(sol01_cells, "local_derivatives_code").source and sol02_cells
     made = {
         "solution02": SOL02.read_text(),
         "solution01": SOL01.read_text(),
@@ -401,12 +322,6 @@ def _submissions(tmp: Path, port: int) -> dict[str, Path]:
                                           .replace("def average_gradients(", "def average_gradient(")}),
         "monkeypatch": _edit(SOL02, {"forward_code": MONKEYPATCH}),
         "kernel_dies": _edit(SOL02, {"average_code": "import os\nos._exit(3)"}),
-        "partial": _edit(SOL02, {"forward_code": FORWARD_WRONG_ACTIVATION}),
-        "other_subgradient": _edit(SOL02, {"activation_step_code": ACTIVATION_STEP_OTHER_SUBGRADIENT}),
-        "equivalent_algebra": _edit(SOL01, {"local_derivatives_code": (
-            "def local_derivatives():\n"
-            "    return {(x, a): x + x, (x, b): sp.sin(x + sp.pi / 2), (a, c): sp.sin(x), (b, c): x**2,\n"
-            "            (c, F): 1, (a, F): sp.exp(x**2)}")}),
         "moved_answer": _edit(SOL02, mutate=lambda nb: _move_answer(nb, "input_step_code")),
         **forged,
         **misgraded,
@@ -596,22 +511,6 @@ def test_a_dying_kernel_is_restarted_and_reported(graded):
     assert "kernel died" in text
 
 
-def test_partial_credit_per_part(graded):
-    p = _parts(graded["results"]["partial"])
-    assert p["02_forward"]["points"] < 2
-    assert "the relu activation is not applied" in p["02_forward"]["feedback"]
-    # average_gradients uses the student's own forward pass: it loses marks too; the local steps do not
-    assert p["02_activation_step"]["points"] == 1 and p["02_backward_pass"]["points"] == 3
-
-
-def test_any_valid_subgradient_at_a_kink_gets_full_marks(graded):
-    assert _parts(graded["results"]["other_subgradient"])["02_activation_step"]["points"] == 1
-
-
-def test_an_algebraically_equivalent_answer_gets_full_marks(graded):
-    assert graded["results"]["equivalent_algebra"]["total"] == 10
-
-
 def test_an_answer_moved_to_a_new_cell_still_counts(graded):
     assert graded["results"]["moved_answer"]["total"] == 10
 
@@ -633,8 +532,8 @@ def test_csv_has_one_row_per_submission(graded):
     with graded["csv"].open(newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == len(graded["subs"])
-    row = next(r for r in rows if r["submission"].endswith("partial.ipynb"))
-    assert float(row["total"]) == graded["results"]["partial"]["total"]
+    row = next(r for r in rows if r["submission"].endswith("raises.ipynb"))
+    assert float(row["total"]) == graded["results"]["raises"]["total"]
     assert "02_forward" in row and "01_total_derivative" in row
 
 
@@ -707,26 +606,6 @@ def test_a_process_that_outlives_its_cell_is_stopped_and_none_outlives_the_batch
 
 
 # -- misgrades ----------------------------------------------------------------------------------------------
-def test_sympy_answers_with_assumptions_get_full_marks(graded):
-    assert graded["results"]["misgrade_real_symbols"]["total"] == 10
-
-
-def test_a_weight_right_only_for_positive_x_loses_marks_and_is_told(graded):
-    parts = _parts(graded["results"]["misgrade_two_sqrt_a"])
-    assert parts["01_local_derivatives"]["points"] < 3 and "opposite sign" in parts["01_local_derivatives"]["feedback"]
-
-
-def test_a_missing_factor_2x_fails_the_public_point(graded):
-    parts = _parts(graded["results"]["misgrade_missing_2x"])
-    assert parts["01_local_derivatives"]["points"] == 0
-    assert "da/dx at x = 0.75: expected 1.5, got 0.75" in parts["01_local_derivatives"]["feedback"]
-
-
-def test_sympys_derivative_does_not_pass_for_a_sum_over_paths(graded):
-    parts = _parts(graded["results"]["misgrade_sympy_total"])
-    assert parts["01_total_derivative"]["points"] == 0
-    assert "is missing from products" in parts["01_total_derivative"]["feedback"]
-    assert graded["results"]["misgrade_sympy_total"]["total"] == 7
 
 
 def test_an_argument_changed_in_place_costs_its_own_part_and_is_named(graded):
@@ -742,39 +621,11 @@ def test_an_argument_changed_in_place_costs_its_own_part_and_is_named(graded):
     assert parts["02_average_gradients"]["points"] == 2  # its gradients do not depend on the overwritten dy
 
 
-def test_a_numerically_unstable_sigmoid_slope_loses_marks(graded):
-    parts = _parts(graded["results"]["misgrade_unstable_sigmoid"])
-    assert parts["02_activation_step"]["points"] < 1 and "not finite" in parts["02_activation_step"]["feedback"]
-    assert parts["02_backward_pass"]["points"] < 3
-
-
-def test_a_forgotten_leaky_relu_and_a_swapped_divergence_lose_marks(graded):
-    parts = _parts(graded["results"]["misgrade_leaky_forgotten"])
-    assert parts["02_activation_step"]["points"] < 1 and "leaky ReLU's slope for z < 0" in parts["02_activation_step"]["feedback"]
-    parts = _parts(graded["results"]["misgrade_swapped_divergence"])
-    assert parts["02_average_gradients"]["points"] < 2 and "arguments are swapped" in parts["02_average_gradients"]["feedback"]
-
-
 def test_a_duplicated_answer_cell_is_graded_from_its_last_copy_and_says_so(graded):
     result = graded["results"]["misgrade_duplicated_cell"]
     assert result["total"] == 10
     text = (graded["feedback"] / "misgrade_duplicated_cell.md").read_text()
     assert "2 cells with the id 'activation_step_code'" in text and "the last of them was graded" in text
-
-
-def test_not_implemented_is_blamed_on_the_function_that_raised_it(graded):
-    parts = _parts(graded["results"]["misgrade_stub_called"])
-    assert "not answered yet: `activation_step` still raises NotImplementedError" in parts["02_activation_step"]["feedback"]
-    assert ("not answered yet: `activation_step`, which `backward_pass` calls, still raises NotImplementedError"
-            in parts["02_backward_pass"]["feedback"])
-    assert parts["02_forward"]["points"] == 2 and parts["02_backward_pass"]["points"] == 0
-
-
-def test_an_answer_wrong_at_every_kink_loses_exactly_the_kink_share(graded):
-    parts = _parts(graded["results"]["misgrade_wrong_at_kinks"])
-    assert parts["02_activation_step"]["points"] == 0.75 and parts["02_backward_pass"]["points"] == 2.25
-    assert "They weigh 0.25 of this part's points, so 0.25 of 1 are lost." in parts["02_activation_step"]["feedback"]
-    assert parts["02_average_gradients"]["points"] == 2
 
 
 @pytest.mark.parametrize("part_id, right, wrong", [
@@ -842,33 +693,46 @@ def test_the_given_cells_the_grader_skips_define_nothing_a_cell_it_runs_needs(pa
         assert not _top_level_names(cell.source, ast.Store) & needed, cell.grade_id
 
 
-def test_usage_errors_exit_2(tmp_path):
-    def run(*args):
-        return subprocess.run([sys.executable, "-m", "backprop.grading", *args], capture_output=True, text=True, cwd=ROOT)
+def test_usage_errors_exit_2_before_any_kernel_starts(tmp_path, capsys, monkeypatch):
+    # in this process: each is refused before a kernel or a grader's process would start (a KernelSession here
+    # would fail the test); the command line's own exit status is test_without_bwrap_...'s subprocess
+    from backprop.grading import runner
+    from backprop.grading.__main__ import main
 
-    missing = run("grade", str(tmp_path / "nope.ipynb"))
-    assert missing.returncode == 2 and "nope.ipynb" in missing.stderr
+    monkeypatch.setattr(runner.KernelSession, "start", lambda self: pytest.fail("a kernel was started"))
+
+    def run(*args):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's own refusals
+            code = exc.code
+        return code, capsys.readouterr().err
+
+    code, err = run("grade", str(tmp_path / "nope.ipynb"))
+    assert code == 2 and "nope.ipynb" in err
     (tmp_path / "mine.csv").write_text("my own notes\n")
-    clobber = run("grade", str(SOL02), "--csv", str(tmp_path / "mine.csv"))
-    assert clobber.returncode == 2 and "did not write" in clobber.stderr
+    code, err = run("grade", str(SOL02), "--csv", str(tmp_path / "mine.csv"))
+    assert code == 2 and "did not write" in err
     assert (tmp_path / "mine.csv").read_text() == "my own notes\n"
-    assert run("grade", str(SOL02), "--jobs", "0").returncode == 2
-    assert run("grade", str(SOL02), "--assignment", "99_nothing").returncode == 2
-    assert run("frobnicate").returncode == 2
+    assert run("grade", str(SOL02), "--jobs", "0")[0] == 2
+    assert run("grade", str(SOL02), "--assignment", "99_nothing")[0] == 2
+    assert run("frobnicate")[0] == 2
     for bad in (["--repeat", "0"], ["--baseline", str(tmp_path)]):
-        refused = run("bench", *bad)
-        assert refused.returncode == 2 and bad[0] in refused.stderr
+        code, err = run("bench", *bad)
+        assert code == 2 and bad[0] in err
 
 
 def test_without_bwrap_grade_refuses_and_says_how_to_install_it_unless_told_not_to(tmp_path):
     env = dict(os.environ, PATH=str(tmp_path))  # no bwrap on this PATH
-    cmd = [sys.executable, "-m", "backprop.grading", "grade", str(SOL02)]
-    refused = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+    cmd = [sys.executable, "-m", "backprop.grading", "grade"]
+    refused = subprocess.run(cmd + [str(SOL02)], capture_output=True, text=True, cwd=ROOT, env=env)
     assert refused.returncode == 2 and refused.stdout == ""
     assert "apt-get install bubblewrap" in refused.stderr and "--no-sandbox" in refused.stderr
-    for _ in range(2):  # the warning comes on every run
-        unconfined = subprocess.run(cmd + ["--no-sandbox"], capture_output=True, text=True, cwd=ROOT, env=env)
-        assert unconfined.returncode == 0 and "\t10 / 10" in unconfined.stdout
+    # the warning comes on every run: a solution graded unconfined, then a file no kernel is needed for
+    (tmp_path / "02_scalar_backprop_truncated.ipynb").write_text(SOL02.read_text()[:500])
+    for target, says in ((SOL02, "\t10 / 10"), (tmp_path / "02_scalar_backprop_truncated.ipynb", "\t0 / 10")):
+        unconfined = subprocess.run(cmd + [str(target), "--no-sandbox"], capture_output=True, text=True, cwd=ROOT, env=env)
+        assert unconfined.returncode == 0 and says in unconfined.stdout, unconfined.stderr
         assert unconfined.stderr.startswith("warning: --no-sandbox:") and "forge its marks" in unconfined.stderr
 
 

@@ -87,7 +87,10 @@ def test_every_bug_fails_the_public_cases_and_the_hidden_cases_of_every_seed(par
 
 
 @pytest.mark.parametrize("part_id, fn", [
-    ("01_local_derivatives", lambda: RIGHT_EDGES), ("01_influence_paths", lambda: PATHS),
+    ("01_local_derivatives", lambda: RIGHT_EDGES),
+    ("01_local_derivatives", lambda: {(x, a): x + x, (x, b): sp.sin(x + sp.pi / 2), (a, c): sp.sin(x), (b, c): x**2,
+                                      (c, F): 1, (a, F): sp.exp(x**2)}),  # the same derivatives, written otherwise
+    ("01_influence_paths", lambda: PATHS),
     ("01_total_derivative", _path_sum()), ("01_symbolic_total", _dF_dx),
     ("01_central_difference", lambda f, x0, h: (f(x0 + h) - f(x0 - h)) / (2 * h)),
 ])
@@ -127,8 +130,14 @@ def test_the_path_sum_names_the_missing_path_and_the_missing_factor():
 
 
 def test_sympys_total_without_the_paths_earns_nothing_for_the_path_sum():
-    verdicts = case_verdicts("01_total_derivative", lambda x0: (float(_dF_dx().subs(x, x0)), {}), seed=0)
+    sympys = lambda x0: (float(_dF_dx().subs(x, x0)), {})  # noqa: E731
+    verdicts = case_verdicts("01_total_derivative", sympys, seed=0)
     assert not any(v.passed for _, v in verdicts)
+    assert "is missing from products" in check_message("01_total_derivative", sympys)
+
+
+def test_a_missing_factor_2x_is_named_with_both_numbers():
+    assert "da/dx at x = 0.75: expected 1.5, got 0.75" in check_message("01_local_derivatives", _edges(x_a=x))
 
 
 def test_a_forward_difference_is_named():

@@ -163,6 +163,7 @@ def test_every_bug_fails_the_public_cases_and_the_hidden_cases_of_every_seed(par
 
 @pytest.mark.parametrize("part_id, fn", [
     ("02_forward", forward_right), ("02_activation_step", activation_right),
+    ("02_activation_step", lambda dy, z, f: np.where((z == 0) & (f.name == "relu"), 1.0, f.derivative(z)) * dy),  # slope 1 at the kink
     ("02_weight_step", lambda dz, y: (np.outer(y, dz), dz.copy())), ("02_input_step", lambda dz, w: w @ dz),
     ("02_backward_pass", backward_with()), ("02_average_gradients", average_with()),
 ])
@@ -272,6 +273,10 @@ def test_a_function_that_changes_its_arguments_is_told_which_entry():
     msg = check_message("02_activation_step", _activation_bug("in_place"))
     # f'(z(1)_1) = 1 leaves dDiv/dy(1)_1 as it was; the dead unit's entry is the one overwritten
     assert "`activation_step` changed its argument `dy_k` in place (dDiv/dy(1)_2 (dy_k[1]))" in msg
+
+
+def test_the_forward_pass_names_an_activation_not_applied():
+    assert "the relu activation is not applied" in check_message("02_forward", _forward_bug("no_activation"))
 
 
 def test_the_forward_pass_names_an_unstable_sigmoid_and_a_forgotten_leaky_relu():

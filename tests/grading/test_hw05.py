@@ -220,18 +220,9 @@ def _cell(nb, grade_id):
     return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
 
 
-#: crafted submissions: {name: ({answer cell: source}, the parts it must lose)}
+#: crafted submissions: {name: ({answer cell: source}, the parts it must lose)}; only what takes the grading kernel:
+#: the library's activations are not in it (each realistic mistake is judged in-process above)
 SUBMISSIONS = {
-    "square_only": ({"forward_code": "def forward_batch(X, weights, biases, activations):\n"
-                                     "    Z, Y = [None], [X]\n"
-                                     "    for k in range(1, len(weights)):\n"
-                                     "        Z.append(Y[k - 1] @ weights[k] + biases[k])\n"
-                                     "        Y.append(activate(activations[k], Z[k]))\n"
-                                     "    return Z, Y"}, ("05_forward",)),
-    "average_twice": ({"weight_gradient_code": "def weight_gradient(dZ, Y_prev):\n"
-                                               "    return dZ.T @ Y_prev / len(dZ), dZ.mean(axis=0)"},
-                      ("05_weight_gradient", "05_backward")),  # backward_batch calls weight_gradient
-    "bug_left_in": ({"debug_code": "two_layer_backward = two_layer_backward_given"}, ("05_debug",)),
     "library_backward": ({"backward_code": "def backward_batch(D, Z, Y, weights, activations, divergence):\n"
                                            "    from backprop.core.activations import get_activation\n"
                                            "    N, B = len(weights) - 1, len(D)\n"
