@@ -29,9 +29,9 @@ def _bands(svg):
     return int(el.get("data-vanished")), int(el.get("data-exploded")), int(el.get("data-depth"))
 
 
-@pytest.mark.parametrize("depth, activation, residual, clip, eta", [
-    (d, a, r, c, e) for d, a, r, c, e in itertools.product((1, 12, 50), ("sigmoid", "relu"), (False, True),
-                                                           (None, 1.0), (0.01, 2.0))])
+@pytest.mark.parametrize("depth, activation, residual, clip, eta", [  # eta and clip act from the first update on:
+    (d, a, r, c, e) for d, a, r, (c, e) in itertools.product(  # each pair meets every network once
+        (1, 12, 50), ("sigmoid", "relu"), (False, True), ((None, 0.01), (1.0, 2.0)))])
 def test_the_first_pass_over_a_grid_gives_a_valid_svg_on_fixed_scales(depth, activation, residual, clip, eta):
     state = dashboard_state(depth=depth, activation=activation, residual=residual, clip=clip, eta=eta, train=False)
     svg = V.dashboard_svg(state)

@@ -57,10 +57,14 @@ def png(fig: Figure, *, dpi: float = DPI) -> bytes:
     The palette is chosen by maximum coverage, which keeps small areas of colour
     (a marker, a star) that a median cut would merge into their neighbours.
     """
+    return _palette_png(_render(fig, dpi))
+
+
+def _palette_png(image) -> bytes:
+    """A full-colour PIL image as a palette PNG of ``PALETTE`` colours, chosen by maximum coverage."""
     from PIL import Image
 
-    quantised = _render(fig, dpi).quantize(colors=PALETTE, method=Image.Quantize.MAXCOVERAGE,
-                                           dither=Image.Dither.NONE)
+    quantised = image.quantize(colors=PALETTE, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE)
     out = io.BytesIO()
     quantised.save(out, format="PNG", optimize=True)
     return out.getvalue()
