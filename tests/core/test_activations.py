@@ -33,17 +33,8 @@ def test_rule_equals_sympy(rule):
 
 
 # -- witness 2: central differences, float64, hypothesis ------------------------------------
-@pytest.mark.parametrize("name", sorted(SCALAR))
-@settings(max_examples=FD_EXAMPLES)
-@given(z=batches(-6.0, 6.0))
-def test_scalar_derivative_matches_finite_differences(name, z):
-    act = SCALAR[name]
-    assume(away_from(z, act.kinks, 1e-3))
-    report = bp.check_derivative(act.forward, act.derivative, z, rtol=RTOL, kinks=act.kinks)
-    assert_gradients(report)
-    assert not report.kinks
-
-
+# A scalar activation's backward is dDiv/dy * derivative(z) (Activation.backward, shared by all five), so this
+# one central-difference witness checks each derivative and the product with the upstream gradient at once.
 @pytest.mark.parametrize("name", sorted(SCALAR))
 @settings(max_examples=FD_EXAMPLES)
 @given(z=batches(-6.0, 6.0), seed=st.integers(0, 2**32 - 1))
@@ -67,16 +58,7 @@ def test_softmax_jacobian_matches_finite_differences(z):
         assert_gradients(report)
 
 
-@settings(max_examples=FD_EXAMPLES)
-@given(z=batches(-5.0, 5.0), seed=st.integers(0, 2**32 - 1))
-def test_softmax_backward_matches_finite_differences(z, seed):
-    dy = np.random.default_rng(seed).normal(size=z.shape)
-    x = z.copy()
-    report = bp.check_gradients(lambda: float((dy * bp.Softmax().forward(x)).sum()), {"z": x},
-                                {"z": bp.Softmax().backward(dy, z)}, rtol=RTOL)
-    assert_gradients(report)
-
-
+# softmax's backward against central differences: the Jacobian above is, and the backward is dy J (below)
 @settings(max_examples=FD_EXAMPLES)
 @given(z=batches(-5.0, 5.0), seed=st.integers(0, 2**32 - 1))
 def test_softmax_backward_is_row_vector_times_jacobian(z, seed):
@@ -151,16 +133,6 @@ def test_registry_and_options():
     assert bp.get_activation(act) is act
     with pytest.raises(TypeError, match="elementwise"):
         bp.Softmax().derivative(np.zeros(3))
-
-
-def test_symbolic_check_catches_a_wrong_rule(monkeypatch):
-    def wrong(self, z, y=None, xp=np):  # y (1 + y) instead of y (1 - y)
-        y = self.forward(z, xp) if y is None else y
-        return y * (1 + y)
-
-    monkeypatch.setattr(bp.Sigmoid, "derivative", wrong)
-    check = sym.verify("sigmoid")
-    assert not check.ok and "FAILS" in str(check)
 
 
 def test_relu_derivative_is_a_float_array():

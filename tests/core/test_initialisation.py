@@ -59,10 +59,10 @@ def test_initialise_refuses_bad_arguments(call, exc, fragments):
     assert_explained(lambda: call(net), exc, fragments)
 
 
-def deep_relu_mean_squares(scheme, std=None, nets=16, width=256, depth=20, seed=0):
+def deep_relu_mean_squares(scheme, std=None, nets=16, width=128, depth=20, seed=0, rows=32):
     """E[y(k)^2] / E[x^2] for k = 1..depth, averaged over independently drawn networks."""
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(128, width))
+    X = rng.normal(size=(rows, width))
     ratios = []
     for _ in range(nets):
         layers = []
@@ -86,7 +86,7 @@ def test_he_keeps_the_activation_variance_of_20_relu_layers_within_a_factor_of_2
 
 def test_a_too_small_scale_makes_the_activations_collapse():
     """Half He's standard deviation: a quarter of the variance per layer, (1/4)^20 ~ 1e-12 after 20 layers."""
-    he = bp.init_std("he", 256, 256)
+    he = bp.init_std("he", 128, 128)
     ratios = deep_relu_mean_squares("normal", std=he / 2, nets=2)
     assert np.all(np.diff(ratios) < 0)
     assert ratios[-1] < 1e-9

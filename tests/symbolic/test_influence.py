@@ -1,5 +1,6 @@
 """Influence diagrams and the distributed chain rule (symbolic/influence.py): the algebra, exact and numeric."""
 
+import functools
 import math
 
 import numpy as np
@@ -58,15 +59,23 @@ def test_total_derivative_with_respect_to_every_input(case):
         assert sp.simplify(diagram.total_derivative(source, target, in_inputs=True) - sp.diff(composed, source)) == 0
 
 
+@functools.cache
+def _diagram_and_composed(case):
+    """The case's diagram and its composed function of the source alone (the other inputs at POINT): built
+    once per case, not once per example."""
+    definitions, source, _, composed, _, _ = CASES[case]
+    diagram = influence_diagram(definitions)
+    fixed = {s: POINT[s] for s in diagram.inputs if s != source}
+    return diagram, fixed, sp.lambdify([source], composed.xreplace(fixed), "math")
+
+
 @pytest.mark.parametrize("case", CASES)
 @settings(max_examples=FD_EXAMPLES, deadline=None)
 @given(data=st.data())
 def test_path_sum_matches_central_difference(case, data):
-    definitions, source, target, composed, _, (low, high) = CASES[case]
-    diagram = influence_diagram(definitions)
-    at = {s: POINT[s] for s in diagram.inputs}
-    at[source] = data.draw(st.floats(low, high), label=str(source))
-    f = sp.lambdify([source], composed.xreplace({s: val for s, val in at.items() if s != source}), "math")
+    _, source, target, _, _, (low, high) = CASES[case]
+    diagram, fixed, f = _diagram_and_composed(case)
+    at = {**fixed, source: data.draw(st.floats(low, high), label=str(source))}
     x = np.array([at[source]])
     numeric = float(bp.numerical_gradient(lambda: f(x[0]), x, order=4)[0])  # the library's fourth-order difference
     analytic = diagram.evaluate(diagram.total_derivative(source, target), at)

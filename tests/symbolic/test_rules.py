@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import backprop as bp
 from backprop.core.activations import ACTIVATIONS
 from backprop.core.divergences import DIVERGENCES
 import backprop.symbolic as sym
@@ -56,25 +55,27 @@ def test_every_rule_of_the_library_is_covered():
     assert expected == set(sym.RULES)
 
 
-# Every rule at once, one of them made wrong: that one fails and every other verifies.  (Each activation
-# and divergence is verified again beside its other witnesses, in tests/core/test_activations.py and
-# test_divergences.py.)
-def test_verify_all_reports_exactly_the_wrong_rule(patch):
+# verify_all runs every rule of RULES and reports each; a few cheap rules stand for all of them here (each
+# rule verifies by itself beside its other witnesses: test_rule_equals_sympy in tests/core/test_activations.py,
+# test_divergences.py, test_layers.py and test_graph.py).
+def test_verify_all_reports_exactly_the_wrong_rule(patch, monkeypatch):
+    monkeypatch.setattr(sym.rules, "RULES", {name: sym.RULES[name] for name in ("identity", "tanh", "gate_add")})
     patch(activations.Tanh, "derivative", lambda self, z, y=None, xp=np: 1 - self.forward(z, xp))
     checks = sym.verify_all()
-    assert len(checks) == len(sym.RULES) and all(isinstance(c, sym.RuleCheck) for c in checks)
+    assert [c.rule for c in checks] == ["identity", "tanh", "gate_add"]
+    assert all(isinstance(c, sym.RuleCheck) for c in checks)
     assert [c.rule for c in checks if not c.ok] == ["tanh"]
     for check in checks:
         assert str(check).endswith(": verified") == check.ok, str(check)
 
 
-def test_derivation_is_sympys_side():
+def test_derivation_is_sympys_side(patch):
+    patch(activations.Tanh, "derivative", _tanh_without_square)  # the library's side wrong: sympy's stays
+    assert not sym.verify("tanh").ok
     assert sp.simplify(sym.derivation("tanh") - (1 - sp.tanh(z) ** 2)) == 0
     assert sp.simplify(sym.derivation("sigmoid") - sp.exp(-z) / (1 + sp.exp(-z)) ** 2) == 0
-    jacobian = sym.derivation("softmax_jacobian")
-    assert jacobian.shape == (3, 3)
-    assert all(sp.simplify(s) == 0 for s in jacobian.T * sp.ones(3, 1))  # sum_i y_i = 1: each column sums to 0
-    assert sp.simplify(jacobian - jacobian.T) == sp.zeros(3, 3)  # y_i (delta_ij - y_j) is symmetric
+    jacobian = sym.derivation("multiplicative_backward")  # a matrix rule's side is a Matrix
+    assert isinstance(jacobian, sp.MatrixBase) and jacobian.shape == (2, 3)
 
 
 @pytest.mark.parametrize("call", [lambda: sym.verify("sigmoidd"), lambda: sym.derivation("sigmoidd")])
@@ -242,8 +243,6 @@ def test_softmax_without_the_max_shift_still_verifies(patch):
     patch(activations.Softmax, "forward", unshifted)
     assert sym.verify("softmax").ok  # the shift changes the arithmetic, not the function
     assert sym.verify("softmax_jacobian").ok
-    patch(activations.Softmax, "jacobian", _diagonal_jacobian)
-    assert not sym.verify("softmax_jacobian").ok
 
 
 @pytest.mark.parametrize("slope", [2.0, -0.5, 1.0])
