@@ -229,5 +229,7 @@ def test_the_notebooks_are_timed_top_to_bottom_and_the_slowest_named(tmp_path):
     nbformat.write(new_notebook(cells=[new_code_cell("raise SystemExit")]), tmp_path / "99_not_a_course_notebook.ipynb")
     results = bench.bench_notebooks(str(tmp_path))
     assert set(results["notebook_seconds"]) == {"00_quick.ipynb", "01_slower.ipynb"}
-    assert results["notebooks_slowest"] == "01_slower.ipynb" and results["notebooks_run_seconds"] >= 0.3
+    seconds = results["notebook_seconds"]  # which one is slower depends on the machine's load (a kernel's start)
+    assert results["notebooks_slowest"] == max(seconds, key=seconds.get)
+    assert results["notebooks_run_seconds"] == seconds[results["notebooks_slowest"]] and seconds["01_slower.ipynb"] >= 0.3
     assert bench.bench_notebooks(str(tmp_path / "none")) is None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import backprop as bp
 from backprop.experiments import lab as L
 
 

@@ -6,8 +6,6 @@ import math
 import pytest
 import sympy as sp
 
-import backprop as bp
-import backprop.symbolic.paths
 from backprop.symbolic.influence import InfluenceDiagram
 from backprop.symbolic.paths import PathSumCheck, check_path_sum, numerical_total_derivative
 from strategies import assert_explained, influence_example, influence_examples
