@@ -314,7 +314,8 @@ def _submissions(tmp: Path, port: int) -> dict[str, Path]:
         "raises": _edit(SOL02, {"input_step_code": "def input_step(dz_k, w_k):\n    return 1 / 0"}),
         "syntax_error": _edit(SOL02, {"forward_code": "def forward_pass(x, weights, biases, activations)\n    return x"}),
         "endless_cell": _edit(SOL02, {"weight_step_code": "while True:\n    pass"}),
-        "endless_function": _edit(SOL02, {"weight_step_code": "def weight_step(dz_k, y_prev):\n    while True:\n        pass"}),
+        "endless_function": _edit(SOL02, {"average_code": "def average_gradients(X, D, weights, biases, activations, "
+                                                      "divergence):\n    while True:\n        pass"}),
         "prints_megabytes": _edit(SOL02, {"input_step_code": _cell(nbformat.read(SOL02, 4), "input_step_code").source
                                           + "\nprint('x' * 5_000_000)\nfor _ in range(2000):\n    print('y' * 1000)"}),
         "deleted_cell": _edit(SOL02, delete=("backward_code", "setup")),
@@ -456,10 +457,11 @@ def test_an_endless_cell_is_stopped_and_the_rest_graded(graded):
 
 
 def test_an_endless_function_is_stopped_per_test(graded):
+    # average_gradients, which no other part calls: one time limit spent, not three (weight_step's parts)
     p = _parts(graded["results"]["endless_function"])
-    assert p["02_weight_step"]["points"] == 0
-    assert "endless loop" in p["02_weight_step"]["feedback"]
-    assert p["02_forward"]["points"] == 2 and p["02_activation_step"]["points"] == 1
+    assert p["02_average_gradients"]["points"] == 0
+    assert "endless loop" in p["02_average_gradients"]["feedback"]
+    assert graded["results"]["endless_function"]["total"] == 8
 
 
 def test_megabytes_of_output_do_not_matter(graded):
