@@ -145,41 +145,48 @@ def _steal(text):
             return "".join(cell["source"])
 '''
 
-READ_RELATIVE = STEAL + '''
-for up in range(8):
-    try:
-        exec(_steal(open("../" * up + "solutions/02_scalar_backprop.ipynb").read()))
-        break
-    except OSError:
-        pass
-'''
-
-READ_VIA_PACKAGE = STEAL + '''
-import sys
+#: every way to a solution on disk, tried in turn in one answer cell (any that worked would define the answer): relative
+#: to the working folder, via the package's and sys.path's folders, another submission's path, walking the filesystem
+READ_FILES = STEAL + '''
+import os, sys, time
 from pathlib import Path
 import backprop
-for place in [Path(backprop.__file__).resolve()] + [Path(p).resolve() for p in sys.path if p]:
-    found = [f / "solutions" / "02_scalar_backprop.ipynb" for f in (place, *place.parents)
-             if (f / "solutions" / "02_scalar_backprop.ipynb").is_file()]
-    if found:
-        exec(_steal(found[0].read_text()))
-        break
-'''
 
-READ_BY_WALKING = STEAL + '''
-import os, time
-started = time.monotonic()
-for top, dirs, files in os.walk("/"):
-    dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev", "usr", "opt") and not d.startswith(".")]
-    if top.endswith("solutions") and "02_scalar_backprop.ipynb" in files:
-        exec(_steal(open(os.path.join(top, "02_scalar_backprop.ipynb")).read()))
-        break
-    if time.monotonic() - started > 2:
-        break
-'''
+def relative():
+    for up in range(8):
+        try:
+            return _steal(open("../" * up + "solutions/02_scalar_backprop.ipynb").read())
+        except OSError:
+            pass
 
-READ_OTHER = STEAL + '''
-exec(_steal(open(OTHER).read()))
+def via_package():
+    for place in [Path(backprop.__file__).resolve()] + [Path(p).resolve() for p in sys.path if p]:
+        for f in (place, *place.parents):
+            try:
+                return _steal((f / "solutions" / "02_scalar_backprop.ipynb").read_text())
+            except OSError:
+                pass
+
+def other():
+    return _steal(open(OTHER).read())
+
+def walking():
+    started = time.monotonic()
+    for top, dirs, files in os.walk("/"):
+        dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev", "usr", "opt") and not d.startswith(".")]
+        if top.endswith("solutions") and "02_scalar_backprop.ipynb" in files:
+            return _steal(open(os.path.join(top, "02_scalar_backprop.ipynb")).read())
+        if time.monotonic() - started > 2:
+            return None
+
+for way in (relative, via_package, other, walking):
+    try:
+        stolen = way()
+    except Exception:  # one way failing must not stop the next
+        stolen = None
+    if stolen:
+        exec(stolen)
+        break
 '''
 
 FROM_THE_NETWORK = '''import socket
@@ -291,10 +298,7 @@ def _submissions(tmp: Path, port: int) -> dict[str, Path]:
         "forge_run_case": _edit(SOL02, {"average_code": FORGE_RUN_CASE + STUB_AVERAGE}),
         "forge_patch_everything": _edit(SOL02, {"average_code": PATCH_EVERYTHING}),
         "forge_import_reference": _edit(SOL02, {"average_code": IMPORT_REFERENCE}),
-        "forge_read_relative": _edit(SOL02, {"average_code": READ_RELATIVE}),
-        "forge_read_via_package": _edit(SOL02, {"average_code": READ_VIA_PACKAGE}),
-        "forge_read_by_walking": _edit(SOL02, {"average_code": READ_BY_WALKING}),
-        "forge_read_other": _edit(SOL02, {"average_code": READ_OTHER.replace("OTHER", repr(str(tmp / "solution02.ipynb")))}),
+        "forge_read_files": _edit(SOL02, {"average_code": READ_FILES.replace("OTHER", repr(str(tmp / "solution02.ipynb")))}),
         "forge_network": _edit(SOL02, {"average_code": FROM_THE_NETWORK.replace("PORT", str(port))}),
         "forge_library_network": _edit(SOL02, {"average_code": LIBRARY_NETWORK}),
         "forge_library_backward": _edit(SOL02, {"activation_step_code": LIBRARY_BACKWARD}),
@@ -314,7 +318,8 @@ def _submissions(tmp: Path, port: int) -> dict[str, Path]:
         "raises": _edit(SOL02, {"input_step_code": "def input_step(dz_k, w_k):\n    return 1 / 0"}),
         "syntax_error": _edit(SOL02, {"forward_code": "def forward_pass(x, weights, biases, activations)\n    return x"}),
         "endless_cell": _edit(SOL02, {"weight_step_code": "while True:\n    pass"}),
-        "endless_function": _edit(SOL02, {"weight_step_code": "def weight_step(dz_k, y_prev):\n    while True:\n        pass"}),
+        "endless_function": _edit(SOL02, {"average_code": "def average_gradients(X, D, weights, biases, activations, "
+                                                      "divergence):\n    while True:\n        pass"}),
         "prints_megabytes": _edit(SOL02, {"input_step_code": _cell(nbformat.read(SOL02, 4), "input_step_code").source
                                           + "\nprint('x' * 5_000_000)\nfor _ in range(2000):\n    print('y' * 1000)"}),
         "deleted_cell": _edit(SOL02, delete=("backward_code", "setup")),
@@ -456,10 +461,11 @@ def test_an_endless_cell_is_stopped_and_the_rest_graded(graded):
 
 
 def test_an_endless_function_is_stopped_per_test(graded):
+    # average_gradients, which no other part calls: one time limit spent, not three (weight_step's parts)
     p = _parts(graded["results"]["endless_function"])
-    assert p["02_weight_step"]["points"] == 0
-    assert "endless loop" in p["02_weight_step"]["feedback"]
-    assert p["02_forward"]["points"] == 2 and p["02_activation_step"]["points"] == 1
+    assert p["02_average_gradients"]["points"] == 0
+    assert "endless loop" in p["02_average_gradients"]["feedback"]
+    assert graded["results"]["endless_function"]["total"] == 8
 
 
 def test_megabytes_of_output_do_not_matter(graded):
@@ -579,8 +585,7 @@ def test_importing_the_graders_reference_scores_nothing_and_says_why(graded):
 
 
 @needs_sandbox
-@pytest.mark.parametrize("name", ["forge_read_relative", "forge_read_via_package", "forge_read_by_walking",
-                                  "forge_read_other", "forge_network", "forge_ctypes_gc", "forge_fork"])
+@pytest.mark.parametrize("name", ["forge_read_files", "forge_network", "forge_ctypes_gc", "forge_fork"])
 def test_answers_from_files_the_network_or_the_graders_process_are_out_of_reach(graded, name):
     _only_average_lost(graded["results"][name])
 

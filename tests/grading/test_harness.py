@@ -60,7 +60,10 @@ def test_the_kernel_and_this_process_run_the_same_program(session):
     assert json.loads(here)["answer"] == [-1.5, 1.0, 1.0]
 
 
-def test_patching_json_numpy_or_the_grader_before_the_harness_changes_nothing():
+def test_patching_json_numpy_or_the_grader_before_the_harness_changes_nothing_and_a_patched_builtin_only_wrongs():
+    # one kernel: sabotaged in everything but compile (the answer stays right), then compile patched too
+    from backprop.grading.parts import judge_case
+
     with KernelSession(timeout=20.0) as session:
         assert session.execute("import numpy as np\n" + ANSWER).status == "ok"
         assert session.execute(SABOTAGE.replace("builtins.compile =", "_skip =")).status == "ok"
@@ -68,16 +71,9 @@ def test_patching_json_numpy_or_the_grader_before_the_harness_changes_nothing():
         assert outcome["answer"] == [-1.5, 1.0, 1.0] and outcome["arguments"][0] == CASE.payload["dz"]
         # the patches are in place: they still act on the student's own code
         assert session.execute("assert json is None and _dumps({'answer': 1}) != __import__('json').dumps({'answer': 1})").status == "ok"
-
-
-def test_patching_a_builtin_the_harness_uses_can_only_make_the_answer_wrong():
-    # the harness runs on the interpreter's builtins: a student can replace its call of input_step, but not with
-    # anything the grader would take for a right answer (the reference never enters the kernel)
-    from backprop.grading.parts import judge_case
-
-    with KernelSession(timeout=20.0) as session:
-        assert session.execute("import numpy as np\n" + ANSWER).status == "ok"
-        assert session.execute(SABOTAGE).status == "ok"
+        # the harness runs on the interpreter's builtins: a student can replace its call of input_step, but not
+        # with anything the grader would take for a right answer (the reference never enters the kernel)
+        assert session.execute("import builtins\nbuiltins.compile = _skip").status == "ok"  # the compile patch, now on
         outcome = _in_kernel(session, PART, CASE.payload)
         assert json.loads(outcome)["answer"] == [0.0, 0.0, 0.0]
         assert not judge_case(PART, CASE, outcome).passed

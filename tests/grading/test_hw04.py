@@ -242,8 +242,10 @@ WRONG = [
 
 @pytest.mark.parametrize("fn", [check_kink_only_when_failing, check_exact_kinks_only, check_never_fails,
                                 check_reads_the_case], ids=lambda f: f.__name__)
-def test_a_wrong_kink_check_escapes_no_seed_of_forty(fn):
-    escaped = [seed for seed in range(40) if all(v.passed for _, v in case_verdicts("04_kink_aware_check", fn, seed))]
+def test_a_wrong_kink_check_escapes_no_seed_of_twelve(fn):
+    # 12 seeds, not 40: a hidden set that lets a wrong check through on a third of the seeds fails here
+    # (mutation run in /work/notes/suite-grading-mutations.md, round 2)
+    escaped = [seed for seed in range(12) if all(v.passed for _, v in case_verdicts("04_kink_aware_check", fn, seed))]
     assert escaped == []
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from backprop.grading import hw02
 from backprop.grading import sandbox as sb
-from backprop.grading.runner import RESULT_MIME, KernelSession
+from backprop.grading.runner import MAX_MESSAGE_BYTES, RESULT_MIME, KernelSession
 
 BWRAP = shutil.which("bwrap")
 REQUIRED = os.environ.get("BACKPROP_REQUIRE_SANDBOX") == "1"
@@ -26,7 +26,7 @@ def session(request, tmp_path_factory):
         pytest.skip("bubblewrap (bwrap) is not installed: .ci/install-bubblewrap, or apt-get install bubblewrap")
     bwrap = sb.check_bwrap() if request.param == "sandbox" else None
     spec = sb.make_spec(tmp_path_factory.mktemp("pkg"), hw02.MAY_USE, hw02.PACKAGES, bwrap)
-    with KernelSession(timeout=5.0, spec=spec) as s:
+    with KernelSession(timeout=5.0, spec=spec, interrupt_grace=2.0) as s:  # 2 s, not 5, before a restart
         yield s
 
 
@@ -73,4 +73,14 @@ def test_an_endless_loop_is_stopped_and_the_kernel_is_usable_again(session):
 def test_a_kernel_that_dies_is_restarted(session):
     run = session.execute("import os; os._exit(1)")
     assert run.status == "died" and run.restarted
+    assert session.execute("print(2)").output_chars == 2
+
+
+def test_a_message_over_the_limit_never_reaches_the_grader(session):
+    # the attacks' iopub flood, small: each message over MAX_MESSAGE_BYTES is dropped by ZeroMQ (its socket then
+    # reconnects, so the request's end is lost too: a timeout), and the kernel is usable again
+    size = MAX_MESSAGE_BYTES + (4 << 20)
+    run = session.execute(f"from IPython.display import publish_display_data\nfor _ in range(2):\n"
+                          f"    publish_display_data({{'text/plain': 'x' * {size}}})", timeout=1.0)
+    assert run.output_chars == 0 and run.status == "timeout"
     assert session.execute("print(2)").output_chars == 2

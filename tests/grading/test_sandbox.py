@@ -346,11 +346,12 @@ def test_the_kernel_can_write_nothing_the_grader_reads(kernel):
 
 
 @needs_bwrap
-def test_memory_processes_and_cpu_are_limited_over_the_whole_submission(tmp_path):
+def test_memory_processes_and_cpu_are_limited_over_the_whole_submission_and_cpu_time_per_kernel(tmp_path):
+    # one kernel for both kinds of limit: the cgroup's (over all processes) and the kernel's own CPU time
     if not sb.cgroups_available():
         pytest.skip("this host does not let the grader make cgroups (the limits are per process there)")
     spec = sb.make_spec(tmp_path, hw02.MAY_USE, hw02.PACKAGES, sb.check_bwrap(),
-                        sb.Limits(total_memory=512 << 20, tasks=48))
+                        sb.Limits(total_memory=512 << 20, tasks=48, cpu_seconds=3))
     with KernelSession(timeout=30.0, spec=spec) as session:
         assert session.cgroup is not None and len(session.cgroup.pids()) >= 2  # bwrap, its init, the kernel
         # three processes of 300 MB each: each under its own limit, together over the submission's
@@ -378,6 +379,9 @@ assert n < 48, n
         assert run.status == "ok", run.error
         quota = Path(session.cgroup.paths["cpu"], "cpu.cfs_quota_us" if session.cgroup.version == 1 else "cpu.max")
         assert quota.read_text().split()[0] == "100000"
+        run = session.execute("while True:\n    pass")
+        assert run.status == "died"  # SIGXCPU at 3 s of the kernel's CPU, long before the 30 s time limit
+        assert session.execute("1 + 1").status == "ok"  # restarted
 
 
 @needs_bwrap
@@ -418,12 +422,3 @@ def test_memory_is_limited(kernel):
     run = kernel.execute("import numpy as np\nx = np.ones(4 << 30 >> 3)")
     assert run.status == "error" and run.error[0] in ("MemoryError", "_ArrayMemoryError")
     _ok(kernel, "1 + 1")
-
-
-@needs_bwrap
-def test_cpu_time_is_limited(tmp_path):
-    spec = sb.make_spec(tmp_path, hw02.MAY_USE, hw02.PACKAGES, sb.check_bwrap(), sb.Limits(cpu_seconds=3))
-    with KernelSession(timeout=30.0, spec=spec) as session:
-        run = session.execute("while True:\n    pass")
-        assert run.status == "died"  # SIGXCPU at 3 s of CPU, long before the 30 s time limit
-        assert session.execute("1 + 1").status == "ok"  # restarted

@@ -101,11 +101,14 @@ class KernelSession:
     ``timeout``: seconds per request; ``memory_limit``: bytes of address space per
     kernel process (without a sandbox; the sandbox has its own ``Limits``);
     ``spec``: the sandbox and filtered package (None: this interpreter's own
-    ``backprop``, no sandbox).
+    ``backprop``, no sandbox); ``interrupt_grace``: seconds an interrupted request
+    has to end before its kernel is restarted.
     """
 
-    def __init__(self, timeout: float = 30.0, memory_limit: int = 4 << 30, spec: sb.SandboxSpec | None = None):
+    def __init__(self, timeout: float = 30.0, memory_limit: int = 4 << 30, spec: sb.SandboxSpec | None = None,
+                 interrupt_grace: float = 5.0):
         self.timeout = timeout
+        self.interrupt_grace = interrupt_grace
         self.memory_limit = memory_limit
         self.spec = spec
         self._dir = tempfile.TemporaryDirectory(prefix="backprop-grade-")
@@ -283,7 +286,7 @@ class KernelSession:
             self.km.interrupt_kernel()
         except Exception:
             pass
-        deadline = time.monotonic() + 5.0
+        deadline = time.monotonic() + self.interrupt_grace
         while time.monotonic() < deadline:
             try:
                 msg = self.kc.get_iopub_msg(timeout=0.5)
