@@ -20,11 +20,17 @@ import os
 import re
 from pathlib import Path
 
-import pytest
-from hypothesis import settings
+# One BLAS thread in each test process and each kernel it starts (they inherit the environment): pytest-xdist
+# already keeps both cores busy, and idle BLAS threads spinning beside it only burn CPU-seconds.  Results are
+# unchanged: OpenBLAS splits a product by blocks of its output, never a sum.
+for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_blas, "1")
 
-from scheduling import LONGEST_FIRST, work_unit
-from strategies import CHROMIUM_ARGS, chromium
+import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+from scheduling import LONGEST_FIRST, work_unit  # noqa: E402
+from strategies import CHROMIUM_ARGS, chromium  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 #: notebook -> the test files of what it adds to the library (hand-kept)
