@@ -6,13 +6,15 @@ import re
 
 #: the work units (see ``work_unit``) that take longest, measured with ``--durations``, started first
 #: (``--no-loadscope-reorder`` keeps this order): a long one started last would run alone at the end while
-#: the other core idles.  The browser's units (one notebook each, 12 s to 35 s) are interleaved with the
-#: other long ones, so that both workers draw from them from the start.
-LONGEST_FIRST = ("tests/test_browser.py:06", "tests/grading/test_grade.py", "tests/test_browser.py:02",
-                 "tests/test_book.py", "tests/grading/test_hw06.py", "tests/test_browser.py:00", "tests/symbolic/test_rules.py",
-                 "tests/test_browser.py:03", "tests/grading/test_grade_hw03.py", "tests/test_browser.py:04",
-                 "tests/views/test_style.py", "tests/test_browser.py:01", "tests/views/test_widgets.py",
-                 "tests/test_browser.py:05")
+#: the other core idles.  The browser's units (one notebook each, 16 s to 49 s on a quiet 2-core machine) are
+#: interleaved with the other long ones, so that both workers draw from them from the start; the attacks'
+#: batch (84 s, most of it waiting on its deadlines) starts first.
+LONGEST_FIRST = ("tests/grading/test_attacks.py", "tests/test_browser.py:06", "tests/grading/test_grade.py",
+                 "tests/test_book.py", "tests/test_browser.py:02", "tests/grading/test_runner.py",
+                 "tests/test_browser.py:03", "tests/grading/test_hw06.py", "tests/test_browser.py:01",
+                 "tests/grading/test_generate.py", "tests/test_browser.py:04", "tests/views/test_network.py",
+                 "tests/test_browser.py:00", "tests/views/test_style.py", "tests/test_browser.py:05",
+                 "tests/symbolic/test_rules.py")
 
 
 def work_unit(nodeid: str) -> str:
