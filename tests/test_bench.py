@@ -89,10 +89,10 @@ def _fake_results(**changes):
 
 
 @pytest.mark.parametrize("changes, line", [
-    ({}, r"library epoch / hand-fused epoch +1\.042x +target <= 1\.05: met"),
+    ({}, r"library epoch / hand-fused epoch +1\.042x +target <= 1\.1: met"),
     ({"digits_test_accuracy": 0.9}, r"digits test accuracy +90\.00 % +target >= 97\.5 %: MISSED"),
     ({"numpy_fused_epoch_seconds": 0.9, "mnist_epoch_over_fused": 1.0 / 0.9},
-     r"library epoch / hand-fused epoch +1\.111x +target <= 1\.05: MISSED"),
+     r"library epoch / hand-fused epoch +1\.111x +target <= 1\.1: MISSED"),
 ])
 def test_check_fails_when_a_target_is_missed(changes, line, monkeypatch, capsys):
     missed = "MISSED" in line
