@@ -468,6 +468,8 @@ def check_quizzes(notebook, index):
 
 
 REPR = re.compile(r"\b[A-Z]\w*\((children|value|description|options|layout)=")
+#: an object's repr on a line of its own, as JupyterLab shows an output it renders only trusted (an SVG)
+OBJECT_REPR = re.compile(r"^<[\w.]+(\s[^<>]*)?>$", re.M)
 
 
 def check_reads_well_unrun(notebook):
@@ -475,6 +477,7 @@ def check_reads_well_unrun(notebook):
     outputs = notebook.panel.locator(".jp-OutputArea")
     text = "\n".join(outputs.all_inner_texts())
     assert not REPR.search(text), f"{notebook.name}: a repr is shown: {REPR.search(text).group()}"
+    assert not OBJECT_REPR.search(text), f"{notebook.name}: a repr is shown: {OBJECT_REPR.search(text).group()}"
     for bad in ("Error displaying widget", "Loading widget", "model not found", "Traceback"):
         assert bad not in text, f"{notebook.name}: {bad!r} is shown"
     for index in widget_cells(notebook.name):

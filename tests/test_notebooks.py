@@ -113,6 +113,38 @@ def test_every_widget_output_reads_well_unrun(path):
                 assert longest <= 80, f"a line of {longest} characters, which JupyterLab breaks mid-word: {text[:80]}"
 
 
+#: JupyterLab 4's output renderers, most preferred first (their rank), and whether each renders in a notebook
+#: the student has not trusted, as a course notebook opened unrun is not: there the first *safe* one present
+#: is what shows (an SVG or a script falls back to the text)
+JUPYTERLAB_RENDERERS = (("text/html", True), ("text/markdown", True), ("text/latex", True), ("image/svg+xml", False),
+                        ("image/png", True), ("image/jpeg", True), ("application/javascript", False),
+                        ("text/plain", True))
+#: a Python object's repr, such as ``<Figure size 640x480 with 1 Axes>``
+OBJECT_REPR = re.compile(r"^<[\w.]+(\s[^<>]*)?>$")
+
+
+def shown_unrun(data) -> str | None:
+    """The mime type JupyterLab shows of an output's ``data`` in a notebook not trusted (opened unrun)."""
+    return next((kind for kind, safe in JUPYTERLAB_RENDERERS if safe and kind in data), None)
+
+
+@pytest.mark.parametrize("path", EVERY, ids=_ids)
+def test_every_output_shows_itself_unrun_not_a_repr(path):
+    """Opened before it is run (not trusted), every figure and table shows as itself: never its Python repr,
+    which JupyterLab falls back to for an output it only renders trusted (image/svg+xml, a script)."""
+    for cell in _code(nbformat.read(path, 4)):
+        for out in cell.outputs:
+            data = out.get("data", {})
+            if out.get("output_type") not in ("display_data", "execute_result") or WIDGET in data:
+                continue
+            kind = shown_unrun(data)
+            assert kind is not None, f"nothing JupyterLab shows unrun in {sorted(data)}: {cell.source[:80]}"
+            text = data.get("text/plain", "")
+            text = "".join(text) if isinstance(text, list) else text
+            assert not (kind == "text/plain" and len(data) > 1 and OBJECT_REPR.match(text.strip())), \
+                f"unrun, JupyterLab shows {text.strip()!r} in place of {sorted(set(data) - {'text/plain'})}: {cell.source[:80]}"
+
+
 @pytest.mark.parametrize("path", EVERY, ids=_ids)
 def test_stored_figures_fit_the_page_and_the_notebook_stays_small(path):
     import base64

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import re
 import xml.etree.ElementTree as ET
@@ -126,8 +127,11 @@ def test_stored_figures_are_the_widgets_drawing_with_alt_text():
     state = dashboard_state(PRESETS["clipping"])
     fig = V.dashboard_figure(state)
     assert isinstance(fig, SvgFigure) and fig.svg == V.dashboard_svg(state) and fig.size()[0] <= MAX_WIDTH * DPI
-    data, metadata = fig._repr_mimebundle_()
-    assert data["image/svg+xml"] == fig.svg and metadata["image/svg+xml"]["alt"] == fig.alt
+    data = fig._repr_mimebundle_()  # an <img> in text/html, never image/svg+xml (shown only in a trusted notebook)
+    assert set(data) == {"text/html", "text/plain"} and data["text/plain"] == "<SvgFigure 980x330>"
+    img = ET.fromstring(data["text/html"])
+    assert img.tag == "img" and img.get("alt") == fig.alt and img.get("width") == "980"
+    assert base64.b64decode(img.get("src").split(",", 1)[1]).decode() == fig.svg
     vanished, exploded, depth = _bands(fig.svg)
     assert fig.alt.startswith("Figure. The vanishing/exploding-gradients dashboard for " + PRESETS["clipping"].label())
     assert f"of {depth} layers, {vanished} are in the vanished band and {exploded} in the exploded band" in fig.alt

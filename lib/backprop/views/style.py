@@ -178,9 +178,14 @@ class CourseFigure(Figure):
 
 
 class SvgFigure:
-    """A figure drawn as SVG text, shown as a :class:`CourseFigure` is: the image, with its alt text in the
-    output's metadata (``metadata["image/svg+xml"]["alt"]``).  The dashboard draws this way: a millisecond a
-    drawing, where matplotlib takes 60-200 ms, so the live widget and a stored output are the same drawing."""
+    """A figure drawn as SVG text, shown as an image with its alt text.  The dashboard draws this way: a
+    millisecond a drawing, where matplotlib takes 60-200 ms, so the live widget and a stored output are the
+    same drawing.
+
+    A notebook shows it as an ``<img>`` in ``text/html``, the SVG as a data URL, the alt text on the tag.  Not
+    as ``image/svg+xml``: JupyterLab renders that only in a notebook the student has trusted (an SVG can hold
+    a script), and a course notebook opened unrun is not trusted; an image cannot run a script, and
+    JupyterLab's sanitizer keeps the tag."""
 
     def __init__(self, svg: str, alt: str):
         if not isinstance(svg, str) or not svg.startswith("<svg"):
@@ -197,8 +202,18 @@ class SvgFigure:
     def __repr__(self) -> str:
         return "<SvgFigure {}x{}>".format(*self.size())
 
+    def html(self) -> str:
+        """The figure as an ``<img>`` tag: the SVG as a data URL, at its own width, with its alt text."""
+        import base64
+        import html
+
+        data = base64.b64encode(self.svg.encode("utf-8")).decode("ascii")
+        width, height = self.size()
+        return (f'<img src="data:image/svg+xml;base64,{data}" width="{width}" height="{height}" '
+                f'style="max-width: 100%; height: auto" alt="{html.escape(self.alt)}"/>')
+
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return ({"image/svg+xml": self.svg, "text/plain": repr(self)}, {"image/svg+xml": {"alt": self.alt}})
+        return {"text/html": self.html(), "text/plain": repr(self)}
 
 
 def _register_with_ipython() -> None:
