@@ -30,11 +30,10 @@ $(STAMP): pyproject.toml Makefile
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.default_url=/lab/tree/notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
-# one pytest-xdist worker per core, and one more: the sandbox's deadlines, kernel starts and the browser's page
-# loads leave a core waiting, which the extra worker fills (2 cores: 341 s with 2 workers, 299 s with 3)
-WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+# one pytest-xdist worker per core. A third worker on 2 cores filled the waits (299 s against 341 s), but left the
+# sandboxed attack batch's cells too little CPU to reach their verdicts within 10 s in CI: not worth a flaky run
 test: $(STAMP)
-	$(PY) -m pytest -n $(WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 # the reading edition of notebooks 00-06, from their stored outputs, offline; its last line is the front page
 book: $(STAMP)
