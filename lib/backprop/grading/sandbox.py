@@ -733,12 +733,18 @@ def kernel_pid(outer: int) -> int | None:
     return kids[0] if kids else None
 
 
-def kill_strays(outer: int, kernel: int | None) -> int:
-    """Kill every stray process of the sandbox (see :func:`strays`); the number killed."""
+def kill_strays(outer: int, kernel: int | None, *, wait: float = 5.0) -> int:
+    """Kill every stray process of the sandbox (see :func:`strays`) and wait, at most ``wait`` seconds, until
+    none is left alive; the number killed.
+
+    A killed process ends only when it next runs, which a busy machine or the submission's exhausted CPU
+    quota can delay: returning before then would let it outlive the request.  A stray may also fork while
+    it is being killed.  So: kill what is alive, look again, until nothing is."""
     killed: set[int] = set()
-    for _ in range(10):  # a stray may fork while it is being killed
+    deadline = time.monotonic() + wait
+    while True:
         found = strays(outer, kernel)
-        if not found:
+        if not found or time.monotonic() > deadline:
             break
         for pid in found:
             try:
@@ -746,4 +752,5 @@ def kill_strays(outer: int, kernel: int | None) -> int:
                 killed.add(pid)
             except OSError:
                 pass
+        time.sleep(0.005)
     return len(killed)
