@@ -21,8 +21,8 @@ import re
 from pathlib import Path
 
 # One BLAS thread in each test process and each kernel it starts (they inherit the environment): pytest-xdist
-# already keeps both cores busy, and idle BLAS threads spinning beside it only burn CPU-seconds.  Results are
-# unchanged: OpenBLAS splits a product by blocks of its output, never a sum.
+# already keeps both cores busy, and idle BLAS threads spinning beside it only burn CPU-seconds.  Every stored
+# output still compares equal under it (nbval and the browser's comparison pass).
 for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_blas, "1")
 

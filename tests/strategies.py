@@ -1,5 +1,7 @@
 """Hypothesis strategies and assertions shared by the test files: the suite's one helper module."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import strategies as st
@@ -226,6 +228,11 @@ def settle(box):
 
 
 # -- the browser --------------------------------------------------------------------------------
+#: a Python object's repr on a line of its own (``<Figure size 640x480 with 1 Axes>``, ``<SvgFigure 980x330>``):
+#: what JupyterLab shows of an output it renders only in a trusted notebook, never what a student should see
+OBJECT_REPR = re.compile(r"^<[\w.]+(\s[^<>]*)?>$", re.M)
+
+
 #: how the browser tests start Chromium: headless, and nothing it would fetch on its own
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -49,7 +49,7 @@ import backprop.views.quiz
 from backprop.experiments.dashboard import EPOCHS, MAX_DEPTH
 from backprop.views.style import png
 from nbval.plugin import coalesce_streams, get_sanitize_patterns, transform_streams_for_comparison
-from strategies import chromium
+from strategies import OBJECT_REPR, chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = chromium()
@@ -124,11 +124,6 @@ def lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
-
-
-@pytest.fixture(scope="session")
-def browser(lab, chromium_browser):
-    return chromium_browser
 
 
 class Notebook:
@@ -272,8 +267,8 @@ class Pages:
 
 
 @pytest.fixture(scope="session")
-def pages(lab, browser, tmp_path_factory):
-    opened = Pages(lab, browser, tmp_path_factory.mktemp("screenshots"))
+def pages(lab, chromium_browser, tmp_path_factory):
+    opened = Pages(lab, chromium_browser, tmp_path_factory.mktemp("screenshots"))
     yield opened
     for name in list(opened.open):
         opened.close(name)
@@ -468,8 +463,6 @@ def check_quizzes(notebook, index):
 
 
 REPR = re.compile(r"\b[A-Z]\w*\((children|value|description|options|layout)=")
-#: an object's repr on a line of its own, as JupyterLab shows an output it renders only trusted (an SVG)
-OBJECT_REPR = re.compile(r"^<[\w.]+(\s[^<>]*)?>$", re.M)
 
 
 def check_reads_well_unrun(notebook):

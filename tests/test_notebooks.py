@@ -14,6 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from strategies import OBJECT_REPR
+
 ROOT = Path(__file__).resolve().parents[1]
 LECTURES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 ALL = LECTURES + sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -119,8 +121,6 @@ def test_every_widget_output_reads_well_unrun(path):
 JUPYTERLAB_RENDERERS = (("text/html", True), ("text/markdown", True), ("text/latex", True), ("image/svg+xml", False),
                         ("image/png", True), ("image/jpeg", True), ("application/javascript", False),
                         ("text/plain", True))
-#: a Python object's repr, such as ``<Figure size 640x480 with 1 Axes>``
-OBJECT_REPR = re.compile(r"^<[\w.]+(\s[^<>]*)?>$")
 
 
 def shown_unrun(data) -> str | None:
