@@ -105,20 +105,18 @@ def _fresh(code: str) -> str:
     return out.stdout.strip()
 
 
-def test_import_backprop_loads_no_sympy_matplotlib_or_ipywidgets_and_is_quick():
+def test_import_backprop_loads_no_sympy_matplotlib_or_ipywidgets():
+    # what keeps the import light; its time is the bench's figure (import_backprop_ms), not a test's
     loaded = _fresh("""
-        import sys, time
-        start = time.perf_counter()
+        import sys
         import backprop
-        seconds = time.perf_counter() - start
-        heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sympy', 'matplotlib', 'ipywidgets', 'IPython',
-                                                                  'tqdm', 'backprop.bench'})
-        print(heavy, 'backprop.core' in sys.modules, seconds)
+        heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sympy', 'matplotlib', 'ipywidgets', 'IPython', 'tqdm'}
+                       | {'backprop.bench'} & set(sys.modules))
+        print(heavy, 'backprop.core' in sys.modules)
     """)
-    heavy, core_loaded, seconds = loaded.rsplit(" ", 2)
+    heavy, core_loaded = loaded.rsplit(" ", 1)
     assert heavy == "[]", heavy
     assert core_loaded == "False"  # the facade looks names up on first use
-    assert float(seconds) < 0.25  # measured by the bench too; here a generous bound on a cold start
 
 
 def test_the_math_runs_without_the_views_or_sympy():

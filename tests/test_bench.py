@@ -15,7 +15,8 @@ from strategies import assert_explained
 
 REQUIRED = ["digits_test_accuracy", "digits_train_seconds", "scalar_vs_vector_speedup", "mnist_epoch_seconds",
             "gemm_floor_seconds", "mnist_epoch_over_floor", "mnist_epoch_in_order_over_floor", "mnist_gather_seconds",
-            "mnist_gather_over_floor", "numpy_fused_epoch_seconds", "numpy_fused_epoch_over_floor", "mnist_epoch_over_fused"]
+            "mnist_gather_over_floor", "numpy_fused_epoch_seconds", "numpy_fused_epoch_over_floor", "mnist_epoch_over_fused",
+            "import_backprop_ms"]
 PEER_KEYS = ["sklearn_digits_accuracy", "sklearn_digits_seconds", "torch_epoch_seconds"]
 
 
@@ -35,6 +36,8 @@ def test_the_command_writes_every_figure_as_json(tmp_path):
     assert results["peers"] == {"sklearn": "skipped (--no-peers)", "torch": "skipped (--no-peers)"}
     assert not any(key in results for key in PEER_KEYS)
     assert set(results["targets_met"]) == set(bench.TARGETS)
+    assert results["targets_met"]["notebooks_run_seconds"] is None  # tiny runs no notebook: not measured, not missed
+    assert re.search(r"slowest notebook, top to bottom +not measured .* target <= 20: not measured", done.stdout)
     assert "epoch / floor" in done.stdout and "skipped (--no-peers)" in done.stdout
     line = next(l for l in done.stdout.splitlines() if "library epoch / hand-fused epoch" in l)
     comparison, bound = bench.TARGETS["mnist_epoch_over_fused"]
@@ -43,6 +46,7 @@ def test_the_command_writes_every_figure_as_json(tmp_path):
     assert results["dashboard_points"] == 2 and results["dashboard_depth"] == 5
     assert 0 < results["dashboard_update_ms"] < results["dashboard_train_ms"]
     assert "dashboard update at depth 5" in done.stdout
+    assert "import backprop, fresh interpreter" in done.stdout
 
 
 def test_missing_peers_are_skipped_and_said_so(monkeypatch):
@@ -50,7 +54,7 @@ def test_missing_peers_are_skipped_and_said_so(monkeypatch):
     assert bench.bench_sklearn() is None and bench.bench_torch() is None
     # the library's own measurements ran for real in the test above; here run() only assembles them
     figures = {k: v for k, v in _fake_results().items() if k not in ("mode", "peers", "targets_met")}
-    for name in ("bench_digits", "bench_scalar_vs_vector", "bench_mnist_epoch", "bench_dashboard"):
+    for name in ("bench_digits", "bench_scalar_vs_vector", "bench_mnist_epoch", "bench_dashboard", "bench_import"):
         monkeypatch.setattr(bench, name, lambda **kwargs: dict(figures))
     results = bench.run(tiny=True)
     assert results["peers"] == {"sklearn": "not installed", "torch": "not installed"}
@@ -81,10 +85,10 @@ def _fake_results(**changes):
                "mnist_gather_over_floor": 0.1, "numpy_fused_epoch_seconds": 0.96,
                "numpy_fused_epoch_over_floor": 0.96, "mnist_epoch_over_fused": 1.0 / 0.96,
                "dashboard_update_ms": 40.0, "dashboard_update_max_ms": 60.0, "dashboard_points": 24,
-               "dashboard_train_ms": 600.0, "dashboard_train_max_ms": 900.0,
+               "dashboard_train_ms": 600.0, "dashboard_train_max_ms": 900.0, "import_backprop_ms": 4.0,
                "peers": {"sklearn": "not installed", "torch": "not installed"}}
     results.update(changes)
-    results["targets_met"] = {key: bench._meets(results[key], *bound) for key, bound in bench.TARGETS.items()}
+    results["targets_met"] = bench.targets_met(results)
     return results
 
 
@@ -211,6 +215,15 @@ def test_the_batch_sweep_command_writes_its_rows_and_where_they_came_from(tmp_pa
     assert stored["rows"] == rows and stored["source"].startswith("python -m backprop.bench --batch-sweep vector_speedup.json")
     assert "numpy" in stored["source"] and "CPU cores" in stored["source"]
     assert "B =    1" in capsys.readouterr().out
+
+
+def test_the_slowest_notebook_is_reported_against_its_target(monkeypatch, capsys):
+    timed = {"notebooks_run_seconds": 25.0, "notebooks_slowest": "06_training_loop.ipynb",
+             "notebook_seconds": {"00_problem_setup.ipynb": 9.0, "06_training_loop.ipynb": 25.0}}
+    monkeypatch.setattr(bench, "run", lambda **kwargs: _fake_results(**timed))
+    assert bench.main(["--check"]) == 1
+    line = next(l for l in capsys.readouterr().out.splitlines() if "slowest notebook" in l)
+    assert re.search(r"25\.0 s \(06_training_loop\.ipynb, 2 notebooks run\) +target <= 20: MISSED", line), line
 
 
 def test_the_dashboard_is_reported_against_its_targets():
