@@ -137,6 +137,20 @@ def test_the_norms_are_the_real_backward_pass_on_the_first_batch():
     assert st.grad_norms == pytest.approx([expected[f"W({k})"] for k in range(1, 8)], rel=1e-10)
 
 
+def test_the_readout_counts_in_words_at_the_slider_ends():
+    # depth 1: no layer between g(1) and the top, so no "product of the 0 factors"
+    one = D.dashboard_state(D.DashboardSettings(depth=1, activation="sigmoid"), train=False).readout()
+    assert "no factor" in one and "0 factors" not in one
+    two = D.dashboard_state(D.DashboardSettings(depth=2, activation="sigmoid"), train=False).readout()
+    assert "product of the 1 factor:" in two
+    nine = D.dashboard_state(D.DashboardSettings(depth=10, activation="sigmoid"), train=False).chain()
+    assert "  ... 1 more layer ..." in nine
+    # a network that explodes at its start diverges at its first step: "1 step (1 epoch ...)"
+    blown = D.dashboard_state(D.DashboardSettings(depth=60, activation="relu", init="normal", scale=2.0))
+    assert blown.diverged and blown.steps == 1
+    assert f"training: 1 step (1 epoch of batch {D.BATCH}): " in blown.training_line()
+
+
 def test_the_chain_multiplies_out_without_residual_connections():
     # each measured factor ||g(k-1)|| / ||g(k)|| is close to W(k)'s stretch times the rms slope f'(z(k))
     for name in ("deep sigmoid", "ReLU + He", "too-large scale"):

@@ -261,7 +261,8 @@ class DashboardState:
         if not self.trained:
             return "training: running ..."
         share = "diverged" if self.diverged else f"{100 * self.loss_ratio:.2g} % of the start"
-        line = (f"training: {self.steps} steps ({self.epochs_run} epochs of batch {BATCH}): Loss {self.losses[0]:.3g} -> "
+        line = (f"training: {_count(self.steps, 'step')} ({_count(self.epochs_run, 'epoch')} of batch {BATCH}): "
+                f"Loss {self.losses[0]:.3g} -> "
                 f"{self.losses[-1]:.3g} ({share}), held-out accuracy {100 * self.test_accuracy[0]:.0f} % -> "
                 f"{100 * self.test_accuracy[-1]:.0f} %")
         if self.settings.activation == "relu":
@@ -290,14 +291,17 @@ class DashboardState:
         picked = ks if len(ks) <= 2 * shown else ks[:shown] + [None] + ks[-shown:]
         for k in picked:
             if k is None:
-                lines.append(f"  ... {len(ks) - 2 * shown} more layers ...")
+                lines.append(f"  ... {_count(len(ks) - 2 * shown, 'more layer')} ...")
                 continue
             a, b = self.w_stretch[k - 1], self.slope_rms[k - 1]
             lines.append(f"  k = {k:2d}: W({k}) stretches by {a:.3g}, rms f'(z({k})) = {b:.3g}"
                          + (" (plus the skip: 1 + ...)" if self.settings.residual else f", product {a * b:.3g}")
                          + f"; measured ||g({k - 1})|| / ||g({k})|| = {self.factors[k - 2]:.3g}")
-        product = float(np.prod(self.factors)) if len(self.factors) else 1.0
-        lines.append(f"  product of the {len(self.factors)} factors: ||g(1)|| / ||g({depth})|| = {product:.3g}")
+        if not len(self.factors):  # one hidden layer: g(1) is the top layer's own gradient
+            lines.append("  one hidden layer: no layer lies between g(1) and the top, so there is no factor")
+            return lines
+        product = float(np.prod(self.factors))
+        lines.append(f"  product of the {_count(len(self.factors), 'factor')}: ||g(1)|| / ||g({depth})|| = {product:.3g}")
         return lines
 
     def readout(self) -> str:
@@ -541,3 +545,8 @@ def _outputs(net, hidden, caches):
         else:
             ys.append(nxt[0])     # an affine layer caches its input first
     return ys
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` and the noun, plural unless n is 1: "1 step", "336 steps"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
