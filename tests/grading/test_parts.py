@@ -98,6 +98,42 @@ def test_as_numbers_says_what_came_and_hints_at_a_transpose():
         as_numbers([1, 2, 3, 4], "dw", (2, 2))
     with pytest.raises(AnswerError, match="should be numbers, got 'abc'"):
         as_numbers("abc", "dw")
+    with pytest.raises(AnswerError, match=r"dW\[2\] is None: it was never given a value"):  # not "got shape ()"
+        as_numbers(None, "dW[2]", (1, 3))
+
+
+def _softmax32(z):
+    z = np.asarray(z, dtype=np.float32)
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def _forward32(x, weights, biases, activations):
+    z, y = [None], [np.asarray(x, dtype=np.float32)]
+    for k in range(1, len(weights)):
+        z.append(weights[k].T.astype(np.float32) @ y[-1] + biases[k].astype(np.float32))
+        y.append(activations[k].forward(z[-1]).astype(np.float32))
+    return z, y
+
+
+@pytest.mark.parametrize("part_id, function", [("03_softmax", _softmax32), ("02_forward", _forward32)])
+def test_an_answer_computed_in_float32_is_told_so_not_given_the_formula(part_id, function):
+    from strategies import check_message
+
+    message = check_message(part_id, function)
+    assert "computed in float32" in message and "Hint:" not in message, message
+
+
+def test_a_wrong_float64_answer_close_to_the_reference_is_not_called_float32():
+    from strategies import case_verdicts
+
+    def softmax(z):  # float64, off by 1e-6 relative: a wrong rule, not single precision
+        e = np.exp(np.asarray(z, dtype=float) - np.max(z))
+        return e / e.sum() * (1 + 1e-6)
+
+    verdicts = [v for _, v in case_verdicts("03_softmax", softmax)]
+    assert any(not v.passed for v in verdicts)
+    assert all("float32" not in v.diagnosis for v in verdicts)
 
 
 def test_compare_numbers_names_each_wrong_entry_with_expected_and_got():

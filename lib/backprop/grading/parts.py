@@ -259,13 +259,71 @@ def judge_case(part: Part, case: Case, outcome_json: str | None) -> Verdict:
         return changed
     expected = part.expected(case.payload)  # outside the try: a fault of the reference must surface
     try:
-        return part.judge(case.payload, outcome["answer"], expected)
+        verdict = part.judge(case.payload, outcome["answer"], expected)
+        if not verdict.passed and _single_precision(outcome["answer"], expected):
+            return Verdict.wrong(FLOAT32, FLOAT32)
+        return verdict
     except AnswerError as exc:
         return Verdict.wrong(str(exc), str(exc))
     except (TypeError, ValueError, IndexError, KeyError, AttributeError):
         # an answer shaped in a way no judge anticipated: wrong, not a reason to stop grading
         msg = f"the result of {names} is not shaped as the exercise asks (see the function's docstring)"
         return Verdict.wrong(msg, msg)
+
+
+#: what an answer computed in float32 is told, instead of a formula's hint that does not apply
+FLOAT32 = ("every number agrees with the reference to about 7 significant digits, and no further: the answer was "
+           "computed in float32 (single precision). The rule is right; compute in float64, numpy's default "
+           "(drop dtype=np.float32 or .astype(np.float32))")
+
+
+def _leaves(value, like) -> list | None:
+    """The numbers and other leaves of an answer (JSON data), paired with the reference's, or None when the
+    two are not shaped alike."""
+    if isinstance(like, np.ndarray) and like.dtype.kind in "fiu":
+        try:
+            got = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            return None
+        return list(zip(got.ravel().tolist(), like.ravel().tolist())) if got.shape == like.shape else None
+    if isinstance(like, dict):
+        if not isinstance(value, dict) or set(map(str, like)) != set(value):
+            return None
+        pairs = []
+        for key, item in like.items():
+            inner = _leaves(value[str(key)], item)
+            if inner is None:
+                return None
+            pairs += inner
+        return pairs
+    if isinstance(like, (list, tuple, np.ndarray)):
+        if not isinstance(value, list) or len(value) != len(like):
+            return None
+        pairs = []
+        for a, b in zip(value, like):
+            inner = _leaves(a, b)
+            if inner is None:
+                return None
+            pairs += inner
+        return pairs
+    return [(value, like.item() if isinstance(like, np.generic) else like)]
+
+
+def _single_precision(answer, expected) -> bool:
+    """Whether a wrong answer is the right one computed in float32: every number it holds is a float32 value,
+    all of them agree with the reference to float32's precision, some carry fewer digits than the reference,
+    and everything else in it is right."""
+    pairs = _leaves(answer, expected)
+    if not pairs:
+        return False
+    real = [isinstance(b, float) and isinstance(a, (int, float)) and not isinstance(a, bool) for a, b in pairs]
+    if not any(real) or any(a != b for (a, b), r in zip(pairs, real) if not r):
+        return False
+    got = np.array([a for (a, _), r in zip(pairs, real) if r], dtype=float)
+    want = np.array([b for (_, b), r in zip(pairs, real) if r], dtype=float)
+    if not np.all(np.isfinite(got)) or not np.array_equal(got, got.astype(np.float32).astype(float)):
+        return False
+    return bool(np.all(agree(got, want, rtol=1e-5, atol=1e-7)) and not np.all(agree(got, want)))
 
 
 def scored(verdicts: Sequence[tuple[Case, Verdict]]) -> list[tuple[Case, Verdict]]:
@@ -332,6 +390,9 @@ def as_numbers(value, what: str, shape: Sequence[int] | None = None) -> np.ndarr
     """An answer as a float64 array of the expected shape, or ``AnswerError`` saying what came."""
     if isinstance(value, dict) and "__unsupported__" in value:
         raise AnswerError(f"{what} should be numbers, got {value['__unsupported__']}")
+    if value is None:
+        raise AnswerError(f"{what} is None: it was never given a value (was it stored at another index, "
+                          f"or its line skipped for some k?)")
     try:
         arr = np.array(value, dtype=float)
     except (TypeError, ValueError):
