@@ -47,6 +47,7 @@ WRONG_LOOPS = {
                            "norm) for name, g in grads.items()}",
                            "grads = {name: g * min(1.0, clip / np.linalg.norm(g)) for name, g in grads.items()}"),),
                          "clipped on its own"),
+    "rescales every step": ((("if norm > clip:", "if norm > 0:"),), "also when the gradients' global norm was already"),
     "updates per instance": ((("                for name, g in grads.items():\n                    sums[name] += g",
                                "                for name, g in grads.items():\n                    params[name] -= eta "
                                "* g / b"),), "inside the loop over the batch"),
@@ -97,7 +98,7 @@ def test_every_wrong_loop_fails_the_self_check_and_every_seed_and_is_told_its_mi
     for seed in SEEDS:
         verdicts = case_verdicts("06_training_loop", {"train_loop": fn}, seed)
         score = part_score(part, 4, case_verdicts("06_training_loop", {"train_loop": fn}) + verdicts)
-        limit = 0.8 if name == "clips per tensor" else 0.0  # its unclipped cases (3 of 15) are right
+        limit = 0.8 if name in ("clips per tensor", "rescales every step") else 0.0  # unclipped cases are right
         assert score <= limit + 1e-9, (name, seed, score)
 
 
@@ -134,10 +135,24 @@ def _diagnose(rule):
     (_diagnose(lambda h: (lambda p, k: (p, 1 if p == "healthy" else k))(*_functions()["diagnose_run"](h))),
      "a healthy run names no layer"),
     (_diagnose(lambda h: "vanishing"), "should return a pair"),
+    (_diagnose(lambda h: (lambda p, k: (p, None if k is None else f"W({k})"))(*_functions()["diagnose_run"](h))),
+     "k should be the layer's number, an int (1 for W(1) and y(1)), or None for a healthy run; got 'W("),
 ])
 def test_diagnose_diagnostics(fn, fragment):
     message = check_message("06_diagnose_run", fn)
     assert fragment in message, message
+
+
+def test_dead_units_tested_before_vanishing_fails_the_self_check_and_every_seed():
+    def dead_first(history):  # the rules in the wrong order
+        dead = {int(n[2:-1]): v[-1] for n, v in history["dead_relu"].items()}
+        problem, k = _functions()["diagnose_run"](history)
+        if problem != "exploding" and dead and max(dead.values()) > 0.5:
+            return "dead units", max(dead, key=dead.get)
+        return problem, k
+    assert "tested after exploding" in check_message("06_diagnose_run", dead_first)
+    for seed in SEEDS:
+        assert not all(v.passed for _, v in case_verdicts("06_diagnose_run", {"diagnose_run": dead_first}, seed))
 
 
 def test_the_first_epoch_judged_instead_of_the_last_is_caught_on_hidden_cases():

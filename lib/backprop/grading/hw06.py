@@ -85,8 +85,9 @@ class Hw06Part(Part):
 # -- the reference loop and its classic bugs ------------------------------------------------------------
 def reference_loop(params, X, labels, *, eta, batch_size, epochs, clip, rng, bug: str = ""):
     """The homework's loop (``bug=""``), or one of its classic bugs: "no shuffle", "twice" (averages twice),
-    "sum" (never averages), "per tensor" (clips each tensor alone), "per instance" (updates after every
-    instance, unclipped) or "per instance, clipped".  Updates ``params`` in place; returns the epoch losses."""
+    "sum" (never averages), "per tensor" (clips each tensor alone), "always" (rescales to norm tau even a
+    gradient already shorter), "per instance" (updates after every instance, unclipped) or
+    "per instance, clipped".  Updates ``params`` in place; returns the epoch losses."""
     T = len(X)
     losses = []
     for _ in range(epochs):
@@ -116,10 +117,14 @@ def reference_loop(params, X, labels, *, eta, batch_size, epochs, clip, rng, bug
 
 
 def _update(params, grads, eta, clip, bug):
-    """The library's clipping (or the per-tensor bug: each tensor clipped alone) and its update."""
+    """The library's clipping (or the per-tensor bug: each tensor clipped alone; or the bug that always
+    rescales, even a gradient shorter than tau) and its update."""
     if clip is not None:
         if bug == "per tensor":
             grads = {n: clip_by_global_norm({n: g}, clip)[0][n] for n, g in grads.items()}
+        elif bug == "always":
+            norm = clip_by_global_norm(grads, clip)[1]
+            grads = {n: g * (clip / norm) for n, g in grads.items()} if norm > 0 else grads
         else:
             grads, _ = clip_by_global_norm(grads, clip)
     sgd_update(params, grads, eta)
@@ -186,6 +191,8 @@ _BUGS = {
            "batch's size",
     "per tensor": "each gradient was clipped on its own: clipping by global norm takes the norm of ALL gradients "
                   "together, sqrt(sum of every entry squared), and multiplies every gradient by the same tau / norm",
+    "always": "every step was rescaled to norm tau, also when the gradients' global norm was already at most tau: "
+              "clipping only ever shortens a step (if norm > tau), it never lengthens one",
     "per instance": "the weights were updated inside the loop over the batch's instances: accumulate the whole "
                     "batch first, then average, clip and update once per batch",
 }
@@ -239,12 +246,18 @@ class TrainingLoop(Hw06Part, id="06_training_loop", names=("train_loop",),
         if not ok_losses:
             e = int(np.argmax(~agree(np.asarray(losses, float), np.asarray(expected["losses"], float))))
             details.append(f"loss of epoch {e + 1}: expected {fmt(expected['losses'][e])}, got {fmt(losses[e])}")
+        matches = []  # the classic bugs whose weights these are (two bugs can give the same weights on a case)
         for bug, why in _BUGS.items():
-            if bug in ("per tensor", "per instance, clipped") and p["clip"] is None:
+            if bug in ("per tensor", "always", "per instance, clipped") and p["clip"] is None:
                 continue
             other = _run_reference(p, bug)
-            if all(_close(got_params[k], v) for k, v in other["params"].items()):
-                return Verdict.wrong(details, why)
+            if all(_close(got_params[k], v) for k, v in other["params"].items()) and why not in matches:
+                matches.append(why)
+        if len(matches) == 1:
+            return Verdict.wrong(details, matches[0])
+        if matches:
+            return Verdict.wrong(details, "these weights are what more than one mistake gives on this case: "
+                                 + "; or ".join(f"({n}) {why}" for n, why in enumerate(matches, 1)))
         if ok_params:
             why = ("the weights are right but the epoch losses are not: each epoch's loss is the average of Div over "
                    "its T instances (the sum of every batch's accumulated Div, divided by T)")
@@ -416,6 +429,8 @@ answer = call("diagnose_run", history)
 if not isinstance(answer, (tuple, list)) or len(answer) != 2:
     raise Wrong("diagnose_run should return a pair (problem, k), e.g. ('vanishing', 1) or ('healthy', None)")
 problem, k = answer
+if k is not None and (isinstance(k, bool) or not (hasattr(k, "__index__") or isinstance(k, float) and k.is_integer())):
+    raise Wrong(f"k should be the layer's number, an int (1 for W(1) and y(1)), or None for a healthy run; got {k!r}")
 result = [str(problem), None if k is None else int(k)]
 '''
 
@@ -441,9 +456,10 @@ def _bias_norms(rng: np.random.Generator, mode: str, kind: str, k: int, last: np
     return out
 
 
-def _history(rng: np.random.Generator, kind: str, mode: str = "larger") -> dict:
+def _history(rng: np.random.Generator, kind: str, mode: str = "larger", dead_too: bool = False) -> dict:
     """A synthetic history of ``kind`` with the affected layer drawn at random (not always layer 1), its bias
-    norms differing from the weights' as ``mode`` says (:data:`BIAS_MODES`)."""
+    norms differing from the weights' as ``mode`` says (:data:`BIAS_MODES`); ``dead_too``: an exploding or
+    vanishing run with, besides, more than half of some ReLU layer dead (the rules' order decides)."""
     depth, epochs = int(rng.integers(3, 8)), int(rng.integers(3, 7))
     k = int(rng.integers(1, depth + 1))
     base = 10.0 ** rng.uniform(-1.5, 0.5, size=depth)
@@ -472,6 +488,8 @@ def _history(rng: np.random.Generator, kind: str, mode: str = "larger") -> dict:
         grad_norm[f"b({j})"] = [float(f"{v:.6g}") for v in series]
     dead = {f"y({j})": [float(f"{v:.4f}") for v in list(rng.uniform(0, 0.3, size=epochs - 1)) + [dead_last[j - 1]]]
             for j in range(1, depth)}
+    if dead_too and kind in ("exploding", "vanishing"):
+        dead[f"y({int(rng.integers(1, depth))})"][-1] = float(f"{rng.uniform(0.55, 1.0):.4f}")
     return {"grad_norm": grad_norm, "dead_relu": dead, "train_loss": loss}
 
 
@@ -489,10 +507,13 @@ class DiagnoseRun(Hw06Part, id="06_diagnose_run", names=("diagnose_run",),
     def public_cases(self):
         rng = np.random.default_rng(6060)
         return [Case(f"a run that is {kind}" if kind != "dead units" else "a run with dead units", _history(rng, kind))
-                for kind in self.KINDS]
+                for kind in self.KINDS] + [
+            Case("a run that is vanishing, with a ReLU layer more than half dead too",
+                 _history(rng, "vanishing", dead_too=True))]
 
-    def hidden_case(self, rng, n):
-        return Case("a random run", _history(rng, self.KINDS[n % 4], BIAS_MODES[n // 4 % len(BIAS_MODES)]))
+    def hidden_case(self, rng, n):  # in every third case, an exploding or vanishing run has dead units too
+        return Case("a random run", _history(rng, self.KINDS[n % 4], BIAS_MODES[n // 4 % len(BIAS_MODES)],
+                                             dead_too=n // 4 != 1))
 
     def expected(self, p):
         problem, k = diagnose_reference(_plain_history(p))
