@@ -197,6 +197,39 @@ def ce_flipped(z, d):
     return div, -dz
 
 
+def softmax_backward_only_own_term(dy, z):
+    return softmax(z) * dy
+
+
+def softmax_backward_no_outer_factor(dy, z):
+    return dy - dy @ softmax(z)
+
+
+def softmax_backward_unchanged(dy, z):
+    return np.array(dy, dtype=float)
+
+
+def softmax_backward_flipped(dy, z):
+    return -softmax_backward(dy, z)
+
+
+def _lse(z):
+    m = np.max(z)
+    return m + np.log(np.exp(z - m).sum())
+
+
+def ce_div_flipped(z, d):
+    return d @ z - _lse(z), softmax(z) - d
+
+
+def ce_lse_without_max(z, d):
+    return np.log(np.exp(z - np.max(z)).sum()) - d @ z, softmax(z) - d
+
+
+def ce_one_hot_div(z, d):
+    return _lse(z) - z[np.argmax(d)], softmax(z) - d
+
+
 def multiplicative_no_swap(do, y, pairs):
     dy = np.zeros(len(y))
     for i, (j, l) in enumerate(pairs):
@@ -286,7 +319,7 @@ def test_the_named_mistakes_lose_the_whole_part(part_id, fn):
 def test_a_jacobian_built_at_a_large_width_is_told_why_it_fails():
     message = check_message("03_softmax_backward_large", softmax_backward_jacobian)
     assert f"ran out of memory at width n = {LARGE_WIDTH[0]:,}" in message
-    assert "80 GB" in message and "vectors only" in message
+    assert "80 GB" in message and "only vectors" in message
     assert all(not v.passed for _, v in case_verdicts("03_softmax_backward_large", softmax_backward_jacobian, 0))
 
 
@@ -314,8 +347,17 @@ DIAGNOSES = [
                                                 "dDiv/dz_1 (dz[0]): expected 2.5, got -3"]),
     ("03_softmax_backward", softmax_backward_diagonal, ["only the diagonal of the Jacobian",
                                                         "dDiv/dz_1 (dz[0]): expected 0.166667, got 0"]),
-    ("03_softmax_backward", softmax_backward_unweighted, ["weigh each dDiv/dy_i by y_i"]),
-    ("03_softmax_ce_backward", ce_before_softmax, ["that is dDiv/dy = -d / y", "y - d"]),
+    ("03_softmax_backward", softmax_backward_unweighted, ["each dDiv/dy_i is missing the factor of its own row"]),
+    ("03_softmax_backward", softmax_backward_only_own_term, ["only the delta_ij part of the sum",
+                                                             "notebook 03, section 4.1"]),
+    ("03_softmax_backward", softmax_backward_no_outer_factor, ["lacks one factor that both of its terms share"]),
+    ("03_softmax_backward", softmax_backward_flipped, ["opposite sign (exactly the negative"]),
+    ("03_softmax_ce_backward", ce_before_softmax, ["that is dDiv/dy, the gradient before the softmax",
+                                                   "notebook 03, section 5"]),
+    ("03_softmax_ce_backward", ce_flipped, ["opposite sign (exactly the negative"]),
+    ("03_softmax_ce_backward", ce_div_flipped, ["Div has the opposite sign"]),
+    ("03_softmax_ce_backward", ce_lse_without_max, ["too small by exactly the largest logit"]),
+    ("03_softmax_ce_backward", ce_one_hot_div, ["only the target's largest entry"]),
     ("03_softmax_ce_backward", ce_naive, ["not finite", "never take log(y)"]),
     ("03_multiplicative_backward", multiplicative_no_swap, ["multiply swaps", "dDiv/dy_1 (dy[0]): expected -1, got 2"]),
     ("03_multiplicative_backward", multiplicative_overwrites, ["= instead of +="]),
@@ -329,6 +371,33 @@ def test_each_diagnosis_names_the_factor_and_the_entry(part_id, fn, fragments):
     message = check_message(part_id, fn)
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} not in:\n{message}"
+
+
+#: the results parts 4 to 6 ask the student to derive (the simplified softmax backward, the cross-entropy in the
+#: logits, the fused gradient), spaces removed: no hint may state them, whatever the wrong answer
+CLOSED_FORMS = ["y_j(dDiv/dy_j-", "y_i(dDiv/dy_i-", "sum_iy_idDiv/dy_i)", "sum_jy_jdDiv/dy_j)", "y*(dy-",
+                "=y-d", "collapses", "logsum_kexp(z_k)-sum_id_iz_i", "lse(z)-d"]
+GIVE_AWAY_CASES = [
+    ("03_softmax_backward", softmax_backward_only_own_term), ("03_softmax_backward", softmax_backward_no_outer_factor),
+    ("03_softmax_backward", softmax_backward_flipped), ("03_softmax_backward", softmax_backward_unweighted),
+    ("03_softmax_backward", softmax_backward_diagonal), ("03_softmax_backward", softmax_backward_naive),
+    ("03_softmax_backward", softmax_backward_unchanged),
+    ("03_softmax_backward_large", softmax_backward_jacobian), ("03_softmax_backward_large", softmax_backward_unweighted),
+    ("03_softmax_backward_large", softmax_backward_flipped),
+    ("03_softmax_ce_backward", ce_naive), ("03_softmax_ce_backward", ce_log_of_softmax),
+    ("03_softmax_ce_backward", ce_before_softmax), ("03_softmax_ce_backward", ce_flipped),
+    ("03_softmax_ce_backward", ce_div_flipped), ("03_softmax_ce_backward", ce_lse_without_max),
+    ("03_softmax_ce_backward", ce_one_hot_div),
+]
+
+
+@pytest.mark.parametrize("part_id, fn", GIVE_AWAY_CASES, ids=lambda v: getattr(v, "__name__", None))
+def test_no_hint_states_the_result_the_part_asks_for(part_id, fn):
+    message = check_message(part_id, fn)
+    assert "Hint" in message or "memory" in message or "disagree" in message, message
+    flat = message.replace(" ", "")
+    for form in CLOSED_FORMS:
+        assert form not in flat, f"{form!r} handed over in:\n{message}"
 
 
 # -- what the hidden cases hold ---------------------------------------------------------------------

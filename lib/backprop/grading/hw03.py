@@ -358,21 +358,33 @@ def _softmax_backward(dy, z) -> np.ndarray:
 
 
 def _softmax_backward_diagnosis(got, dy, z) -> str:
+    # the hints name the wrong term or factor and point at the derivation; the simplified product itself is what
+    # part 4 asks the student to find, so no hint states it
     y = reference_softmax(z)
-    rule = "dDiv/dz_j = sum_i dDiv/dy_i y_i (delta_ij - y_j) = y_j (dDiv/dy_j - sum_i y_i dDiv/dy_i)"
+    rule = ("put part 2's J[i][j] = y_i (delta_ij - y_j) into part 3's sum dDiv/dz_j = sum_i dDiv/dy_i J[i][j] and "
+            "split it in two: the delta_ij part keeps only the term i = j, and the -y_j part holds a factor the same "
+            "for every j, computed once (notebook 03, section 4.1)")
     if not np.isfinite(got).all():
         return _finite_hint("dDiv/dz")
     if agree(got, y * dy).all():
-        return f"only the term i = j of the sum is there: every output y_i depends on z_j, so {rule}"
+        return ("only the delta_ij part of the sum is there: the -y_j part of J[i][j] is not zero off the diagonal, "
+                "so every output i contributes a second term to each dDiv/dz_j. " + rule[0].upper() + rule[1:])
     if agree(got, y * (1 - y) * dy).all():
-        return f"only the diagonal of the Jacobian is used (a scalar activation's rule): {rule}"
+        return (f"only the diagonal of the Jacobian is used (a scalar activation's rule): the entries i != j of J "
+                f"contribute too; {rule}")
     if agree(got, dy).all():
-        return f"dDiv/dy was passed through unchanged: {rule}"
+        return f"dDiv/dy was passed through unchanged: no factor of the softmax's Jacobian is applied; {rule}"
     if agree(got, y * (dy - dy.sum())).all():
-        return f"the sum must weigh each dDiv/dy_i by y_i: {rule}"
+        return (f"in the part of the sum that runs over every i, each dDiv/dy_i is missing the factor of its own row "
+                f"of J (row i of J[i][j] = y_i (delta_ij - y_j) carries y_i); {rule}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if np.all(y > 0) and agree(got * y, _softmax_backward(dy, z)).all():
+            return (f"each entry dDiv/dz_j lacks one factor that both of its terms share: yours times y_j is the "
+                    f"expected value. Factor it out of the two terms rather than dropping it; {rule}")
     if agree(got, -_softmax_backward(dy, z)).all():
-        return f"the sign is flipped: {rule}"
-    return rule
+        return (f"every entry has the opposite sign (exactly the negative of the expected): check the sign of each "
+                f"of the two terms against J[i][j] = y_i (delta_ij - y_j); {rule}")
+    return rule[0].upper() + rule[1:]
 
 
 class SoftmaxBackward(Bundled, id="03_softmax_backward", names=("softmax_backward",),
@@ -436,8 +448,9 @@ try:
     out = call("softmax_backward", dy, z)
 except MemoryError:
     raise Wrong(f"softmax_backward ran out of memory at width n = {p['width']:,}: an n x n Jacobian would need "
-                f"8 n^2 bytes = {8 * p['width'] ** 2 / 1e9:,.0f} GB. Compute dDiv/dz_i = y_i (dDiv/dy_i - "
-                f"sum_j y_j dDiv/dy_j) with vectors only: about 3n operations, no matrix")
+                f"8 n^2 bytes = {8 * p['width'] ** 2 / 1e9:,.0f} GB. Simplify the sum of part 4 on paper so that "
+                f"it needs only vectors (one number shared by every j, then entry-by-entry products): about 3n "
+                f"operations, no matrix")
 try:
     out = np.asarray(out, dtype=float)
 except (TypeError, ValueError):
@@ -478,7 +491,9 @@ result = out[np.array(p["indices"], dtype=int)]
         elif not np.isfinite(got).all():
             why = "dDiv/dz is not finite: compute y with the largest logit subtracted"
         else:
-            why = "dDiv/dz_j = y_j (dDiv/dy_j - sum_i y_i dDiv/dy_i), with y = softmax(z) of the whole vector"
+            why = ("your softmax_backward disagrees at this width: is y the softmax of the whole vector z, and the "
+                   "number shared by every j a sum over all n entries? (part 4's check finds the wrong term on small "
+                   "vectors)")
         return Verdict.wrong(details, why)
 
 
@@ -530,31 +545,54 @@ return result
         div = as_numbers(answer[0], "Div", ())
         dz = as_numbers(answer[1], "dz", dz_ref.shape)
         y = reference_softmax(z)
+        # the hints name the wrong quantity, sign or term and point at notebook 03; the form of Div in the logits and
+        # the fused gradient are what this part asks the student to work out, so no hint states them
+        div_rule = ("Div = -sum_i d_i log y_i, with y = softmax(z): write log y_i in terms of the logits (the log of "
+                    "a quotient) and use that d sums to 1")
+        dz_rule = ("dDiv/dz is the row dDiv/dy of cross-entropy times the softmax's Jacobian (part 3's sum with part "
+                   "2's J); notebook 03, section 5 works out what that product becomes")
         if not np.isfinite(div) or not np.isfinite(dz).all():
             what = "Div" if not np.isfinite(div) else "dDiv/dz"
+            if what == "Div":
+                how = ("never take log(y): a y_i that underflowed to 0 gives log 0 = -inf. Write log y_i in terms of "
+                       "the logits, and keep the log of a sum of exponentials finite as part 1 kept the softmax "
+                       "finite (subtract the largest logit inside, and account for it outside)")
+            else:
+                how = ("never divide by y: a y_i that underflowed to 0 gives a division by 0. Going through the "
+                       "softmax's Jacobian removes every division (notebook 03, section 5.1)")
             return Verdict.wrong(f"{what} is not finite (Div: {fmt(div)}; dz: {fmt(dz)})",
-                                 f"{what} is not finite for logits of size {fmt(BIG)}: work from the logits, "
-                                 "Div = log sum_k exp(z_k) - sum_i d_i z_i with the largest logit subtracted inside "
-                                 "the log-sum-exp, and dDiv/dz = y - d with a stable softmax; never take log(y)")
+                                 f"{what} is not finite for logits of size {fmt(BIG)}: {how}")
         if not agree(div, div_ref):
-            why = "Div = -sum_i d_i log y_i = log sum_k exp(z_k) - sum_i d_i z_i (d sums to 1)"
+            m = float(np.max(z))
             if agree(div, -div_ref):
-                why = f"the sign of Div is flipped: {why}"
+                why = (f"Div has the opposite sign (exactly the negative of the expected): cross-entropy is never "
+                       f"negative, since every log y_i <= 0. {div_rule}")
+            elif m != 0 and agree(div + m * d.sum(), div_ref):
+                why = (f"Div is too small by exactly the largest logit, max z = {fmt(m)}: the logit subtracted "
+                       f"inside the log-sum-exp must be added back outside it")
+            elif m != 0 and agree(div - m * d.sum(), div_ref):
+                why = (f"Div is too large by exactly the largest logit, max z = {fmt(m)}: the logit subtracted "
+                       f"inside the log-sum-exp is counted twice outside it")
+            elif (np.count_nonzero(d) > 1
+                  and agree(div, log_sum_exp(z) - z[int(np.argmax(d))])):
+                why = (f"your Div uses only the target's largest entry, as for a one-hot d: with a soft target every "
+                       f"d_i weighs its own log y_i. {div_rule}")
+            else:
+                why = div_rule
             return Verdict.wrong(f"Div: expected {fmt(div_ref)}, got {fmt(div)}", why)
         if agree(dz, dz_ref).all():
             return Verdict.ok()
         details = compare_numbers(dz, dz_ref, _namer("dz"))
-        rule = "through the softmax, the cross-entropy's gradient collapses to dDiv/dz = y - d"
         with np.errstate(divide="ignore", invalid="ignore"):
             dY = np.where(d > 0, -d / np.where(y > 0, y, 1.0), 0.0)
-        if agree(dz, d - y).all():
-            why = f"the sign is flipped: {rule}"
+        if agree(dz, -dz_ref).all():
+            why = f"every entry of dDiv/dz has the opposite sign (exactly the negative of the expected): {dz_rule}"
         elif np.isfinite(dY).all() and agree(dz, dY).all():
-            why = f"that is dDiv/dy = -d / y, the gradient before the softmax: {rule}"
+            why = f"that is dDiv/dy, the gradient before the softmax, which still has to go back through it: {dz_rule}"
         elif agree(dz, y).all() or agree(dz, y - 1).all():
-            why = f"the target is missing: {rule}"
+            why = f"your dDiv/dz does not depend on the target d as it should: {dz_rule}"
         else:
-            why = rule
+            why = dz_rule[0].upper() + dz_rule[1:]
         return Verdict.wrong(details, why)
 
 
