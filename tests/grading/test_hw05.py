@@ -95,7 +95,7 @@ def debug_with(line):
         Y1 = np.tanh(Z1)
         Y2 = Y1 @ W2.T + b2
         dZ2 = (Y2 - D) / B if line != "no 1/B" else (Y2 - D)
-        dZ1 = (dZ2 @ W2) * (1 - Y1 ** 2)
+        dZ1 = (dZ2 @ W2) * (1 - (Z1 if line == "1 - z^2" else Y1) ** 2)
         return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ Y1, dZ2.sum(axis=0)
 
     return buggy_two_layer if line == "given" else two_layer_backward
@@ -114,7 +114,7 @@ WRONG = [
     ("05_forward", "softmax over every entry of the batch (right only for B = 1)", forward_with(softmax_axis=None),
      "softmax normalises each instance", 0.75),
     ("05_weight_gradient", "the lecture's derivative, not the gradient (transposed)",
-     weight_gradient_with(dW=lambda dZ, Y: Y.T @ dZ), "that is the lecture's derivative"),
+     weight_gradient_with(dW=lambda dZ, Y: Y.T @ dZ), "the transpose of the expected layout"),
     ("05_weight_gradient", "averaged twice", weight_gradient_with(dW=lambda dZ, Y: dZ.T @ Y / len(Y),
                                                                   db=lambda dZ: dZ.mean(axis=0)), "times too small"),
     ("05_weight_gradient", "the first instance only (right only for B = 1)",
@@ -131,6 +131,7 @@ WRONG = [
      "ValueError"),
     ("05_debug", "the given function unchanged", debug_with("given"), "the planted bug is still there"),
     ("05_debug", "the slope fixed, the 1/B dropped", debug_with("no 1/B"), "times too large"),
+    ("05_debug", "the slope 'fixed' as 1 - z^2", debug_with("1 - z^2"), "your slope, 1 - z^2 at z(1)"),
 ]
 
 
@@ -302,7 +303,7 @@ def test_forward_returning_one_list_is_told_what_to_return():
 def test_a_weight_gradient_transposed_on_a_square_layer_is_named_the_lectures_derivative():
     payload = {"dZ": [[1.0, 2.0], [0.5, -1.0]], "Y_prev": [[3.0, -1.0], [2.0, 0.25]]}
     text = _judge("05_weight_gradient", weight_gradient_with(dW=lambda dZ, Y: Y.T @ dZ), payload)
-    assert "the transpose of the gradient" in text and "dLoss/dw(k)_" in text
+    assert "the transpose of the expected layout" in text and "dLoss/dw(k)_" in text
 
 
 def test_backward_on_square_weights_names_the_transpose_going_back():
@@ -334,3 +335,24 @@ def test_a_debug_fix_that_breaks_layer_1_otherwise_points_at_the_tanh_step():
 
     payload = get_part("05_debug").public_cases()[0].payload
     assert "layer 2 is right but dW1 is not" in _judge("05_debug", slope_dropped, payload)
+
+
+#: what parts 2 and 4 ask the student to find (the weight gradient's product, the fixed tanh slope), spaces removed:
+#: no hint may state them, whatever the wrong answer
+CLOSED_FORMS = ["dZ^TY_prev", "dZ.T@Y", "dZ[1]^TY[0]", "dZ[2]^TY[1]", "Transposeit", "1-tanh(z)^2", "1-y^2",
+                "1-Y1**2", "1-np.tanh(Z1)**2"]
+
+
+@pytest.mark.parametrize("part_id, what, fn, fragment, share", WRONG, ids=[w[1] for w in WRONG])
+def test_no_hint_states_the_result_the_part_asks_for(part_id, what, fn, fragment, share):
+    shown = " ".join(" ".join(v.details) + " " + v.diagnosis
+                     for _, v in case_verdicts(part_id, fn, given=GIVEN) if not v.passed).replace(" ", "")
+    for form in CLOSED_FORMS:
+        assert form not in shown, f"{form!r} handed over ({what}):\n{shown}"
+
+
+def test_a_transposed_weight_gradient_is_told_the_layout_not_the_product():
+    payload = {"dZ": [[1.0, 2.0, 0.5], [0.5, -1.0, 2.0]], "Y_prev": [[3.0, -1.0], [2.0, 0.25]], "layer": 1}
+    text = _judge("05_weight_gradient", weight_gradient_with(dW=lambda dZ, Y: Y.T @ dZ), payload)
+    assert "the transpose of the expected layout" in text and "a row per unit of layer 1" in text
+    assert "dZ^T" not in text and "Transpose it" not in text

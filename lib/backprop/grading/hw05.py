@@ -106,9 +106,10 @@ def _read(value, q: str, k, shape: tuple) -> np.ndarray:
         got = getattr(arr, "shape", None)
         if q == "dW" and got is not None and tuple(got) == tuple(shape)[::-1]:
             raise AnswerError(
-                f"dW[{k}] should be {_shape_words(q, k, shape)}, got {tuple(got)}: that is the lecture's derivative "
-                f"dLoss/dW({k}) = y({k - 1 if isinstance(k, int) else 'k-1'}) dLoss/dz({k}), the transpose of the gradient. "
-                f"Transpose it (dZ^T Y_prev)") from None
+                f"dW[{k}] should be {_shape_words(q, k, shape)}, got {tuple(got)}: yours is the transpose of the "
+                f"expected layout, the lecture's derivative dLoss/dW({k}) (a row per input of the layer). The "
+                f"gradient has W({k})'s layout: a row per unit of layer {k} (the columns of dZ), a column per "
+                f"input (the columns of Y_prev)") from None
         raise AnswerError(f"{exc}; it should be {_shape_words(q, k, shape)}") from None
 
 
@@ -371,13 +372,15 @@ if not isinstance(result, (tuple, list)) or len(result) != 2:
         dW = _read(answer[0], "dW", k, dW_ref.shape)
         if not agree(dW, dW_ref).all():
             why = (_average_diagnosis(dW, dW_ref, B, f"the gradient of W({k})")
-                   or f"the gradient of W({k}) sums y(k-1) dLoss/dz(k) over the instances: dZ^T Y_prev")
+                   or f"the gradient of W({k}) adds up one contribution per instance (row): the transpose of that "
+                      f"instance's y(k-1) dLoss/dz(k), with W({k})'s layout (notebook 05, section 6)")
             if B > 1 and agree(dW, np.outer(dZ[0], Y[0])).all():
-                why = (f"only instance 1 is counted: the gradient of W({k}) sums each instance's dLoss/dz(k)^T "
-                       f"y(k-1)^T over the B = {B} rows: dZ^T Y_prev")
+                why = (f"only instance 1 is counted: the gradient of W({k}) adds up the contributions of all B = {B} "
+                       f"rows; one matrix product over the batch sums over the instances for you (notebook 05, "
+                       f"section 6)")
             elif dW_ref.shape[0] == dW_ref.shape[1] and agree(dW, dW_ref.T).all():
-                why = (f"this is dLoss/dW({k}) = y(k-1) dLoss/dz(k), the transpose of the gradient: the gradient is "
-                       f"shaped like W({k}), dZ^T Y_prev")
+                why = (f"yours is the transpose of the expected layout (the lecture's derivative dLoss/dW({k})): the "
+                       f"gradient has W({k})'s layout, a row per unit of layer {k}, a column per input")
             return Verdict.wrong(compare_numbers(dW, dW_ref, _namer("dW", k)), why)
         db = _read(answer[1], "db", k, db_ref.shape)
         if not agree(db, db_ref).all():
@@ -433,7 +436,8 @@ if not isinstance(result, dict):
             if not agree(dZ, ref["dZ"][k]).all():
                 return Verdict.wrong(compare_numbers(dZ, ref["dZ"][k], _namer("dZ", k)),
                                      self._why_dz(case, answer, k, dZ, ref, Z, Y, B, N))
-            for q, factor in (("dW", f"dZ[{k}]^T Y[{k - 1}], shaped like W({k})"), ("db", f"the sum of dZ[{k}]'s rows")):
+            for q, factor in (("dW", f"what your weight_gradient(dZ[{k}], Y[{k - 1}]) of part 2 gives, shaped like "
+                                     f"W({k})"), ("db", f"the sum of dZ[{k}]'s rows")):
                 got = _read(answer[q][k], q, k, ref[q][k].shape)
                 if not agree(got, ref[q][k]).all():
                     why = (_average_diagnosis(got, ref[q][k], B, f"{q}[{k}]")
@@ -495,6 +499,18 @@ def buggy_two_layer(X, D, W1, b1, W2, b2):
     return two_layer_gradients({"X": X, "D": D, "W1": W1, "b1": b1, "W2": W2, "b2": b2}, _TanhSlopeAtY())
 
 
+class _TanhSlopeOneMinusZSquared(Tanh):
+    """A wrong fix of the planted bug: the slope 1 - z^2 (z in place of tanh(z) in tanh's derivative)."""
+
+    def derivative(self, z, y=None, xp=np):
+        return 1.0 - z ** 2
+
+
+def _slope_one_minus_z_squared(X, D, W1, b1, W2, b2):
+    """What the wrong fix ``1 - Z1 ** 2`` gives."""
+    return two_layer_gradients({"X": X, "D": D, "W1": W1, "b1": b1, "W2": W2, "b2": b2}, _TanhSlopeOneMinusZSquared())
+
+
 def _two_layer_case(rng, n: int, B=None, widths=None) -> dict:
     case = batch_case(rng, ["tanh"], 0, B=B, widths=widths, n=n)
     return {"X": case["X"], "D": case["D"], "W1": case["weights"][0], "b1": case["biases"][0],
@@ -545,8 +561,15 @@ if not isinstance(result, (tuple, list)) or len(result) != 4:
                     f"{q}{k} disagrees: gradient-check the fixed function against finite differences to see which "
                     f"step is still wrong")
                 if k == 1 and all(agree(a, b).all() for a, b in zip(got[2:], expected[2:])):
-                    why = (f"layer 2 is right but {q}1 is not: the step back through the tanh, dLoss/dz(1) = "
-                           f"dLoss/dy(1) * tanh'(z(1)), where tanh'(z) = 1 - tanh(z)^2 = 1 - y^2")
+                    why = (f"layer 2 is right but {q}1 is not, so the line to look at is the step back through the "
+                           f"tanh: dLoss/dz(1) is dLoss/dy(1) times tanh's slope at z(1), entry by entry. Check "
+                           f"your slope against finite differences of np.tanh at one z, and check which of the "
+                           f"function's arrays (Z1, or Y1 = tanh(Z1)) it is built from")
+                    if all(agree(a, b).all() for a, b in zip(got, _slope_one_minus_z_squared(*args))):
+                        why = (f"layer 2 is right but {q}1 is not: your slope, 1 - z^2 at z(1), is not tanh's "
+                               f"slope at z(1) (at z = 0.5 it gives 0.75, tanh's slope there is 0.786). Look up "
+                               f"tanh's derivative (notebook 02, section 3.1) and check which of the function's "
+                               f"arrays, Z1 or Y1 = tanh(Z1), belongs in it")
                 return Verdict.wrong(compare_numbers(g, e, _namer(q, k)), why)
         return Verdict.ok()
 
