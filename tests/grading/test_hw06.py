@@ -108,14 +108,38 @@ def test_the_wrong_loops_are_named_the_lecture_way():
 
 
 @pytest.mark.parametrize("fns, fragment", [
-    ((lambda n: math.sqrt(1.0 / n), lambda n, s: n * s * s / 2), "factor 2, sqrt(2 / fan_in)"),
-    ((lambda n: 2.0 / n, lambda n, s: n * s * s / 2), "the standard deviation is its square root"),
-    ((lambda n: math.sqrt(2.0 / n), lambda n, s: n * s * s), "forgot the ReLU's 1/2"),
+    ((lambda n: math.sqrt(1.0 / n), lambda n, s: n * s * s / 2), "off by exactly a factor 2 per layer"),
+    ((lambda n: 2.0 / n, lambda n, s: n * s * s / 2), "returned the variance std^2"),
+    ((lambda n: math.sqrt(2.0 / n), lambda n, s: n * s * s), "off by exactly a factor 2 (yours is twice"),
     ((lambda n: math.sqrt(2.0 / n), lambda n, s: n * s / 2), "where the variance std^2 belongs"),
+    ((lambda n: math.sqrt(1.0 / n), lambda n, s: n * s * s), "which half of a ReLU's inputs gives y = 0"),
+    ((lambda n: 1.0 / math.sqrt(n), lambda n, s: n * s * s / 4), "0.5 times the expected"),
+    ((lambda n: 0.1, lambda n, s: n * s * s / 2), "would multiply the variance of z by"),
 ])
 def test_init_diagnostics(fns, fragment):
     message = check_message("06_init_scale", *fns)
-    assert fragment in message
+    assert fragment in message, message
+
+
+#: what part 3 asks the student to derive (the scale, the factor, the ReLU's halving), spaces removed
+INIT_CLOSED_FORMS = ["sqrt(2/fan_in)", "2/fan_in", "(He)", "Var(z)/2", "fan_instd^2/2", "std^2/2", "sqrt(2/n)"]
+
+
+@pytest.mark.parametrize("fns", [
+    (lambda n: math.sqrt(1.0 / n), lambda n, s: n * s * s),
+    (lambda n: math.sqrt(1.0 / n), lambda n, s: n * s * s / 2),
+    (lambda n: 2.0 / n, lambda n, s: n * s * s / 2),
+    (lambda n: math.sqrt(2.0 / n), lambda n, s: n * s * s),
+    (lambda n: math.sqrt(2.0 / n), lambda n, s: n * s / 2),
+    (lambda n: 0.1, lambda n, s: 1.0),
+    (lambda n: -1.0, lambda n, s: float("nan")),
+])
+def test_no_init_hint_states_the_scale_or_the_factor(fns):
+    message = check_message("06_init_scale", *fns)
+    assert "Hint" in message, message
+    flat = message.replace(" ", "")
+    for form in INIT_CLOSED_FORMS:
+        assert form not in flat, f"{form!r} handed over in:\n{message}"
 
 
 def _diagnose(rule):

@@ -378,25 +378,38 @@ class InitScale(Hw06Part, id="06_init_scale", names=("relu_init_std", "z_varianc
             return Verdict.ok()
         n, s = p["fan_in"], p["std"]
         details, why = [], []
+        # the hints say which quantity is off and by how much, and point at the ReLU's effect on E[y^2]; the factor
+        # and the scale are what part 3 asks the student to derive, so no hint states them
+        relu_question = ("ask which half of a ReLU's inputs gives y = 0, and what part of Var(z) that leaves in "
+                         "E[y^2] (notebook 06, section 6.1)")
         if not ok[0]:
             details.append(f"relu_init_std({n}): expected {fmt(expected[0])}, got {fmt(got[0])}")
             if agree(got[0], math.sqrt(1.0 / n)):
-                why.append("relu_init_std gave sqrt(1 / fan_in): a ReLU zeroes half of z, so the variance needs the "
-                           "factor 2, sqrt(2 / fan_in) (He)")
+                why.append(f"relu_init_std gave the scale of a layer that passes every z unchanged: through ReLU "
+                           f"layers it leaves the variance of z off by exactly a factor 2 per layer; "
+                           f"{relu_question}")
             elif agree(got[0], 2.0 / n):
-                why.append("relu_init_std gave 2 / fan_in, the variance: the standard deviation is its square root")
+                why.append("relu_init_std returned the variance std^2 that makes the factor 1, not the standard "
+                           "deviation std of N(0, std^2)")
+            elif got[0] > 0 and math.isfinite(got[0]):
+                ratio = (got[0] / expected[0]) ** 2
+                why.append(f"with your relu_init_std({n}) a ReLU layer would multiply the variance of z by "
+                           f"{fmt(ratio)}, not 1: solve 'the factor of z_variance_factor equals 1' for std")
             else:
-                why.append("relu_init_std should be sqrt(2 / fan_in): then fan_in std^2 / 2 = 1")
+                why.append("relu_init_std should be the positive std that makes the variance factor exactly 1")
         if not ok[1]:
             details.append(f"z_variance_factor({n}, {fmt(s)}): expected {fmt(expected[1])}, got {fmt(got[1])}")
             if agree(got[1], n * s ** 2):
-                why.append("z_variance_factor forgot the ReLU's 1/2: it passes only the positive half of a symmetric "
-                           "z, so E[y^2] = Var(z) / 2")
+                why.append(f"z_variance_factor is off by exactly a factor 2 (yours is twice the expected): "
+                           f"Var(z(k)) = fan_in std^2 E[y(k-1)^2], but after a ReLU E[y^2] is not Var(z)"
+                           + ("" if why else f": {relu_question}"))
             elif agree(got[1], n * s / 2.0):
                 why.append("z_variance_factor used std where the variance std^2 belongs")
+            elif expected[1] != 0 and math.isfinite(got[1]):
+                why.append(f"z_variance_factor is {fmt(got[1] / expected[1])} times the expected: start from the "
+                           f"given Var(z(k)) = fan_in std^2 E[y(k-1)^2]; {relu_question}")
             else:
-                why.append("Var(z(k)) = fan_in std^2 E[y(k-1)^2] and E[y^2] = Var(z) / 2 for a ReLU: the factor is "
-                           "fan_in std^2 / 2")
+                why.append(f"start from the given Var(z(k)) = fan_in std^2 E[y(k-1)^2]; {relu_question}")
         return Verdict.wrong(details, "; ".join(why))
 
 
