@@ -120,7 +120,19 @@ def test_every_seeds_points_have_both_signs_and_keep_2x_away_from_1(seed):
 
 def test_a_missing_path_is_named():
     msg = check_message("01_influence_paths", lambda: [(x, a, c, F), (x, a, F)])
-    assert "2 of the 3 paths" in msg and "missing: x -> b -> c -> F" in msg
+    assert "2 of the 3 paths" in msg and "An arrow out of x is on none of your paths" in msg
+    msg = check_message("01_influence_paths", lambda: [(x, a, c, F), (x, b, c, F)])
+    assert "An arrow out of a is on none of your paths" in msg
+    assert "x -> a -> F" not in msg  # where it branches, not the path itself: listing the paths is the exercise
+
+
+def test_an_opposite_sign_at_a_positive_x_is_not_blamed_on_abs_x():
+    def negated_cos():
+        return {(x, a): 2 * x, (x, b): -sp.cos(x), (a, c): b, (b, c): a, (c, F): sp.Integer(1), (a, F): sp.exp(a)}
+
+    msg = check_message("01_local_derivatives", negated_cos)
+    assert "opposite sign at x = 0.75: check the sign of the derivative rule you used for sin(x)" in msg
+    assert "|x|" not in msg
 
 
 def test_the_path_sum_names_the_missing_path_and_the_missing_factor():

@@ -261,8 +261,10 @@ def test_backward_pass_names_the_first_wrong_factor_as_the_lecture_names_it():
 def test_backward_pass_names_an_output_slope_a_swapped_divergence_and_a_step_that_writes_in_place():
     msg = check_message("02_backward_pass", backward_with(skip_output_slope=True))
     assert "(sigmoid): the factor f'(z) of the sigmoid units is missing" in msg
-    assert "arguments are swapped: divergence.derivative(y[2], d), the network's output first" in check_message(
-        "02_backward_pass", backward_with(divergence_args=lambda y, d: (d, y)))
+    # for the squared error, swapped arguments give exactly -dDiv/dY: the sign is named first, the swap beside it
+    assert "opposite sign in every entry (exactly -dDiv/dY)" in (swapped := check_message(
+        "02_backward_pass", backward_with(divergence_args=lambda y, d: (d, y))))
+    assert "or are its arguments swapped (the network's output comes first)?" in swapped
     assert "does activation_step write into its argument dy_k in place?" in check_message(
         "02_backward_pass", backward_with(_activation_bug("in_place")))
 

@@ -309,6 +309,23 @@ def test_routing_to_every_input_is_compared_with_an_add_gate():
     assert "dDiv/dz_1 of max unit 1 (dz[0][0]) got 1" in message and "as through an add gate" in message
 
 
+def test_a_max_taken_down_the_columns_is_named():
+    def max_down_columns(dy, z):
+        dz = np.zeros(np.shape(z))
+        for col, row in enumerate(np.argmax(z, axis=0)):
+            dz[row, col] = dy[row]
+        return dz
+
+    message = check_message("04_max_backward", max_down_columns)
+    # on Poll 3's single row it cannot be told from an add gate, so both are named
+    assert "as through an add gate, or because the largest input was looked for down each column" in message
+    payload = {"dy": [1.5, -2.0], "z": [[3.0, 1.0, 0.0], [0.5, 2.0, 0.25]]}
+    part = get_part("04_max_backward")
+    verdict = part.judge(payload, max_down_columns(np.array(payload["dy"]), np.array(payload["z"])).tolist(), None)
+    assert "The largest input was looked for down each column" in verdict.diagnosis
+    assert "add gate" not in verdict.diagnosis
+
+
 def test_routing_to_the_smallest_is_named():
     assert "went to the smallest input" in check_message("04_max_backward", max_to_smallest)
 

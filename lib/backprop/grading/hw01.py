@@ -172,7 +172,10 @@ for key, expr in edges.items():
                     f"{DEFINITIONS[t]}, with every other variable of that definition held fixed"
                 )
                 if want != 0 and agree(got[(s, t)], -want):
-                    why += f" (yours has the opposite sign at x = {fmt(x)}: is |x| or sqrt(a) standing in for x?)"
+                    why += f" (yours has the opposite sign at x = {fmt(x)}"
+                    # |x| or sqrt(a) in place of x flips a sign only where x < 0; elsewhere it is the rule's own sign
+                    why += (": is |x| or sqrt(a) standing in for x?)" if x < 0 else
+                            f": check the sign of the derivative rule you used for {DEFINITIONS[t]})")
                 return Verdict.wrong(f"d{t}/d{s} at x = {fmt(x)}: expected {fmt(want)}, got {fmt(got[(s, t)])}", why)
         return Verdict.ok()
 
@@ -211,9 +214,16 @@ for path in paths:
                 return Verdict.wrong(why, why)
         if len(got) < len(want):
             missing = sorted(want - set(got))
-            why = f"{len(got)} of the {len(want)} paths from {SOURCE} to {TARGET}; missing: {' -> '.join(missing[0])}"
-            if len(missing) > 1:
-                why += f" (and {len(missing) - 1} more)"
+            # say where a missing path branches off, not which path it is: listing the paths is the exercise
+            used = {(q[i], q[i + 1]) for q in got for i in range(len(q) - 1)}
+            unused = [(u, v) for path in missing for u, v in zip(path, path[1:]) if (u, v) not in used]
+            why = f"{len(got)} of the {len(want)} paths from {SOURCE} to {TARGET}: {len(missing)} missing. "
+            if unused:
+                why += (f"An arrow out of {unused[0][0]} is on none of your paths: from every variable you reach, "
+                        f"follow each of its arrows, not just one")
+            else:
+                why += ("Each arrow is on one of your paths, but not every combination: at every variable with "
+                        "several arrows out, a path goes on along each of them")
             return Verdict.wrong(why, why)
         return Verdict.ok()
 

@@ -659,7 +659,13 @@ if not isinstance(result, dict):
                 swapped = div.derivative(d, y[N])
             except ValueError:  # the target cannot stand where the output should
                 swapped = np.full_like(want, np.nan)
-            if agree(got, swapped).all():
+            if agree(got, -want).all():
+                # for the squared error the swapped arguments give exactly -dDiv/dY too: name both, sign first
+                why = (f"dy[{N}] has the opposite sign in every entry (exactly -dDiv/dY): is a minus sign flipping "
+                       f"divergence.derivative(y[{N}], d)"
+                       + (", or are its arguments swapped (the network's output comes first)?"
+                          if agree(swapped, -want).all() else "?"))
+            elif agree(got, swapped).all():
                 why = f"the divergence's arguments are swapped: divergence.derivative(y[{N}], d), the network's output first"
             elif agree(got, acts[N].backward(want, z[N])).all() and not agree(want, acts[N].backward(want, z[N])).all():
                 why = (f"dy[{N}] holds dDiv/dz({N}), not dDiv/dy({N}): does activation_step write into its argument "

@@ -294,6 +294,13 @@ class MaxBackward(_UpstreamAndZ, id="04_max_backward", names=("max_backward",),
         if agree(got, dy[:, None] * top).all() and not agree(top, first).all():
             why = ("on a tie every tied input got the whole dDiv/dy, so the gradient is counted twice: the tied inputs "
                    "must share it (non-negative shares summing to dDiv/dy, e.g. all to the first)")
+        elif agree(got, _routed_down_columns(z, dy)).all():
+            columns = ("the largest input was looked for down each column (axis 0, across the max units) instead of "
+                       "along each row: row b of z holds the inputs of max unit b, so its largest is taken over axis 1")
+            if agree(got, np.broadcast_to(dy[:, None], z.shape)).all():  # one row: the two mistakes look the same
+                why = f"every input got dDiv/dy: as through an add gate, or because {columns}. {rule}"
+            else:
+                why = f"{columns[0].upper()}{columns[1:]}. {rule}"
         elif agree(got, np.broadcast_to(dy[:, None], z.shape)).all():
             why = f"every input got dDiv/dy, as through an add gate: {rule}"
         elif agree(got, first).all() or agree(got, top).all():
@@ -305,6 +312,15 @@ class MaxBackward(_UpstreamAndZ, id="04_max_backward", names=("max_backward",),
         else:
             why = rule
         return Verdict.wrong(details, why)
+
+
+def _routed_down_columns(z, dy):
+    """What a max taken over axis 0 (down the columns) instead of along the rows gives: per column, dy of the row
+    holding that column's largest value, at that row."""
+    out = np.zeros(z.shape)
+    rows = np.argmax(z, axis=0)
+    out[rows, np.arange(z.shape[1])] = dy[rows]
+    return out
 
 
 # -- a gradient check that knows about kinks -----------------------------------------------------------------
