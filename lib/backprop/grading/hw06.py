@@ -86,12 +86,15 @@ class Hw06Part(Part):
 def reference_loop(params, X, labels, *, eta, batch_size, epochs, clip, rng, bug: str = ""):
     """The homework's loop (``bug=""``), or one of its classic bugs: "no shuffle", "twice" (averages twice),
     "sum" (never averages), "per tensor" (clips each tensor alone), "always" (rescales to norm tau even a
-    gradient already shorter), "per instance" (updates after every instance, unclipped) or
-    "per instance, clipped".  Updates ``params`` in place; returns the epoch losses."""
+    gradient already shorter), "per instance" (updates after every instance, unclipped),
+    "per instance, clipped", "shuffled once" (one order for every epoch), "divides by B" (the last, smaller
+    batch divided by batch_size), "ascent" (W + eta grad W) or "by value" (each entry clipped to [-tau, tau]).
+    Updates ``params`` in place; returns the epoch losses."""
     T = len(X)
     losses = []
+    once = rng.permutation(T) if bug == "shuffled once" else None
     for _ in range(epochs):
-        order = np.arange(T) if bug == "no shuffle" else rng.permutation(T)
+        order = np.arange(T) if bug == "no shuffle" else once if once is not None else rng.permutation(T)
         total = 0.0
         for start in range(0, T, batch_size):
             idx = order[start:start + batch_size]
@@ -110,7 +113,7 @@ def reference_loop(params, X, labels, *, eta, batch_size, epochs, clip, rng, bug
             total += loss
             if bug.startswith("per instance"):
                 continue
-            divide = {"sum": 1, "twice": b * b}.get(bug, b)
+            divide = {"sum": 1, "twice": b * b, "divides by B": batch_size}.get(bug, b)
             _update(params, {n: s / divide for n, s in sums.items()}, eta, clip, bug)
         losses.append(total / T)
     return losses
@@ -122,12 +125,14 @@ def _update(params, grads, eta, clip, bug):
     if clip is not None:
         if bug == "per tensor":
             grads = {n: clip_by_global_norm({n: g}, clip)[0][n] for n, g in grads.items()}
+        elif bug == "by value":
+            grads = {n: np.clip(g, -clip, clip) for n, g in grads.items()}
         elif bug == "always":
             norm = clip_by_global_norm(grads, clip)[1]
             grads = {n: g * (clip / norm) for n, g in grads.items()} if norm > 0 else grads
         else:
             grads, _ = clip_by_global_norm(grads, clip)
-    sgd_update(params, grads, eta)
+    sgd_update(params, {n: -g for n, g in grads.items()} if bug == "ascent" else grads, eta)
 
 
 _LOOP_CALL = '''
@@ -166,8 +171,9 @@ def _loop_problem(rng: np.random.Generator, n: int) -> dict:
             "clip": None, "seed": int(rng.integers(0, 2**31))}
     if n % 6 == 5:
         return case
-    for _ in range(20):  # a tau with which every classic bug changes the trained weights
-        case["clip"] = float(np.round(np.median(norms) * rng.uniform(0.5, 1.0), 4))
+    for attempt in range(40):  # a tau with which every classic bug changes the trained weights (later: larger taus,
+        # so that some steps stay unclipped and a loop that never averages cannot hide behind a clip of every step)
+        case["clip"] = float(np.round(np.median(norms) * rng.uniform(0.5, 1.0 if attempt < 20 else 2.0), 4))
         right = _run_reference(case)["params"]
         if not any(all(_close(right[k], v) for k, v in _run_reference(case, bug)["params"].items()) for bug in _BUGS):
             break
@@ -197,6 +203,15 @@ _BUGS = {
                     "batch first, then average, clip and update once per batch",
 }
 _BUGS["per instance, clipped"] = _BUGS["per instance"]
+_BUGS.update({
+    "shuffled once": "every epoch went through the data in the same order: draw a fresh order = rng.permutation(T) "
+                     "at the start of EACH epoch, not once before the epochs",
+    "divides by B": "the last, smaller batch was averaged with batch_size: divide by b, the number of instances "
+                    "actually in that batch",
+    "ascent": "the weights moved up the gradient, raising the loss: the update subtracts, W <- W - eta grad W",
+    "by value": "each entry was clipped to [-tau, tau] on its own (clipping by value): clipping by global norm "
+                "rescales all the gradients together, by tau / norm, only when their global norm is above tau",
+})
 
 
 def _close(a, b) -> bool:
@@ -248,7 +263,7 @@ class TrainingLoop(Hw06Part, id="06_training_loop", names=("train_loop",),
             details.append(f"loss of epoch {e + 1}: expected {fmt(expected['losses'][e])}, got {fmt(losses[e])}")
         matches = []  # the classic bugs whose weights these are (two bugs can give the same weights on a case)
         for bug, why in _BUGS.items():
-            if bug in ("per tensor", "always", "per instance, clipped") and p["clip"] is None:
+            if bug in ("per tensor", "always", "by value", "per instance, clipped") and p["clip"] is None:
                 continue
             other = _run_reference(p, bug)
             if all(_close(got_params[k], v) for k, v in other["params"].items()) and why not in matches:
