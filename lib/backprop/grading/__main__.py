@@ -210,17 +210,20 @@ NO_CGROUPS_WARNING = (
 
 
 def _seed(args) -> int:
-    """The seed of this run: --seed, the number in --seed-file, or a fresh one."""
+    """The seed of this run: --seed, the number in --seed-file, or a fresh one (numpy's seeds are non-negative:
+    a negative one would fail every submission's hidden cases, so it is refused here)."""
     if args.seed_file is not None:
         try:
-            text = args.seed_file.read_text(encoding="utf-8").strip()
-            return int(text)
+            text = args.seed_file.read_text(encoding="utf-8", errors="replace").strip()
         except OSError as exc:
             raise UsageError(f"argument --seed-file expected a readable file, got {args.seed_file} ({exc.strerror})") from None
-        except ValueError:
-            raise UsageError(f"argument --seed-file expected a file holding one whole number, got "
-                             f"{args.seed_file} holding {text[:40]!r}") from None
+        if not re.fullmatch(r"\+?[0-9]+", text):
+            raise UsageError(f"argument --seed-file expected a file holding one non-negative whole number, got "
+                             f"{args.seed_file} holding {text[:40]!r}")
+        return int(text)
     if args.seed is not None:
+        if args.seed < 0:
+            raise UsageError(f"argument --seed expected a non-negative integer, got {args.seed}")
         return args.seed
     return secrets.randbits(63)
 

@@ -1,0 +1,95 @@
+"""The grade command's handling of its arguments, its input folders and its output files, in this process.
+
+No kernel starts here: ``grade_job`` is replaced by one that scores a submission from a
+line in the file (what a kernel's grading would give is test_grade.py's), and the sandbox's
+package is not built. What is tested is what the command does around the grading: which
+files it grades, what it refuses, and that nothing the instructor wrote (hand marks in the
+CSV, other students' rows, notes in a feedback file) is lost on a rerun.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from backprop.grading import grade as grade_module
+from backprop.grading import runner, sandbox
+from backprop.grading.__main__ import main
+from backprop.grading.grade import PartResult, SubmissionResult, grade_job, written_results
+
+ROOT = Path(__file__).resolve().parents[2]
+SOL01 = ROOT / "solutions" / "01_calculus_refresher.ipynb"
+SOL02 = ROOT / "solutions" / "02_scalar_backprop.ipynb"
+SOL06 = ROOT / "solutions" / "06_training_loop.ipynb"
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """grade_job without a kernel: every automatic part scores what the submission's metadata
+    ``"fake_points"`` says (default: full marks); the jobs it was given are recorded."""
+    calls = []
+
+    def job(job):
+        path, assignment, label, opts = job
+        calls.append(label)
+        if assignment is None:
+            return grade_job(job)  # the real message for a file no homework was recognised in
+        try:
+            meta = json.loads(Path(path).read_text(encoding="utf-8")).get("metadata", {})
+        except ValueError:
+            return grade_job((path, assignment, label, {**opts, "sandbox": None}))  # unreadable: no kernel either
+        points = meta.get("fake_points")
+        parts = [PartResult(pid, pts if points is None else points, pts, "fake") for pid, pts in assignment.parts]
+        parts += written_results(assignment, [])
+        return SubmissionResult(label, assignment.name, sum(p.points for p in parts), assignment.max_points, parts)
+
+    monkeypatch.setattr(grade_module, "grade_job", job)
+    monkeypatch.setattr(sandbox, "make_spec", lambda *a, **k: None)
+    monkeypatch.setattr(runner.KernelSession, "start", lambda self: pytest.fail("a kernel was started"))
+    return calls
+
+
+@pytest.fixture
+def run(capsys):
+    def run(*args):
+        try:
+            code = main(["grade", *map(str, args), "--no-sandbox", "--seed", "7"])
+        except SystemExit as exc:  # argparse's own refusals
+            code = exc.code
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
+def _copy(src: Path, dest: Path, points=None) -> Path:
+    nb = json.loads(src.read_text(encoding="utf-8"))
+    if points is not None:
+        nb["metadata"]["fake_points"] = points
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(nb), encoding="utf-8")
+    return dest
+
+
+def _rows(path: Path) -> list[dict]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+# -- the seed ---------------------------------------------------------------------------------------
+def test_a_negative_seed_is_a_usage_error_naming_it(tmp_path, fake, capsys):
+    sub = _copy(SOL02, tmp_path / "alice" / SOL02.name)
+    code = main(["grade", str(sub), "--no-sandbox", "--seed", "-1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "argument --seed expected a non-negative integer, got -1" in err
+    (tmp_path / "seed").write_text("-5\n")
+    code = main(["grade", str(sub), "--no-sandbox", "--seed-file", str(tmp_path / "seed")])
+    err = capsys.readouterr().err
+    assert code == 2 and "argument --seed-file expected" in err and "non-negative" in err and "'-5'" in err
+    assert not fake  # nothing was graded
+    (tmp_path / "seed").write_text("12\n")
+    assert main(["grade", str(sub), "--no-sandbox", "--seed-file", str(tmp_path / "seed")]) == 0
+    assert "--seed 12 " in capsys.readouterr().err
