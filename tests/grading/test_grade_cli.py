@@ -93,3 +93,50 @@ def test_a_negative_seed_is_a_usage_error_naming_it(tmp_path, fake, capsys):
     (tmp_path / "seed").write_text("12\n")
     assert main(["grade", str(sub), "--no-sandbox", "--seed-file", str(tmp_path / "seed")]) == 0
     assert "--seed 12 " in capsys.readouterr().err
+
+
+# -- a rerun into the same CSV and feedback folder ---------------------------------------------------
+def test_a_rerun_merges_into_the_csv_and_keeps_hand_marks_and_other_rows(tmp_path, fake, run):
+    alice = _copy(SOL06, tmp_path / "class" / "alice" / SOL06.name, points=0)
+    bob = _copy(SOL06, tmp_path / "class" / "bob" / SOL06.name)
+    ivan = _copy(SOL01, tmp_path / "class" / "ivan" / SOL01.name)
+    table = tmp_path / "grades.csv"
+    code, _, err = run(tmp_path / "class", "--csv", table)
+    assert code == 0, err
+    rows = _rows(table)
+    assert [Path(r["submission"]).parent.name for r in rows] == ["alice", "bob", "ivan"]
+    # the instructor marks the written answers by hand and adds a column of their own
+    by_hand = "06_init_why"
+    assert by_hand in rows[0] and rows[0][by_hand] == ""
+    with table.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=[*rows[0], "comment"])
+        w.writeheader()
+        for r, mark, comment in zip(rows, ["1", "2", ""], ["late", "", "wrong file?"]):
+            w.writerow({**r, by_hand: mark if r["assignment"].startswith("06") else "", "comment": comment})
+    # alice resubmits and is graded again, alone
+    _copy(SOL06, alice)
+    code, _, err = run(alice, "--csv", table)
+    assert code == 0, err
+    rows = {Path(r["submission"]).parent.name: r for r in _rows(table)}
+    assert list(rows) == ["alice", "bob", "ivan"]  # the others' rows are still there, in their place
+    assert float(rows["alice"]["total"]) > 0 and rows["alice"]["06_training_loop"] != "0"  # the new grade
+    assert rows["alice"][by_hand] == "1" and rows["alice"]["comment"] == "late"  # the hand mark and note kept
+    assert rows["bob"][by_hand] == "2" and rows["ivan"]["comment"] == "wrong file?"
+    assert "1 row(s) replaced, 0 added, 2 kept" in err and "2 value(s) typed in by hand carried over" in err
+    assert not list(tmp_path.glob(".grades.csv.*"))  # no temporary file left behind
+
+
+def test_a_rerun_keeps_an_edited_feedback_file_as_a_backup(tmp_path, fake, run):
+    sub = _copy(SOL02, tmp_path / "alice" / SOL02.name)
+    feedback = tmp_path / "feedback"
+    assert run(sub, "--feedback", feedback)[0] == 0
+    written = feedback / f"{SOL02.stem}.md"
+    first = written.read_text()
+    assert run(sub, "--feedback", feedback)[0] == 0  # the same feedback again: nothing to keep
+    assert sorted(p.name for p in feedback.iterdir()) == [written.name]
+    written.write_text(first + "\nInstructor: see me about the backward pass.\n")
+    code, _, err = run(sub, "--feedback", feedback)
+    assert code == 0
+    backups = list(feedback.glob(f"{written.name}.bak-*"))
+    assert len(backups) == 1 and "see me about the backward pass" in backups[0].read_text()
+    assert written.read_text() == first and str(backups[0]) in err

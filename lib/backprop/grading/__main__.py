@@ -24,21 +24,26 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import io
 import json
 import multiprocessing
 import os
 import re
 import secrets
 import shutil
+import stat
 import sys
 import tempfile
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from .grade import DEFAULT_DEADLINE
 
 REPO = Path(__file__).resolve().parents[3]
-FEEDBACK_MARK = "<!-- written by python -m backprop.grading grade; it overwrites files that start with this line -->"
+FEEDBACK_PREFIX = "<!-- written by python -m backprop.grading grade"
+FEEDBACK_MARK = (FEEDBACK_PREFIX + "; a rerun replaces this file, and keeps it as NAME.md.bak-TIME if it "
+                 "differs from the new one (edited, or graded differently) -->")
 CSV_FIELDS = ["submission", "assignment", "total", "max", "seed"]
 
 
@@ -165,9 +170,115 @@ def _feedback_names(paths: list[Path]) -> list[str]:
 
 def _refuse_overwrite(path: Path, first_line: str, what: str) -> None:
     if path.exists():
-        head = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0]
+        try:
+            head = path.read_text(encoding="utf-8-sig", errors="replace").split("\n", 1)[0]
+        except OSError as exc:
+            raise UsageError(f"argument {what} expected a file it can read and replace, got {path} ({exc.strerror})") from None
         if not head.startswith(first_line):
             raise UsageError(f"argument {what} would overwrite {path}, which this command did not write; choose another name")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """``text`` in ``path``, all or nothing: written to a temporary file beside it, then renamed over it (an
+    existing file keeps its permissions; a new one gets this user's usual ones)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+            f.write(text)
+        if path.exists():
+            os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _csv_key(row: dict) -> tuple[str, str]:
+    """Which submission a row is: the file (wherever the path was given from) and its homework."""
+    return str(Path(row.get("submission") or "").resolve()), row.get("assignment") or ""
+
+
+def _write_csv(path: Path, collected: list, assignments: dict, seed: int) -> None:
+    """One row per submission graded now, merged into the grader's CSV if there is one already.
+
+    A row of a submission graded now (same file, same homework) replaces its earlier row, except in the
+    columns the new row leaves blank: a written answer's mark, or a column the instructor added, keeps
+    what was typed there. Every other row, and every column, stays as it was. The file is replaced at once
+    (a temporary file renamed over it), so an interrupted write leaves the old one whole."""
+    graded = {r.assignment for r in collected}
+    fields = list(CSV_FIELDS)
+    auto = {}  # the columns the grader fills for each homework: any earlier value there is superseded
+    for a in assignments.values():
+        if a.name in graded:
+            fields += [pid for pid, _ in a.parts + a.written]
+        auto[a.name] = set(CSV_FIELDS) | {pid for pid, _ in a.parts}
+    new_rows = []
+    for r in collected:
+        scores = {p.id: p.points for p in r.parts if not p.by_hand}  # a written answer's cell: the instructor's
+        row = {"submission": r.submission, "assignment": r.assignment or "", "total": r.total, "max": r.max, "seed": seed}
+        new_rows.append({f: str(v) for f, v in {**row, **scores}.items()})
+    old_fields, old_rows = [], []
+    if path.exists():
+        with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:  # (a spreadsheet may add a BOM)
+            table = list(csv.reader(f))
+        old_fields = table[0] if table else []
+        width = max(map(len, table), default=0)  # values typed past the header's last column are kept too
+        old_fields += [f"column {i + 1}" for i in range(len(old_fields), width)]
+        old_rows = [dict(zip(old_fields, row)) for row in table[1:]]
+    fields = old_fields + [f for f in fields if f not in old_fields]
+    by_key = {_csv_key(row): row for row in new_rows}
+    merged, placed, carried = [], set(), 0
+    for old in old_rows:
+        key = _csv_key(old)
+        new = by_key.get(key)
+        if new is None:
+            merged.append(old)
+            continue
+        mine = {f: v for f, v in old.items() if v and f not in auto.get(key[1], set(CSV_FIELDS))}
+        clash = any(new.get(f) and new[f] != v for f, v in mine.items())
+        if clash:  # a second earlier row of this submission whose marks differ from the first's: kept whole
+            merged.append(old)
+            continue
+        for f, v in mine.items():
+            if not new.get(f):
+                new[f] = v
+                carried += 1
+        if key not in placed:
+            merged.append(new)
+            placed.add(key)
+    added = [row for key, row in by_key.items() if key not in placed]
+    merged += added
+    lines = io.StringIO()
+    w = csv.DictWriter(lines, fieldnames=fields, restval="")
+    w.writeheader()
+    w.writerows(merged)
+    _write_atomically(path, lines.getvalue())
+    if old_rows:
+        print(f"{path}: {len(placed)} row(s) replaced, {len(added)} added, {len(merged) - len(placed) - len(added)} "
+              f"kept from earlier runs; {carried} value(s) typed in by hand carried over", file=sys.stderr)
+
+
+def _write_feedback(path: Path, text: str, stamp: str) -> None:
+    """One feedback file; an earlier one that differs (an instructor's notes in it, or other grades) is kept
+    beside it as NAME.md.bak-TIME, and stderr says so."""
+    if path.exists():
+        if path.read_text(encoding="utf-8", errors="replace") == text:
+            return
+        backup = path.with_name(f"{path.name}.bak-{stamp}")
+        n = 1
+        while backup.exists():
+            n += 1
+            backup = path.with_name(f"{path.name}.bak-{stamp}-{n}")
+        os.replace(path, backup)
+        print(f"{path} differed from this run's feedback (edited by hand, or graded differently): the earlier file "
+              f"is kept as {backup}", file=sys.stderr)
+    _write_atomically(path, text)
 
 
 def as_text(lines: list[str]) -> list[str]:
@@ -259,7 +370,7 @@ def cmd_grade(args) -> int:
         if args.feedback.exists() and not args.feedback.is_dir():
             raise UsageError(f"argument --feedback expected a folder, got {args.feedback} (a file)")
         for n in names:
-            _refuse_overwrite(args.feedback / f"{n}.md", FEEDBACK_MARK, "--feedback")
+            _refuse_overwrite(args.feedback / f"{n}.md", FEEDBACK_PREFIX, "--feedback")
     if not args.deadline > 0:
         raise UsageError(f"argument --deadline expected a positive number of seconds, got {args.deadline}")
     seed = _seed(args)
@@ -299,20 +410,12 @@ def cmd_grade(args) -> int:
             print(f"[{n}/{len(jobs)}] {result.submission}: {result.total:g} / {result.max:g} ({result.seconds:.1f} s)",
                   file=sys.stderr)
     if args.csv:
-        part_ids = [pid for a in assignments.values() for pid, _ in a.parts + a.written
-                    if any(r.assignment == a.name for r in collected)]
-        args.csv.parent.mkdir(parents=True, exist_ok=True)
-        with open(args.csv, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(CSV_FIELDS + part_ids)
-            for r in collected:
-                scores = {p.id: p.points for p in r.parts if not p.by_hand}  # a written answer's cell: the instructor's
-                w.writerow([r.submission, r.assignment or "", r.total, r.max, seed]
-                           + [scores.get(pid, "") for pid in part_ids])
+        _write_csv(args.csv, collected, assignments, seed)
     if args.feedback:
         args.feedback.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
         for n, r in zip(names, collected):
-            (args.feedback / f"{n}.md").write_text(_feedback_text(r), encoding="utf-8")
+            _write_feedback(args.feedback / f"{n}.md", _feedback_text(r), stamp)
     return 0
 
 
