@@ -140,3 +140,47 @@ def test_a_rerun_keeps_an_edited_feedback_file_as_a_backup(tmp_path, fake, run):
     backups = list(feedback.glob(f"{written.name}.bak-*"))
     assert len(backups) == 1 and "see me about the backward pass" in backups[0].read_text()
     assert written.read_text() == first and str(backups[0]) in err
+
+
+# -- which files are graded, under which names ---------------------------------------------------------
+def test_two_students_of_one_name_in_two_sections_get_two_feedback_files(tmp_path, fake, run):
+    first = _copy(SOL02, tmp_path / "dup" / "sec1" / "alice" / SOL02.name, points=0)
+    second = _copy(SOL02, tmp_path / "dup" / "sec2" / "alice" / SOL02.name)
+    other = _copy(SOL02, tmp_path / "dup" / "sec2" / "bob" / SOL02.name)
+    feedback = tmp_path / "feedback"
+    code, _, err = run(tmp_path / "dup", "--feedback", feedback, "--csv", tmp_path / "g.csv")
+    assert code == 0, err
+    names = sorted(p.name for p in feedback.iterdir())
+    stem = SOL02.stem
+    assert names == [f"bob__{stem}.md", f"sec1__alice__{stem}.md", f"sec2__alice__{stem}.md"]
+    assert "Score: 0 /" in (feedback / f"sec1__alice__{stem}.md").read_text()
+    assert "Score: 0 /" not in (feedback / f"sec2__alice__{stem}.md").read_text()
+    assert sorted(r["submission"] for r in _rows(tmp_path / "g.csv")) == sorted(map(str, [first, second, other]))
+
+
+def test_one_file_given_twice_is_graded_once_and_said(tmp_path, fake, run):
+    sub = _copy(SOL02, tmp_path / "alice" / SOL02.name)
+    code, out, err = run(sub, tmp_path / "alice", tmp_path / "alice" / ".." / "alice" / SOL02.name)
+    assert code == 0, err
+    assert len(fake) == 1 and len(out.splitlines()) == 1
+    assert err.count("graded once") == 2 and f"is the same file as {sub}" in err
+
+
+def test_files_and_folders_with_no_notebook_are_named_on_stderr(tmp_path, fake, run):
+    (tmp_path / "s4" / "karl").mkdir(parents=True)
+    (tmp_path / "s4" / "karl" / "02_scalar_backprop.py").write_text("print(1)\n")
+    upper = _copy(SOL02, tmp_path / "s4" / "karl" / "02_scalar_backprop.IPYNB")
+    (tmp_path / "s4" / "lena").mkdir()
+    _copy(SOL02, tmp_path / "s4" / "mo" / SOL02.name)
+    (tmp_path / "s4" / "mo" / ".ipynb_checkpoints").mkdir()
+    (tmp_path / "s4" / "mo" / ".ipynb_checkpoints" / "x-checkpoint.ipynb").write_text("{}")
+    code, out, err = run(tmp_path / "s4")
+    assert code == 0, err
+    assert sorted(fake) == sorted([str(upper), str(tmp_path / "s4" / "mo" / SOL02.name)])  # .IPYNB is graded
+    skipped = [line for line in err.splitlines() if line.startswith("skipped")]
+    assert len(skipped) == 2, err
+    assert "karl/02_scalar_backprop.py: not a notebook" in skipped[0] and "lena: an empty folder" in skipped[1]
+    # a file named on the command line that is not a notebook: refused, naming it
+    (tmp_path / "notes.txt").write_text("my notes\n")
+    code, out, err = run(tmp_path / "notes.txt")
+    assert code == 2 and "argument SUBMISSION" in err and "notes.txt" in err and not out

@@ -123,18 +123,48 @@ def cmd_generate(args) -> int:
 
 
 # -- grade ------------------------------------------------------------------------------------
+def _is_notebook(path: Path) -> bool:
+    return path.suffix.lower() == ".ipynb"  # 02_scalar_backprop.IPYNB too
+
+
 def _expand(paths: list[Path]) -> list[Path]:
+    """The notebooks to grade: the files named, and the notebooks found in the folders named, each once.
+
+    In a folder, what is not a notebook (``.py``, ``.pdf``...) and a folder holding nothing are named on
+    stderr, one line each, so that no student goes missing unsaid; names starting with a dot
+    (``.ipynb_checkpoints``, ``.DS_Store``) are passed over silently. A file given twice (by two names, or
+    in a folder also given) is graded once, saying so."""
     out = []
     for p in paths:
         if p.is_dir():
-            out += sorted(q for q in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts)
+            for q in [p, *sorted(p.rglob("*"))]:
+                if any(part.startswith(".") for part in q.relative_to(p).parts):
+                    continue
+                if q.is_dir():
+                    if not any(not c.name.startswith(".") for c in q.iterdir()):
+                        print(f"skipped {q}: an empty folder, no notebook to grade", file=sys.stderr)
+                elif _is_notebook(q):
+                    out.append(q)
+                else:
+                    print(f"skipped {q}: not a notebook (only .ipynb files are graded)", file=sys.stderr)
         elif p.is_file():
+            if not _is_notebook(p):
+                raise UsageError(f"argument SUBMISSION expected a notebook (.ipynb) or a folder, got {p} "
+                                 f"(not a .ipynb file)")
             out.append(p)
         else:
             raise UsageError(f"argument SUBMISSION expected a notebook file or a folder, got {p} (no such file)")
     if not out:
         raise UsageError("argument SUBMISSION expected at least one notebook, got folders without any .ipynb file")
-    return out
+    seen: dict[Path, Path] = {}
+    unique = []
+    for q in out:
+        first = seen.setdefault(q.resolve(), q)
+        if first is q:
+            unique.append(q)
+        else:
+            print(f"{q} is the same file as {first}: graded once", file=sys.stderr)
+    return unique
 
 
 def _identify(path: Path, assignments: dict, forced: str | None):
@@ -162,10 +192,29 @@ def _identify(path: Path, assignments: dict, forced: str | None):
 
 
 def _feedback_names(paths: list[Path]) -> list[str]:
-    stems = [p.stem for p in paths]
-    return [
-        p.stem if stems.count(p.stem) == 1 else "__".join([*p.resolve().parent.parts[-1:], p.stem]) for p in paths
-    ]
+    """One feedback file name per submission, all different: its name alone where that is unique, else with
+    as many of its folders as tell it apart (``alice__02_scalar_backprop``, ``sec1__alice__02_scalar_backprop``).
+    Names are compared ignoring case (the folder may be on a file system that does)."""
+    folders = [p.resolve().parent.parts for p in paths]
+    depth = [0] * len(paths)
+
+    def name(i: int) -> str:
+        return "__".join([*folders[i][len(folders[i]) - depth[i]:], paths[i].stem])
+
+    while True:
+        names = [name(i) for i in range(len(paths))]
+        keys = [n.casefold() for n in names]
+        deeper = [i for i in range(len(paths)) if keys.count(keys[i]) > 1 and depth[i] < len(folders[i])]
+        if not deeper:
+            break
+        for i in deeper:
+            depth[i] += 1
+    for i, key in enumerate(keys):  # still alike: the same name but for its suffix's case (x.ipynb, x.IPYNB)
+        if keys.count(key) > 1:
+            names[i] = f"{names[i]}__{paths[i].suffix.lstrip('.')}"
+            if [k.casefold() for k in names].count(names[i].casefold()) > 1:
+                names[i] += f"__{i + 1}"
+    return names
 
 
 def _refuse_overwrite(path: Path, first_line: str, what: str) -> None:
