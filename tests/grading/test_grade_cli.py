@@ -184,3 +184,31 @@ def test_files_and_folders_with_no_notebook_are_named_on_stderr(tmp_path, fake, 
     (tmp_path / "notes.txt").write_text("my notes\n")
     code, out, err = run(tmp_path / "notes.txt")
     assert code == 2 and "argument SUBMISSION" in err and "notes.txt" in err and not out
+
+
+# -- what the feedback says about a file --------------------------------------------------------------
+def test_a_file_named_as_one_homework_holding_another_is_graded_by_its_contents_with_a_warning(tmp_path, fake, run):
+    ivan = _copy(SOL01, tmp_path / "class" / "ivan" / SOL02.name)  # homework 01, named like homework 02
+    alice = _copy(SOL02, tmp_path / "class" / "alice" / SOL02.name)
+    feedback = tmp_path / "feedback"
+    code, out, err = run(ivan, alice, "--feedback", feedback)
+    assert code == 0, err
+    assert f"{ivan}\t01_calculus_refresher\t" in out  # graded as what it holds, as before
+    warnings = [line for line in err.splitlines() if line.startswith("warning:") and "--no-sandbox" not in line]
+    assert len(warnings) == 1 and str(ivan) in warnings[0] and "02_scalar_backprop" in warnings[0]
+    text = (feedback / f"ivan__{SOL02.stem}.md").read_text()
+    assert "the file's name says 02_scalar_backprop, but it holds 01_calculus_refresher" in text
+    assert "the file's name says" not in (feedback / f"alice__{SOL02.stem}.md").read_text()
+
+
+def test_invalid_json_in_a_batch_of_two_homeworks_is_reported_as_such(tmp_path, fake, run):
+    _copy(SOL02, tmp_path / "mixed" / "anna_02.ipynb")
+    _copy(SOL06, tmp_path / "mixed" / "cleo_06.ipynb")
+    (tmp_path / "mixed" / "fay_06.ipynb").write_text('{"cells": [')  # a truncated upload
+    (tmp_path / "mixed" / "gus_06.ipynb").write_text("{}")
+    feedback = tmp_path / "feedback"
+    code, out, err = run(tmp_path / "mixed", "--feedback", feedback)
+    assert code == 0, err
+    assert "could not read the submission: not valid notebook JSON" in (feedback / "fay_06.md").read_text()
+    assert "could not read the submission: not a notebook: the JSON has no list of cells" in (
+        feedback / "gus_06.md").read_text()

@@ -184,6 +184,12 @@ def _identify(path: Path, assignments: dict, forced: str | None):
     best = max(overlap.items(), key=lambda kv: kv[1], default=(None, 0))
     if best[1] > 0:
         return assignments[best[0]]
+    return _named(path, assignments)
+
+
+def _named(path: Path, assignments: dict):
+    """The homework a file's name says it is (``02_scalar_backprop``, ``alice_02_scalar_backprop``,
+    ``02_mine``), or None."""
     stem = path.stem
     for a in assignments.values():
         if a.name in stem or stem.startswith(a.name.split("_")[0] + "_"):
@@ -436,6 +442,14 @@ def cmd_grade(args) -> int:
     print(f"seed of the hidden cases: {seed} (grade again with --seed {seed} to reproduce these grades)",
           file=sys.stderr)
     found = [_identify(p, assignments, args.assignment) for p in paths]
+    disagree = {}  # submission -> a warning for its feedback: its name says one homework, its contents another
+    for p, a in zip(paths, found):
+        named = None if args.assignment else _named(p, assignments)
+        if a is not None and named is not None and named.name != a.name:
+            disagree[str(p)] = (f"the file's name says {named.name}, but it holds {a.name} (its metadata and cells), "
+                                f"so it was graded as {a.name}: if this is not the homework you meant to hand in, "
+                                f"tell your instructor")
+            print(f"warning: {p}: its name says {named.name}, its contents {a.name}: graded as {a.name}", file=sys.stderr)
     known = {a.name for a in found if a is not None}
     if len(known) == 1:  # a batch of one homework: an unreadable file is that homework too
         found = [a or assignments[next(iter(known))] for a in found]
@@ -451,6 +465,8 @@ def cmd_grade(args) -> int:
     collected = []
     with workspace, pool or contextlib.nullcontext():
         for n, result in enumerate(pool.map(grade_job, jobs) if pool else map(grade_job, jobs), 1):
+            if result.submission in disagree:
+                result.notes.insert(0, disagree[result.submission])
             collected.append(result)
             if args.json:
                 print(json.dumps({**result.as_json(), "seed": seed}), flush=True)
