@@ -212,3 +212,16 @@ def test_invalid_json_in_a_batch_of_two_homeworks_is_reported_as_such(tmp_path, 
     assert "could not read the submission: not valid notebook JSON" in (feedback / "fay_06.md").read_text()
     assert "could not read the submission: not a notebook: the JSON has no list of cells" in (
         feedback / "gus_06.md").read_text()
+
+
+# -- outputs that cannot be written -----------------------------------------------------------------------
+def test_an_output_path_that_is_a_folder_or_under_a_file_is_a_usage_error(tmp_path, fake, run):
+    sub = _copy(SOL02, tmp_path / "alice" / SOL02.name)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "a_file").write_text("mine\n")
+    for args, names in ((["--csv", tmp_path / "out"], ["--csv", "(a folder)"]),
+                        (["--csv", tmp_path / "a_file" / "g.csv"], ["--csv", "a_file is a file"]),
+                        (["--feedback", tmp_path / "a_file" / "fb"], ["--feedback", "a_file is a file"])):
+        code, out, err = run(sub, *args)
+        assert code == 2 and all(n in err for n in names) and "Traceback" not in err, err
+    assert not fake and (tmp_path / "a_file").read_text() == "mine\n"

@@ -223,6 +223,15 @@ def _feedback_names(paths: list[Path]) -> list[str]:
     return names
 
 
+def _check_folder(folder: Path, what: str, given: Path) -> None:
+    """Refused before grading, not after: an output whose folder cannot be made (a file is in the way)."""
+    for parent in [folder, *folder.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"argument {what} expected a path in a folder, got {given} ({parent} is a file)")
+            return
+
+
 def _refuse_overwrite(path: Path, first_line: str, what: str) -> None:
     if path.exists():
         try:
@@ -420,10 +429,14 @@ def cmd_grade(args) -> int:
     paths = _expand(args.submissions)
     names = _feedback_names(paths)
     if args.csv:
+        if args.csv.is_dir():
+            raise UsageError(f"argument --csv expected a file to write, got {args.csv} (a folder)")
+        _check_folder(args.csv.parent, "--csv", args.csv)
         _refuse_overwrite(args.csv, ",".join(CSV_FIELDS), "--csv")
     if args.feedback:
         if args.feedback.exists() and not args.feedback.is_dir():
             raise UsageError(f"argument --feedback expected a folder, got {args.feedback} (a file)")
+        _check_folder(args.feedback, "--feedback", args.feedback)
         for n in names:
             _refuse_overwrite(args.feedback / f"{n}.md", FEEDBACK_PREFIX, "--feedback")
     if not args.deadline > 0:
