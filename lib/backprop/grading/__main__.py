@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
 
 # -- generate --------------------------------------------------------------------------------
 def cmd_generate(args) -> int:
-    from .generate import generate, stale
+    from .generate import generate, kept_by_generate, stale
 
     solutions = args.solutions or _default_dir("solutions")
     exercises = args.exercises or _default_dir("exercises")
@@ -108,7 +108,13 @@ def cmd_generate(args) -> int:
         for line in problems:
             print(f"stale: {line}")
         if problems:
-            print("run: python -m backprop.grading generate", file=sys.stderr)
+            kept = kept_by_generate(solutions, exercises)
+            if kept:  # plain generate would keep these and change nothing
+                print(f"run: python -m backprop.grading generate --force ({', '.join(map(str, kept))} hold edits "
+                      f"that generate keeps without --force, which overwrites them: move them away first to keep "
+                      f"the edits)", file=sys.stderr)
+            else:
+                print("run: python -m backprop.grading generate", file=sys.stderr)
             return 1
         print(f"{exercises} is up to date with {solutions}")
         return 0
