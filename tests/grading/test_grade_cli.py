@@ -225,3 +225,25 @@ def test_an_output_path_that_is_a_folder_or_under_a_file_is_a_usage_error(tmp_pa
         code, out, err = run(sub, *args)
         assert code == 2 and all(n in err for n in names) and "Traceback" not in err, err
     assert not fake and (tmp_path / "a_file").read_text() == "mine\n"
+
+
+# -- Ctrl-C --------------------------------------------------------------------------------------------
+def test_ctrl_c_writes_what_was_graded_names_what_was_not_and_exits_130(tmp_path, fake, run, monkeypatch):
+    subs = [_copy(SOL02, tmp_path / "class" / name / SOL02.name) for name in ("ana", "bo", "cy", "di")]
+    graded_by_fake = grade_module.grade_job
+
+    def interrupted_at_the_third(job):
+        if len(fake) == 2:
+            raise KeyboardInterrupt
+        return graded_by_fake(job)
+
+    monkeypatch.setattr(grade_module, "grade_job", interrupted_at_the_third)
+    table, feedback = tmp_path / "grades.csv", tmp_path / "feedback"
+    try:
+        code, out, err = run(tmp_path / "class", "--csv", table, "--feedback", feedback)
+    except KeyboardInterrupt:  # (not let through: it would stop this test session)
+        pytest.fail("the Ctrl-C went through the grade command: nothing was written")
+    assert code == 130
+    assert [r["submission"] for r in _rows(table)] == [str(subs[0]), str(subs[1])]
+    assert sorted(p.name for p in feedback.iterdir()) == [f"ana__{SOL02.stem}.md", f"bo__{SOL02.stem}.md"]
+    assert f"interrupted: 2 of 4 submissions graded and written; not graded (2): {subs[2]}, {subs[3]}" in err

@@ -13,7 +13,7 @@ bubblewrap sandbox (see ``backprop.grading.sandbox``), and prints one line per
 submission (with ``--json``: one JSON object per line). Without ``bwrap`` it refuses
 to run and says how to install it, unless ``--no-sandbox`` is given, which it warns
 about on every run. Exit status: 0 whenever grading ran, whatever the scores; 2 for a
-usage error or a missing sandbox. ``bench`` times ``grade`` on copies of ``solutions/`` and
+usage error or a missing sandbox; 130 after Ctrl-C, once what was graded is written. ``bench`` times ``grade`` on copies of ``solutions/`` and
 ``exercises/``, with and without the sandbox (and, given ``--baseline``, another
 checkout's grader on its own notebooks), runs interleaved, and prints seconds per
 submission.
@@ -482,24 +482,38 @@ def cmd_grade(args) -> int:
     workers = min(args.jobs, len(jobs))
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
     collected = []
+    interrupted = False
     with workspace, pool or contextlib.nullcontext():
-        for n, result in enumerate(pool.map(grade_job, jobs) if pool else map(grade_job, jobs), 1):
-            if result.submission in disagree:
-                result.notes.insert(0, disagree[result.submission])
-            collected.append(result)
-            if args.json:
-                print(json.dumps({**result.as_json(), "seed": seed}), flush=True)
-            else:
-                print(f"{result.submission}\t{result.assignment or '?'}\t{result.total:g} / {result.max:g}", flush=True)
-            print(f"[{n}/{len(jobs)}] {result.submission}: {result.total:g} / {result.max:g} ({result.seconds:.1f} s)",
-                  file=sys.stderr)
-    if args.csv:
-        _write_csv(args.csv, collected, assignments, seed)
-    if args.feedback:
-        args.feedback.mkdir(parents=True, exist_ok=True)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        for n, r in zip(names, collected):
-            _write_feedback(args.feedback / f"{n}.md", _feedback_text(r), stamp)
+        try:
+            for n, result in enumerate(pool.map(grade_job, jobs) if pool else map(grade_job, jobs), 1):
+                if result.submission in disagree:
+                    result.notes.insert(0, disagree[result.submission])
+                collected.append(result)
+                if args.json:
+                    print(json.dumps({**result.as_json(), "seed": seed}), flush=True)
+                else:
+                    print(f"{result.submission}\t{result.assignment or '?'}\t{result.total:g} / {result.max:g}", flush=True)
+                print(f"[{n}/{len(jobs)}] {result.submission}: {result.total:g} / {result.max:g} ({result.seconds:.1f} s)",
+                      file=sys.stderr)
+        except KeyboardInterrupt:  # Ctrl-C: what was graded is written, what was not is named
+            interrupted = True
+            if pool:
+                pool.shutdown(wait=False, cancel_futures=True)
+        # written before the workers are waited for: a second Ctrl-C while they stop loses nothing graded
+        if args.csv and collected:
+            _write_csv(args.csv, collected, assignments, seed)
+        if args.feedback and collected:
+            args.feedback.mkdir(parents=True, exist_ok=True)
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            for n, r in zip(names, collected):
+                _write_feedback(args.feedback / f"{n}.md", _feedback_text(r), stamp)
+        if interrupted:
+            missed = [str(p) for p in paths[len(collected):]]
+            print(f"interrupted: {len(collected)} of {len(paths)} submissions graded"
+                  + (" and written" if args.csv or args.feedback else "")
+                  + f"; not graded ({len(missed)}): {', '.join(missed)}", file=sys.stderr)
+    if interrupted:
+        return 130
     return 0
 
 
