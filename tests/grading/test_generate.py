@@ -64,7 +64,7 @@ def test_generate_never_overwrites_a_students_work(tmp_path, capsys):
     # --check's advice: plain generate would keep the file and change nothing, so it names --force and the file
     assert main(["generate", "--check", "--solutions", str(sol), "--exercises", str(ex)]) == 1
     advice = capsys.readouterr().err
-    assert "generate --force" in advice and SOLUTIONS[-1].name in advice and "move them away" in advice
+    assert "generate --force" in advice and SOLUTIONS[-1].name in advice and "holds edits" in advice and "move it away" in advice
     written, kept = generate(sol, ex, force=True)
     assert len(written) == 1
 

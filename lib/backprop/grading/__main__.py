@@ -110,8 +110,9 @@ def cmd_generate(args) -> int:
         if problems:
             kept = kept_by_generate(solutions, exercises)
             if kept:  # plain generate would keep these and change nothing
-                print(f"run: python -m backprop.grading generate --force ({', '.join(map(str, kept))} hold edits "
-                      f"that generate keeps without --force, which overwrites them: move them away first to keep "
+                them, verb = ("it", "holds") if len(kept) == 1 else ("them", "hold")
+                print(f"run: python -m backprop.grading generate --force ({', '.join(map(str, kept))} {verb} edits "
+                      f"that generate keeps without --force, which overwrites {them}: move {them} away first to keep "
                       f"the edits)", file=sys.stderr)
             else:
                 print("run: python -m backprop.grading generate", file=sys.stderr)
