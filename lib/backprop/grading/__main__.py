@@ -13,10 +13,10 @@ bubblewrap sandbox (see ``backprop.grading.sandbox``), and prints one line per
 submission (with ``--json``: one JSON object per line). Without ``bwrap`` it refuses
 to run and says how to install it, unless ``--no-sandbox`` is given, which it warns
 about on every run. Exit status: 0 whenever grading ran, whatever the scores; 2 for a
-usage error or a missing sandbox; 130 after Ctrl-C, once what was graded is written. ``bench`` times ``grade`` on copies of ``solutions/`` and
-``exercises/``, with and without the sandbox (and, given ``--baseline``, another
-checkout's grader on its own notebooks), runs interleaved, and prints seconds per
-submission.
+usage error or a missing sandbox; 130 after Ctrl-C, once what was graded is written.
+``bench`` times ``grade`` on copies of ``solutions/`` and ``exercises/``, with and without
+the sandbox (and, given ``--baseline``, another checkout's grader on its own notebooks),
+runs interleaved, and prints seconds per submission.
 """
 
 from __future__ import annotations
