@@ -38,12 +38,13 @@ def test_generate_check_names_a_stale_file(tmp_path, capsys):
         (tmp_path / "sol" / src.name).write_text(src.read_text())
     nbformat.write(nb, tmp_path / "sol" / SOLUTIONS[0].name)
     code = main(["generate", "--check", "--solutions", str(tmp_path / "sol"), "--exercises", str(tmp_path / "ex")])
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert code == 1
     assert SOLUTIONS[0].name in out and SOLUTIONS[1].name not in out
+    assert "run: python -m backprop.grading generate\n" in err  # no one's edits in the way: plain generate does it
 
 
-def test_generate_never_overwrites_a_students_work(tmp_path):
+def test_generate_never_overwrites_a_students_work(tmp_path, capsys):
     sol, ex = tmp_path / "sol", tmp_path / "ex"
     sol.mkdir()
     for src in SOLUTIONS:
@@ -60,6 +61,10 @@ def test_generate_never_overwrites_a_students_work(tmp_path):
     written, kept = generate(sol, ex)
     assert not written and len(kept) == 1 and _nbgrader(answer)["grade_id"] in kept[0]
     assert "return 42  # my work" in (ex / SOLUTIONS[-1].name).read_text()
+    # --check's advice: plain generate would keep the file and change nothing, so it names --force and the file
+    assert main(["generate", "--check", "--solutions", str(sol), "--exercises", str(ex)]) == 1
+    advice = capsys.readouterr().err
+    assert "generate --force" in advice and SOLUTIONS[-1].name in advice and "holds edits" in advice and "move it away" in advice
     written, kept = generate(sol, ex, force=True)
     assert len(written) == 1
 

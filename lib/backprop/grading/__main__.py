@@ -13,10 +13,10 @@ bubblewrap sandbox (see ``backprop.grading.sandbox``), and prints one line per
 submission (with ``--json``: one JSON object per line). Without ``bwrap`` it refuses
 to run and says how to install it, unless ``--no-sandbox`` is given, which it warns
 about on every run. Exit status: 0 whenever grading ran, whatever the scores; 2 for a
-usage error or a missing sandbox. ``bench`` times ``grade`` on copies of ``solutions/`` and
-``exercises/``, with and without the sandbox (and, given ``--baseline``, another
-checkout's grader on its own notebooks), runs interleaved, and prints seconds per
-submission.
+usage error or a missing sandbox; 130 after Ctrl-C, once what was graded is written.
+``bench`` times ``grade`` on copies of ``solutions/`` and ``exercises/``, with and without
+the sandbox (and, given ``--baseline``, another checkout's grader on its own notebooks),
+runs interleaved, and prints seconds per submission.
 """
 
 from __future__ import annotations
@@ -24,21 +24,26 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import io
 import json
 import multiprocessing
 import os
 import re
 import secrets
 import shutil
+import stat
 import sys
 import tempfile
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from .grade import DEFAULT_DEADLINE
 
 REPO = Path(__file__).resolve().parents[3]
-FEEDBACK_MARK = "<!-- written by python -m backprop.grading grade; it overwrites files that start with this line -->"
+FEEDBACK_PREFIX = "<!-- written by python -m backprop.grading grade"
+FEEDBACK_MARK = (FEEDBACK_PREFIX + "; a rerun replaces this file, and keeps it as NAME.md.bak-TIME if it "
+                 "differs from the new one (edited, or graded differently) -->")
 CSV_FIELDS = ["submission", "assignment", "total", "max", "seed"]
 
 
@@ -92,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
 
 # -- generate --------------------------------------------------------------------------------
 def cmd_generate(args) -> int:
-    from .generate import generate, stale
+    from .generate import generate, kept_by_generate, stale
 
     solutions = args.solutions or _default_dir("solutions")
     exercises = args.exercises or _default_dir("exercises")
@@ -103,7 +108,14 @@ def cmd_generate(args) -> int:
         for line in problems:
             print(f"stale: {line}")
         if problems:
-            print("run: python -m backprop.grading generate", file=sys.stderr)
+            kept = kept_by_generate(solutions, exercises)
+            if kept:  # plain generate would keep these and change nothing
+                them, verb = ("it", "holds") if len(kept) == 1 else ("them", "hold")
+                print(f"run: python -m backprop.grading generate --force ({', '.join(map(str, kept))} {verb} edits "
+                      f"that generate keeps without --force, which overwrites {them}: move {them} away first to keep "
+                      f"the edits)", file=sys.stderr)
+            else:
+                print("run: python -m backprop.grading generate", file=sys.stderr)
             return 1
         print(f"{exercises} is up to date with {solutions}")
         return 0
@@ -118,18 +130,48 @@ def cmd_generate(args) -> int:
 
 
 # -- grade ------------------------------------------------------------------------------------
+def _is_notebook(path: Path) -> bool:
+    return path.suffix.lower() == ".ipynb"  # 02_scalar_backprop.IPYNB too
+
+
 def _expand(paths: list[Path]) -> list[Path]:
+    """The notebooks to grade: the files named, and the notebooks found in the folders named, each once.
+
+    In a folder, what is not a notebook (``.py``, ``.pdf``...) and a folder holding nothing are named on
+    stderr, one line each, so that no student goes missing unsaid; names starting with a dot
+    (``.ipynb_checkpoints``, ``.DS_Store``) are passed over silently. A file given twice (by two names, or
+    in a folder also given) is graded once, saying so."""
     out = []
     for p in paths:
         if p.is_dir():
-            out += sorted(q for q in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts)
+            for q in [p, *sorted(p.rglob("*"))]:
+                if any(part.startswith(".") for part in q.relative_to(p).parts):
+                    continue
+                if q.is_dir():
+                    if not any(not c.name.startswith(".") for c in q.iterdir()):
+                        print(f"skipped {q}: an empty folder, no notebook to grade", file=sys.stderr)
+                elif _is_notebook(q):
+                    out.append(q)
+                else:
+                    print(f"skipped {q}: not a notebook (only .ipynb files are graded)", file=sys.stderr)
         elif p.is_file():
+            if not _is_notebook(p):
+                raise UsageError(f"argument SUBMISSION expected a notebook (.ipynb) or a folder, got {p} "
+                                 f"(not a .ipynb file)")
             out.append(p)
         else:
             raise UsageError(f"argument SUBMISSION expected a notebook file or a folder, got {p} (no such file)")
     if not out:
         raise UsageError("argument SUBMISSION expected at least one notebook, got folders without any .ipynb file")
-    return out
+    seen: dict[Path, Path] = {}
+    unique = []
+    for q in out:
+        first = seen.setdefault(q.resolve(), q)
+        if first is q:
+            unique.append(q)
+        else:
+            print(f"{q} is the same file as {first}: graded once", file=sys.stderr)
+    return unique
 
 
 def _identify(path: Path, assignments: dict, forced: str | None):
@@ -149,6 +191,12 @@ def _identify(path: Path, assignments: dict, forced: str | None):
     best = max(overlap.items(), key=lambda kv: kv[1], default=(None, 0))
     if best[1] > 0:
         return assignments[best[0]]
+    return _named(path, assignments)
+
+
+def _named(path: Path, assignments: dict):
+    """The homework a file's name says it is (``02_scalar_backprop``, ``alice_02_scalar_backprop``,
+    ``02_mine``), or None."""
     stem = path.stem
     for a in assignments.values():
         if a.name in stem or stem.startswith(a.name.split("_")[0] + "_"):
@@ -157,17 +205,151 @@ def _identify(path: Path, assignments: dict, forced: str | None):
 
 
 def _feedback_names(paths: list[Path]) -> list[str]:
-    stems = [p.stem for p in paths]
-    return [
-        p.stem if stems.count(p.stem) == 1 else "__".join([*p.resolve().parent.parts[-1:], p.stem]) for p in paths
-    ]
+    """One feedback file name per submission, all different: its name alone where that is unique, else with
+    as many of its folders as tell it apart (``alice__02_scalar_backprop``, ``sec1__alice__02_scalar_backprop``).
+    Names are compared ignoring case (the folder may be on a file system that does)."""
+    folders = [p.resolve().parent.parts for p in paths]
+    depth = [0] * len(paths)
+
+    def name(i: int) -> str:
+        return "__".join([*folders[i][len(folders[i]) - depth[i]:], paths[i].stem])
+
+    while True:
+        names = [name(i) for i in range(len(paths))]
+        keys = [n.casefold() for n in names]
+        deeper = [i for i in range(len(paths)) if keys.count(keys[i]) > 1 and depth[i] < len(folders[i])]
+        if not deeper:
+            break
+        for i in deeper:
+            depth[i] += 1
+    for i, key in enumerate(keys):  # still alike: the same name but for its suffix's case (x.ipynb, x.IPYNB)
+        if keys.count(key) > 1:
+            names[i] = f"{names[i]}__{paths[i].suffix.lstrip('.')}"
+            if [k.casefold() for k in names].count(names[i].casefold()) > 1:
+                names[i] += f"__{i + 1}"
+    return names
+
+
+def _check_folder(folder: Path, what: str, given: Path) -> None:
+    """Refused before grading, not after: an output whose folder cannot be made (a file is in the way)."""
+    for parent in [folder, *folder.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"argument {what} expected a path in a folder, got {given} ({parent} is a file)")
+            return
 
 
 def _refuse_overwrite(path: Path, first_line: str, what: str) -> None:
     if path.exists():
-        head = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0]
+        try:
+            head = path.read_text(encoding="utf-8-sig", errors="replace").split("\n", 1)[0]
+        except OSError as exc:
+            raise UsageError(f"argument {what} expected a file it can read and replace, got {path} ({exc.strerror})") from None
         if not head.startswith(first_line):
             raise UsageError(f"argument {what} would overwrite {path}, which this command did not write; choose another name")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """``text`` in ``path``, all or nothing: written to a temporary file beside it, then renamed over it (an
+    existing file keeps its permissions; a new one gets this user's usual ones)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+            f.write(text)
+        if path.exists():
+            os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _csv_key(row: dict) -> tuple[str, str]:
+    """Which submission a row is: the file (wherever the path was given from) and its homework."""
+    return str(Path(row.get("submission") or "").resolve()), row.get("assignment") or ""
+
+
+def _write_csv(path: Path, collected: list, assignments: dict, seed: int) -> None:
+    """One row per submission graded now, merged into the grader's CSV if there is one already.
+
+    A row of a submission graded now (same file, same homework) replaces its earlier row, except in the
+    columns the new row leaves blank: a written answer's mark, or a column the instructor added, keeps
+    what was typed there. Every other row, and every column, stays as it was. The file is replaced at once
+    (a temporary file renamed over it), so an interrupted write leaves the old one whole."""
+    graded = {r.assignment for r in collected}
+    fields = list(CSV_FIELDS)
+    auto = {}  # the columns the grader fills for each homework: any earlier value there is superseded
+    for a in assignments.values():
+        if a.name in graded:
+            fields += [pid for pid, _ in a.parts + a.written]
+        auto[a.name] = set(CSV_FIELDS) | {pid for pid, _ in a.parts}
+    new_rows = []
+    for r in collected:
+        scores = {p.id: p.points for p in r.parts if not p.by_hand}  # a written answer's cell: the instructor's
+        row = {"submission": r.submission, "assignment": r.assignment or "", "total": r.total, "max": r.max, "seed": seed}
+        new_rows.append({f: str(v) for f, v in {**row, **scores}.items()})
+    old_fields, old_rows = [], []
+    if path.exists():
+        with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:  # (a spreadsheet may add a BOM)
+            table = list(csv.reader(f))
+        old_fields = table[0] if table else []
+        width = max(map(len, table), default=0)  # values typed past the header's last column are kept too
+        old_fields += [f"column {i + 1}" for i in range(len(old_fields), width)]
+        old_rows = [dict(zip(old_fields, row)) for row in table[1:]]
+    fields = old_fields + [f for f in fields if f not in old_fields]
+    by_key = {_csv_key(row): row for row in new_rows}
+    merged, placed, carried = [], set(), 0
+    for old in old_rows:
+        key = _csv_key(old)
+        new = by_key.get(key)
+        if new is None:
+            merged.append(old)
+            continue
+        mine = {f: v for f, v in old.items() if v and f not in auto.get(key[1], set(CSV_FIELDS))}
+        clash = any(new.get(f) and new[f] != v for f, v in mine.items())
+        if clash:  # a second earlier row of this submission whose marks differ from the first's: kept whole
+            merged.append(old)
+            continue
+        for f, v in mine.items():
+            if not new.get(f):
+                new[f] = v
+                carried += 1
+        if key not in placed:
+            merged.append(new)
+            placed.add(key)
+    added = [row for key, row in by_key.items() if key not in placed]
+    merged += added
+    lines = io.StringIO()
+    w = csv.DictWriter(lines, fieldnames=fields, restval="")
+    w.writeheader()
+    w.writerows(merged)
+    _write_atomically(path, lines.getvalue())
+    if old_rows:
+        print(f"{path}: {len(placed)} row(s) replaced, {len(added)} added, {len(merged) - len(placed) - len(added)} "
+              f"kept from earlier runs; {carried} value(s) typed in by hand carried over", file=sys.stderr)
+
+
+def _write_feedback(path: Path, text: str, stamp: str) -> None:
+    """One feedback file; an earlier one that differs (an instructor's notes in it, or other grades) is kept
+    beside it as NAME.md.bak-TIME, and stderr says so."""
+    if path.exists():
+        if path.read_text(encoding="utf-8", errors="replace") == text:
+            return
+        backup = path.with_name(f"{path.name}.bak-{stamp}")
+        n = 1
+        while backup.exists():
+            n += 1
+            backup = path.with_name(f"{path.name}.bak-{stamp}-{n}")
+        os.replace(path, backup)
+        print(f"{path} differed from this run's feedback (edited by hand, or graded differently): the earlier file "
+              f"is kept as {backup}", file=sys.stderr)
+    _write_atomically(path, text)
 
 
 def as_text(lines: list[str]) -> list[str]:
@@ -210,17 +392,20 @@ NO_CGROUPS_WARNING = (
 
 
 def _seed(args) -> int:
-    """The seed of this run: --seed, the number in --seed-file, or a fresh one."""
+    """The seed of this run: --seed, the number in --seed-file, or a fresh one (numpy's seeds are non-negative:
+    a negative one would fail every submission's hidden cases, so it is refused here)."""
     if args.seed_file is not None:
         try:
-            text = args.seed_file.read_text(encoding="utf-8").strip()
-            return int(text)
+            text = args.seed_file.read_text(encoding="utf-8", errors="replace").strip()
         except OSError as exc:
             raise UsageError(f"argument --seed-file expected a readable file, got {args.seed_file} ({exc.strerror})") from None
-        except ValueError:
-            raise UsageError(f"argument --seed-file expected a file holding one whole number, got "
-                             f"{args.seed_file} holding {text[:40]!r}") from None
+        if not re.fullmatch(r"\+?[0-9]+", text):
+            raise UsageError(f"argument --seed-file expected a file holding one non-negative whole number, got "
+                             f"{args.seed_file} holding {text[:40]!r}")
+        return int(text)
     if args.seed is not None:
+        if args.seed < 0:
+            raise UsageError(f"argument --seed expected a non-negative integer, got {args.seed}")
         return args.seed
     return secrets.randbits(63)
 
@@ -251,12 +436,16 @@ def cmd_grade(args) -> int:
     paths = _expand(args.submissions)
     names = _feedback_names(paths)
     if args.csv:
+        if args.csv.is_dir():
+            raise UsageError(f"argument --csv expected a file to write, got {args.csv} (a folder)")
+        _check_folder(args.csv.parent, "--csv", args.csv)
         _refuse_overwrite(args.csv, ",".join(CSV_FIELDS), "--csv")
     if args.feedback:
         if args.feedback.exists() and not args.feedback.is_dir():
             raise UsageError(f"argument --feedback expected a folder, got {args.feedback} (a file)")
+        _check_folder(args.feedback, "--feedback", args.feedback)
         for n in names:
-            _refuse_overwrite(args.feedback / f"{n}.md", FEEDBACK_MARK, "--feedback")
+            _refuse_overwrite(args.feedback / f"{n}.md", FEEDBACK_PREFIX, "--feedback")
     if not args.deadline > 0:
         raise UsageError(f"argument --deadline expected a positive number of seconds, got {args.deadline}")
     seed = _seed(args)
@@ -273,6 +462,14 @@ def cmd_grade(args) -> int:
     print(f"seed of the hidden cases: {seed} (grade again with --seed {seed} to reproduce these grades)",
           file=sys.stderr)
     found = [_identify(p, assignments, args.assignment) for p in paths]
+    disagree = {}  # submission -> a warning for its feedback: its name says one homework, its contents another
+    for p, a in zip(paths, found):
+        named = None if args.assignment else _named(p, assignments)
+        if a is not None and named is not None and named.name != a.name:
+            disagree[str(p)] = (f"the file's name says {named.name}, but it holds {a.name} (its metadata and cells), "
+                                f"so it was graded as {a.name}: if this is not the homework you meant to hand in, "
+                                f"tell your instructor")
+            print(f"warning: {p}: its name says {named.name}, its contents {a.name}: graded as {a.name}", file=sys.stderr)
     known = {a.name for a in found if a is not None}
     if len(known) == 1:  # a batch of one homework: an unreadable file is that homework too
         found = [a or assignments[next(iter(known))] for a in found]
@@ -286,30 +483,38 @@ def cmd_grade(args) -> int:
     workers = min(args.jobs, len(jobs))
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
     collected = []
+    interrupted = False
     with workspace, pool or contextlib.nullcontext():
-        for n, result in enumerate(pool.map(grade_job, jobs) if pool else map(grade_job, jobs), 1):
-            collected.append(result)
-            if args.json:
-                print(json.dumps({**result.as_json(), "seed": seed}), flush=True)
-            else:
-                print(f"{result.submission}\t{result.assignment or '?'}\t{result.total:g} / {result.max:g}", flush=True)
-            print(f"[{n}/{len(jobs)}] {result.submission}: {result.total:g} / {result.max:g} ({result.seconds:.1f} s)",
-                  file=sys.stderr)
-    if args.csv:
-        part_ids = [pid for a in assignments.values() for pid, _ in a.parts + a.written
-                    if any(r.assignment == a.name for r in collected)]
-        args.csv.parent.mkdir(parents=True, exist_ok=True)
-        with open(args.csv, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(CSV_FIELDS + part_ids)
-            for r in collected:
-                scores = {p.id: p.points for p in r.parts if not p.by_hand}  # a written answer's cell: the instructor's
-                w.writerow([r.submission, r.assignment or "", r.total, r.max, seed]
-                           + [scores.get(pid, "") for pid in part_ids])
-    if args.feedback:
-        args.feedback.mkdir(parents=True, exist_ok=True)
-        for n, r in zip(names, collected):
-            (args.feedback / f"{n}.md").write_text(_feedback_text(r), encoding="utf-8")
+        try:
+            for n, result in enumerate(pool.map(grade_job, jobs) if pool else map(grade_job, jobs), 1):
+                if result.submission in disagree:
+                    result.notes.insert(0, disagree[result.submission])
+                collected.append(result)
+                if args.json:
+                    print(json.dumps({**result.as_json(), "seed": seed}), flush=True)
+                else:
+                    print(f"{result.submission}\t{result.assignment or '?'}\t{result.total:g} / {result.max:g}", flush=True)
+                print(f"[{n}/{len(jobs)}] {result.submission}: {result.total:g} / {result.max:g} ({result.seconds:.1f} s)",
+                      file=sys.stderr)
+        except KeyboardInterrupt:  # Ctrl-C: what was graded is written, what was not is named
+            interrupted = True
+            if pool:
+                pool.shutdown(wait=False, cancel_futures=True)
+        # written before the workers are waited for: a second Ctrl-C while they stop loses nothing graded
+        if args.csv and collected:
+            _write_csv(args.csv, collected, assignments, seed)
+        if args.feedback and collected:
+            args.feedback.mkdir(parents=True, exist_ok=True)
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            for n, r in zip(names, collected):
+                _write_feedback(args.feedback / f"{n}.md", _feedback_text(r), stamp)
+        if interrupted:
+            missed = [str(p) for p in paths[len(collected):]]
+            print(f"interrupted: {len(collected)} of {len(paths)} submissions graded"
+                  + (" and written" if args.csv or args.feedback else "")
+                  + f"; not graded ({len(missed)}): {', '.join(missed)}", file=sys.stderr)
+    if interrupted:
+        return 130
     return 0
 
 

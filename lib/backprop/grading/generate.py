@@ -83,6 +83,24 @@ def edited_cells(path: Path) -> list[str]:
     return changed
 
 
+def _edits(path: Path) -> list[str]:
+    """What someone changed in a student version on disk (the cells, or that it is no notebook at all)."""
+    try:
+        return edited_cells(path)
+    except Exception:  # not a readable notebook: someone's file, keep it
+        return ["(the file is not a readable notebook)"]
+
+
+def kept_by_generate(solutions: Path, exercises: Path) -> list[Path]:
+    """The stale student versions that ``generate`` would keep (someone's edits are in them) unless forced."""
+    kept = []
+    for src, dst in _pairs(solutions, exercises):
+        if dst.exists() and dst.read_text(encoding="utf-8", errors="replace") != _render(
+                student_version(nbformat.read(src, as_version=4))) and _edits(dst):
+            kept.append(dst)
+    return kept
+
+
 def generate(solutions: Path, exercises: Path, force: bool = False) -> tuple[list[Path], list[str]]:
     """Write every student version that differs from what is on disk.
 
@@ -96,10 +114,7 @@ def generate(solutions: Path, exercises: Path, force: bool = False) -> tuple[lis
         if dst.exists() and dst.read_text(encoding="utf-8") == text:
             continue
         if dst.exists() and not force:
-            try:
-                changed = edited_cells(dst)
-            except Exception:  # not a readable notebook: someone's file, keep it
-                changed = ["(the file is not a readable notebook)"]
+            changed = _edits(dst)
             if changed:
                 kept.append(f"{dst}: not overwritten, it holds edits in {', '.join(changed)} (move it away, or pass --force)")
                 continue

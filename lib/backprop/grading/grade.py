@@ -450,6 +450,13 @@ def grade_job(job) -> SubmissionResult:
     """One job of a batch: ``(path, assignment or None, label, options)`` -> its result, never an exception."""
     path, assignment, label, opts = job
     if assignment is None:
+        try:
+            read_notebook(path)
+        except NotebookError as exc:  # the real cause, as a batch of one homework would say it
+            return zero_result(label, None, f"could not read the submission: {exc} (so which homework it is could not "
+                                            f"be told either)")
+        except OSError as exc:
+            return zero_result(label, None, f"could not read the submission: {exc.strerror}")
         return zero_result(label, None, "could not tell which homework this is (no backprop metadata, no known cells); "
                                         "grade it with --assignment NAME")
     try:
