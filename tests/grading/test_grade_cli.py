@@ -98,8 +98,8 @@ def test_a_negative_seed_is_a_usage_error_naming_it(tmp_path, fake, capsys):
 # -- a rerun into the same CSV and feedback folder ---------------------------------------------------
 def test_a_rerun_merges_into_the_csv_and_keeps_hand_marks_and_other_rows(tmp_path, fake, run):
     alice = _copy(SOL06, tmp_path / "class" / "alice" / SOL06.name, points=0)
-    bob = _copy(SOL06, tmp_path / "class" / "bob" / SOL06.name)
-    ivan = _copy(SOL01, tmp_path / "class" / "ivan" / SOL01.name)
+    _copy(SOL06, tmp_path / "class" / "bob" / SOL06.name)
+    _copy(SOL01, tmp_path / "class" / "ivan" / SOL01.name)
     table = tmp_path / "grades.csv"
     code, _, err = run(tmp_path / "class", "--csv", table)
     assert code == 0, err

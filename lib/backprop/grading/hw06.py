@@ -416,7 +416,7 @@ class InitScale(Hw06Part, id="06_init_scale", names=("relu_init_std", "z_varianc
             details.append(f"z_variance_factor({n}, {fmt(s)}): expected {fmt(expected[1])}, got {fmt(got[1])}")
             if agree(got[1], n * s ** 2):
                 why.append("z_variance_factor is off by exactly a factor 2 (yours is twice the expected): "
-                           f"Var(z(k)) = fan_in std^2 E[y(k-1)^2], but after a ReLU E[y^2] is not Var(z)"
+                           "Var(z(k)) = fan_in std^2 E[y(k-1)^2], but after a ReLU E[y^2] is not Var(z)"
                            + ("" if why else f": {relu_question}"))
             elif agree(got[1], n * s / 2.0):
                 why.append("z_variance_factor used std where the variance std^2 belongs")
