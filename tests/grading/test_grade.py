@@ -416,7 +416,8 @@ def test_the_batch_ran_and_exited_0(graded):
 
 def test_every_line_has_the_documented_keys(graded):
     for result in graded["results"].values():
-        assert set(result) == {"submission", "total", "max", "parts", "seed"}
+        assert set(result) == {"submission", "assignment", "total", "max", "parts", "seed"}
+        assert result["assignment"] in ("01_calculus_refresher", "02_scalar_backprop", None)
         for part in result["parts"]:
             assert set(part) == {"id", "points", "max", "feedback", "by_hand"}
         assert result["total"] == pytest.approx(sum(p["points"] for p in result["parts"]))

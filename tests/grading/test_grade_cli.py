@@ -158,6 +158,22 @@ def test_two_students_of_one_name_in_two_sections_get_two_feedback_files(tmp_pat
     assert sorted(r["submission"] for r in _rows(tmp_path / "g.csv")) == sorted(map(str, [first, second, other]))
 
 
+def test_a_renamed_file_is_named_with_its_folder_like_the_others(tmp_path, fake, run):
+    for name in ("alice", "bob"):
+        _copy(SOL02, tmp_path / "class" / name / SOL02.name)
+    _copy(SOL02, tmp_path / "class" / "frank" / "hw2 final (1).ipynb")
+    _copy(SOL02, tmp_path / "alone" / "x.ipynb")
+    feedback = tmp_path / "feedback"
+    code, _, err = run(tmp_path / "class", "--feedback", feedback)
+    assert code == 0, err
+    stem = SOL02.stem
+    assert sorted(p.name for p in feedback.iterdir()) == [f"alice__{stem}.md", f"bob__{stem}.md", "frank__hw2 final (1).md"]
+    # files whose names differ anyway keep their names alone
+    code, _, err = run(tmp_path / "alone", tmp_path / "class" / "frank", "--feedback", tmp_path / "fb2")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "fb2").iterdir()) == ["hw2 final (1).md", "x.md"]
+
+
 def test_one_file_given_twice_is_graded_once_and_said(tmp_path, fake, run):
     sub = _copy(SOL02, tmp_path / "alice" / SOL02.name)
     code, out, err = run(sub, tmp_path / "alice", tmp_path / "alice" / ".." / "alice" / SOL02.name)

@@ -222,6 +222,12 @@ def _feedback_names(paths: list[Path]) -> list[str]:
             break
         for i in deeper:
             depth[i] += 1
+    # alike in form: once some files need their folders to be told apart, every file gets at least as many
+    # (submissions/frank/hw2 final (1).ipynb is frank__hw2 final (1) beside alice__02_scalar_backprop)
+    least = min((d for d in depth if d), default=0)
+    depth = [max(d, min(least, len(folders[i]))) for i, d in enumerate(depth)]
+    names = [name(i) for i in range(len(paths))]
+    keys = [n.casefold() for n in names]
     for i, key in enumerate(keys):  # still alike: the same name but for its suffix's case (x.ipynb, x.IPYNB)
         if keys.count(key) > 1:
             names[i] = f"{names[i]}__{paths[i].suffix.lstrip('.')}"

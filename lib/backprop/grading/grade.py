@@ -187,6 +187,7 @@ class SubmissionResult:
     def as_json(self) -> dict:
         return {
             "submission": self.submission,
+            "assignment": self.assignment,
             "total": self.total,
             "max": self.max,
             "parts": [asdict(p) for p in self.parts],
