@@ -183,6 +183,13 @@ def test_the_feedback_states_what_a_group_weighs_and_what_was_lost():
     assert group_feedback(_Kinked(), 1.0, _verdicts(12, 0, 4, 0)) == []
 
 
+def test_a_group_is_not_blamed_when_the_other_cases_fail_too():
+    # a sign flip fails every case, kinks included: a line about the kinks would point at the wrong cause
+    assert group_feedback(_Kinked(), 3.0, _verdicts(0, 12, 0, 4)) == []
+    assert group_feedback(_Kinked(), 3.0, _verdicts(11, 1, 0, 4)) == []
+    assert group_feedback(_Kinked(), 1.0, _verdicts(0, 0, 0, 4))  # nothing but the group: it is the reason
+
+
 def test_cases_and_verdicts():
     hidden = PART.cases(np.random.default_rng(0))
     assert [c.hidden for c in hidden] == [False] * len(PART.public_cases()) + [True] * PART.hidden_count

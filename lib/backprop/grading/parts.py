@@ -357,7 +357,14 @@ def part_score(part: Part, points: float, verdicts: Sequence[tuple[Case, Verdict
 
 
 def group_feedback(part: Part, points: float, verdicts: Sequence[tuple[Case, Verdict]]) -> list[str]:
-    """A line per group of cases (other than the main one) where some case failed: what it weighs, what was lost."""
+    """A line per group of cases (other than the main one) where some case failed: what it weighs, what was lost.
+
+    Only when the part's other cases (those in no group with a share) all pass: then the group fails for
+    a reason of its own (a kink's subgradient, say). When the other cases fail too, the same mistake
+    most likely fails them all (a sign, a shape), and a line about the group would point at the wrong cause.
+    """
+    if not all(v.passed for c, v in scored(verdicts) if c.group not in part.shares):
+        return []
     lines = []
     for group, share in part.shares.items():
         mine = [v for c, v in scored(verdicts) if c.group == group]
