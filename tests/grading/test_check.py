@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from backprop.grading import PARTS, check, get_part
 from strategies import check_message
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_passing_check_prints_one_line(capsys):
@@ -64,3 +68,31 @@ def test_a_helper_that_is_not_answered_is_blamed_as_the_grader_blames_it():
     exec("def softmax_jacobian(z):\n    raise NotImplementedError()\n", notebook)
     assert "`softmax_jacobian` still raises NotImplementedError" in check_message("03_softmax_jacobian",
                                                                                notebook["softmax_jacobian"])
+
+
+def _homework02(*edits: tuple[str, str]) -> dict:
+    """The namespace of a run of the solutions' homework 02 answer cells, each (old, new) edit made to them first."""
+    import numpy as np
+    from backprop.grading.grade import load_assignment
+
+    code = "\n".join(c.source for c in load_assignment(ROOT / "solutions" / "02_scalar_backprop.ipynb").cells if c.solution)
+    for old, new in edits:
+        assert old in code
+        code = code.replace(old, new)
+    notebook = {"np": np}
+    exec(code, notebook)
+    return notebook
+
+
+def test_a_check_failing_through_a_function_it_calls_names_that_functions_check(capsys):
+    # a sign flip in backward_pass (the divergence's arguments swapped): average_gradients fails through it
+    notebook = _homework02(("divergence.derivative(y[N], d)", "divergence.derivative(d, y[N])"))
+    msg = check_message("02_average_gradients", notebook["average_gradients"])
+    assert ("`average_gradients` calls `backward_pass`, which fails its own check (02_backward_pass): fix that first; "
+            "this check may then pass.") in msg
+    assert "forward_pass`, which" not in msg  # forward_pass passes its own check: not blamed
+    # a backward pass that is right: average_gradients's failure is its own, and nothing else is named
+    notebook = _homework02(("return total / T,", "return total,"))
+    msg = check_message("02_average_gradients", notebook["average_gradients"])
+    assert "fails its own check" not in msg and "loss: expected" in msg
+    assert capsys.readouterr().out == ""  # the other part's tests ran quietly

@@ -443,6 +443,13 @@ def test_a_function_that_raises_costs_only_its_parts(graded):
     assert "raised ZeroDivisionError: division by zero" in p["02_input_step"]["feedback"]
     # backward_pass calls input_step, so it fails too; the parts that do not depend on it keep their marks
     assert p["02_backward_pass"]["points"] == 0
+    # ... and the parts that fail through input_step say where to look first (the points stay as they are)
+    assert ("`backward_pass` calls `input_step`, which fails its own part (02_input_step): fix that first; this part "
+            "may then pass.") in p["02_backward_pass"]["feedback"]
+    assert ("`average_gradients` calls `input_step` (through `backward_pass`), which fails its own part "
+            "(02_input_step)") in p["02_average_gradients"]["feedback"]
+    assert "fails its own part" not in p["02_input_step"]["feedback"]
+    assert "kink" not in p["02_backward_pass"]["feedback"]  # every case fails: the kink cases are not the reason
     assert p["02_forward"]["points"] == 2 and p["02_weight_step"]["points"] == 1 and p["02_activation_step"]["points"] == 1
 
 
@@ -450,7 +457,14 @@ def test_a_syntax_error_is_reported_on_its_part(graded):
     p = _parts(graded["results"]["syntax_error"])
     assert p["02_forward"]["points"] == 0
     fb = p["02_forward"]["feedback"]
-    assert "SyntaxError" in fb and "forward_code" in fb and "`forward_pass` is not defined" in fb
+    # the cell, the function it defines, the line within the cell and that line; not the kernel's temporary file
+    assert ("your cell 'forward_code' (it defines `forward_pass`) raised SyntaxError at line 1 of the cell: expected "
+            "':': `def forward_pass(x, weights, biases, activations)`; nothing in the cell ran") in fb
+    assert ".py" not in fb
+    # the function is missing because its cell failed, which is said, not asked
+    assert ("`forward_pass` is not defined because its cell 'forward_code' raised SyntaxError (line 1 of the cell): "
+            "fix that and it will be.") in fb
+    assert "deleted" not in fb
     assert p["02_input_step"]["points"] == 1
 
 
@@ -753,3 +767,33 @@ def test_a_file_that_is_no_notebook_is_refused_before_it_is_read(tmp_path):
     deep.write_text('{"cells": [], "metadata": ' + '{"a": ' * 100_000 + "1" + "}" * 100_000 + "}")
     with pytest.raises(NotebookError, match="nested too deeply"):
         read_notebook(deep)
+
+
+def test_the_call_graph_is_read_from_the_code_without_running_it():
+    from backprop.grading.grade import call_graph
+
+    graph = call_graph(["def a(x):\n    return b(x) + helper(x)\n", "def helper(b):\n    return b + c\n",
+                        "def b(x):\n    return [a(v) for v in x]\n", "def b(x)\n", "%timeit a(1)\n", "os._exit(3)\n"],
+                       known=("c",))
+    # helper's parameter b is not the function b; b's cell that does not parse (nor the magic) replaces nothing;
+    # c is a part's function whose cell did not parse: known, with no calls of its own
+    assert graph == {"a": {"b", "helper"}, "helper": {"c"}, "b": {"a"}, "c": set()}
+
+
+def test_a_syntax_error_names_the_cell_its_line_and_quotes_it():
+    from backprop.grading.grade import Clock, Unit, _problem, _why_undefined, load_assignment
+    from backprop.grading.runner import Execution
+
+    assignment = load_assignment(SOL02)
+    source = "def weight_step(dz_k, y_prev):\n    db = dz_k\n    for j in range(3)\n        pass\n"
+    unit = Unit("your cell 'weight_step_code'", source, "weight_step_code")
+    run = Execution(status="error", error=("SyntaxError", "expected ':' (3548727490.py, line 3)"))
+    assert _problem(unit, run, Clock(10, 10), assignment) == (
+        "your cell 'weight_step_code' (it defines `weight_step`) raised SyntaxError at line 3 of the cell: expected "
+        "':': `for j in range(3)`; nothing in the cell ran")
+    assert _why_undefined(unit, run, assignment) == {
+        "weight_step": "its cell 'weight_step_code' raised SyntaxError (line 3 of the cell)"}
+    raised = Execution(status="error", error=("ValueError", "bad"))
+    assert _why_undefined(unit, raised, assignment) == {
+        "weight_step": "its cell 'weight_step_code' raised ValueError before defining it"}
+    assert _why_undefined(unit, Execution(), assignment) == {}

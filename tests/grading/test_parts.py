@@ -10,7 +10,7 @@ import pytest
 from backprop.grading import get_part
 from backprop.grading.harness import run_here
 from backprop.grading.parts import (AnswerError, Case, Part, Verdict, as_numbers, compare_numbers, first_difference,
-                                    fmt, group_feedback, judge_case, part_score)
+                                    fmt, group_feedback, judge_case, part_score, calls, knock_on)
 
 PART = get_part("02_input_step")  # dy_prev = w @ dz, on the two-ReLU example first
 CASE = PART.cases()[0]
@@ -188,6 +188,59 @@ def test_a_group_is_not_blamed_when_the_other_cases_fail_too():
     assert group_feedback(_Kinked(), 3.0, _verdicts(0, 12, 0, 4)) == []
     assert group_feedback(_Kinked(), 3.0, _verdicts(11, 1, 0, 4)) == []
     assert group_feedback(_Kinked(), 1.0, _verdicts(0, 0, 0, 4))  # nothing but the group: it is the reason
+
+
+class _Uses(Part, id="99_uses", names=("outer",), title="a part whose function calls another part's"):
+    pass
+
+
+class _Used(Part, id="99_used", names=("inner",), title="the part of the function it calls"):
+    pass
+
+
+class _Deepest(Part, id="99_deepest", names=("deepest",), title="the part of the function that one calls"):
+    pass
+
+
+def test_a_failing_part_names_a_function_it_calls_that_fails_its_own_part():
+    graph = {"outer": {"helper"}, "helper": {"inner"}, "inner": set(), "deepest": set()}
+    assert calls(graph, ["outer"]) == {"helper": ["outer", "helper"], "inner": ["outer", "helper", "inner"]}
+    lines = knock_on(_Uses(), [_Uses(), _Used()], graph)
+    assert lines == ["`outer` calls `inner` (through `helper`), which fails its own part (99_used): fix that first; "
+                     "this part may then pass."]
+    assert knock_on(_Uses(), [_Uses()], graph) == []  # the function it calls passes its part: the fault is its own
+    assert knock_on(_Used(), [_Uses(), _Used()], graph) == []  # the caller failing says nothing about the callee
+
+
+def test_only_the_deepest_failing_function_is_named_and_never_twice():
+    graph = {"outer": {"inner"}, "inner": {"deepest"}, "deepest": set()}
+    both = [_Uses(), _Used(), _Deepest()]
+    assert knock_on(_Uses(), both, graph) == [
+        "`outer` calls `deepest` (through `inner`), which fails its own part (99_deepest): fix that first; "
+        "this part may then pass."]
+    assert knock_on(_Uses(), both, graph, what="check")[0].endswith("fails its own check (99_deepest): fix that "
+                                                                      "first; this check may then pass.")
+    # the part's own feedback already names the function (it raised NotImplementedError): not said again
+    told = [(Case("p", {}), Verdict.wrong("x", "not answered yet: `deepest`, which `outer` calls, still raises"))]
+    assert knock_on(_Uses(), both, graph, told) == []
+
+
+def test_a_function_undefined_because_its_cell_failed_says_so_instead_of_asking_if_it_was_deleted():
+    part = get_part("02_backward_pass")
+    case = part.public_cases()[0]
+    why = {"weight_step": "its cell 'weight_step_code' raised SyntaxError (line 5 of the cell)"}
+    missing = judge_case(part, case, json.dumps({"missing": "backward_pass"}), {"backward_pass": why["weight_step"]})
+    assert missing.details == ["`backward_pass` is not defined because its cell 'weight_step_code' raised SyntaxError "
+                               "(line 5 of the cell): fix that and it will be. This part needs `backward_pass`."]
+    assert "deleted" not in missing.diagnosis
+    assert "Was its cell deleted" in judge_case(part, case, json.dumps({"missing": "backward_pass"})).diagnosis
+    error = json.dumps({"error": {"type": "NameError", "message": "name 'weight_step' is not defined",
+                                  "where": "your code, line 8"}})
+    named = judge_case(part, case, error, why)
+    assert named.diagnosis == ("`backward_pass` raised NameError: `weight_step` is not defined because its cell "
+                               "'weight_step_code' raised SyntaxError (line 5 of the cell)")
+    assert named.details == [named.diagnosis + " (at your code, line 8)"]
+    assert judge_case(part, case, error).diagnosis == "`backward_pass` raised NameError"
 
 
 def test_cases_and_verdicts():

@@ -15,12 +15,14 @@ The instructor's commands are in ``python -m backprop.grading`` (``generate``,
 
 from __future__ import annotations
 
+import contextlib
+import io
 from typing import Callable
 
 import numpy as np
 
 from .harness import run_here
-from .parts import Case, Part, Verdict, judge_case
+from .parts import Case, Part, Verdict, calls, judge_case, knock_on
 from .registry import PARTS, get_part
 
 __all__ = ["check", "CheckFailed", "get_part", "PARTS", "Part", "Case", "Verdict", "DEFAULT_SEED", "hidden_rng"]
@@ -75,7 +77,36 @@ def check(part_id: str, *functions: Callable, hidden: bool = False, seed: int = 
         verb = "passes" if len(cases) == 1 else "pass"
         print(f"✓ {part_id}: {'all ' if len(cases) > 1 else ''}{tests} {verb} ({part.title}).")
         return
-    raise CheckFailed(_failure_message(part, cases, failures))
+    raise CheckFailed(_failure_message(part, cases, failures, _knock_on_here(part, objects, failures)))
+
+
+def _code_names(code) -> set[str]:
+    """The global names a code object reads, with those of the code nested in it (comprehensions, lambdas)."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _code_names(const)
+    return names
+
+
+def _knock_on_here(part: Part, namespace: dict, failures) -> list[str]:
+    """The self-check's version of the grader's knock-on lines: a function the checked one calls (found from
+    the compiled code, in this kernel's namespace) whose own part's public tests fail here too."""
+    graph = {name: _code_names(f.__code__) & namespace.keys() - {name}
+             for name, f in namespace.items() if hasattr(f, "__code__")}
+    reached = calls(graph, part.names)
+    homework = part.id.split("_")[0]
+    failing = []
+    for other in PARTS.values():
+        if (other.id.split("_")[0] != homework or other.id == part.id or set(other.names) & set(part.names)
+                or not set(other.names) & reached.keys() or not all(n in namespace for n in other.names)):
+            continue
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            fails = any(not judge_case(other, case, run_here(other.names, other.call, namespace, case.payload)).passed
+                        for case in other.public_cases())
+        if fails:
+            failing.append(other)
+    return knock_on(part, failing, graph, failures, what="check")
 
 
 def _namespace(objects: dict) -> dict:
@@ -94,9 +125,10 @@ def _namespace(objects: dict) -> dict:
     return namespace
 
 
-def _failure_message(part: Part, cases, failures) -> str:
+def _failure_message(part: Part, cases, failures, causes=()) -> str:
     case, verdict = failures[0]
     lines = [f"✗ {part.id} ({part.title}): {len(cases) - len(failures)} of {len(cases)} tests pass."]
+    lines += [f"  {cause}" for cause in causes]
     if case.hidden:
         lines.append(f"  A random case fails: {verdict.diagnosis}")
     else:

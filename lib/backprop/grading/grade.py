@@ -30,6 +30,7 @@ stop the batch. The submission file is only read.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -39,7 +40,7 @@ from pathlib import Path
 
 from . import DEFAULT_SEED, hidden_rng
 from .harness import MAX_RESULT_CHARS, case_cell, case_program
-from .parts import group_feedback, judge_case, part_score
+from .parts import group_feedback, judge_case, knock_on, part_score
 from .registry import get_part
 from .runner import RESULT_MIME, Execution, KernelSession
 from .sandbox import SandboxSpec
@@ -147,6 +148,11 @@ class Assignment:
         """grade_ids of the solution cells that define ``function``."""
         pattern = re.compile(rf"^\s*def\s+{re.escape(function)}\s*\(", re.M)
         return [c.grade_id for c in self.cells if c.solution and c.grade_id and pattern.search(c.source)]
+
+    def defined_in(self, grade_id: str) -> list[str]:
+        """The functions the solution cell ``grade_id`` defines (what a student's version of it should define)."""
+        return [name for c in self.cells if c.solution and c.grade_id == grade_id
+                for name in re.findall(r"^def\s+([A-Za-z_]\w*)\s*\(", c.source, re.M)]
 
 
 def load_assignment(path: Path) -> Assignment:
@@ -256,6 +262,25 @@ def execution_plan(assignment: Assignment, student: list[Cell]) -> tuple[list[Un
     return units, notes, per_cell
 
 
+def call_graph(sources: list[str], known: tuple[str, ...] = ()) -> dict[str, set[str]]:
+    """{function: the names its body reads} for the top-level functions the code defines (a later definition
+    of a name replaces an earlier one), restricted to those functions and the ``known`` ones (the parts'
+    functions, whose own cell may not have parsed). The code is only parsed, never run; a source that does
+    not parse (a syntax error, IPython's magics) adds nothing."""
+    reads: dict[str, set[str]] = {name: set() for name in known}
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                arguments = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+                reads[node.name] = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+                                    and isinstance(n.ctx, ast.Load) and n.id not in arguments}
+    return {name: used & reads.keys() - {name} for name, used in reads.items()}
+
+
 _MISSING_MODULE = re.compile(r"No module named '([A-Za-z0-9_.]+)'")
 
 
@@ -300,9 +325,51 @@ def _problem(unit: Unit, run: Execution, clock: Clock, assignment: "Assignment")
                 return f"{unit.label} imports {module}: this part must not use {module}" + (f" ({rule})" if rule else "")
             if not module.startswith("backprop"):
                 return f"{unit.label} imports {module}, which is not available when grading" + (f" ({rule})" if rule else "")
+        if name in SYNTAX_ERRORS:
+            return _syntax_problem(unit, name, message, assignment)
         message = message if len(message) <= 200 else message[:200] + "..."
         return f"{unit.label} raised {name}: {message}"
     return None
+
+
+#: the errors Python raises before a cell runs at all (nothing in it is defined)
+SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
+#: IPython's SyntaxError message: what is wrong, then the cell's temporary file name and the line in the cell
+_SYNTAX_WHERE = re.compile(r"^(.*) \([^()]*, line (\d+)\)$", re.S)
+
+
+def _syntax_problem(unit: Unit, name: str, message: str, assignment: "Assignment") -> str:
+    """A syntax error, said as a student finds it: which cell (and the functions it defines), the line within
+    the cell, and that line quoted (not the kernel's temporary file name)."""
+    found = _SYNTAX_WHERE.match(message)
+    what, line = (found.group(1), int(found.group(2))) if found else (message, None)
+    defines = assignment.defined_in(unit.grade_id) if unit.grade_id else []
+    cell = unit.label + (f" (it defines {', '.join(f'`{d}`' for d in defines)})" if defines else "")
+    if line is None:
+        return f"{cell} raised {name}: {what[:200]}; nothing in the cell ran"
+    lines = unit.source.splitlines()
+    quoted = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    quoted = quoted if len(quoted) <= 120 else quoted[:117] + "..."
+    return (f"{cell} raised {name} at line {line} of the cell: {what[:200]}" + (f": `{quoted}`" if quoted else "")
+            + "; nothing in the cell ran")
+
+
+def _why_undefined(unit: Unit, run: Execution, assignment: "Assignment") -> dict[str, str]:
+    """{function: why it is not defined} for the functions an answer cell that failed should have defined."""
+    if not unit.grade_id or run.status == "ok":
+        return {}
+    if run.status == "error" and run.error:
+        name, message = run.error
+        if name in SYNTAX_ERRORS:
+            found = _SYNTAX_WHERE.match(message)
+            why = f"its cell '{unit.grade_id}' raised {name}" + (f" (line {found.group(2)} of the cell)" if found else "")
+        else:
+            why = f"its cell '{unit.grade_id}' raised {name} before defining it"
+    elif run.status == "timeout":
+        why = f"its cell '{unit.grade_id}' was stopped before it finished"
+    else:
+        why = f"the kernel died while running its cell '{unit.grade_id}'"
+    return {function: why for function in assignment.defined_in(unit.grade_id)}
 
 
 def grade_submission(
@@ -334,6 +401,7 @@ def grade_submission(
         return zero_result(label, assignment, f"could not read the submission: {exc.strerror}")
     units, notes, per_cell = execution_plan(assignment, student)
     problems = {grade_id: [note] for grade_id, note in per_cell.items()}  # notes on answer cells, by grade_id
+    undefined: dict[str, str] = {}  # function -> why it may not be defined (its cell failed to run)
     clock = Clock(deadline, timeout)
     with KernelSession(timeout=timeout, spec=sandbox) as session:
         survived: list[Unit] = []  # what to replay in a fresh kernel if a later cell kills this one
@@ -347,6 +415,7 @@ def grade_submission(
             if not run.restarted:  # a cell that killed its kernel, or would not stop, is not run again
                 survived.append(unit)
             problem = _problem(unit, run, clock, assignment)
+            undefined.update(_why_undefined(unit, run, assignment))
             if problem:
                 notes.append(problem)
                 if unit.grade_id:
@@ -355,9 +424,13 @@ def grade_submission(
                 notes.append(f"{unit.label} left {run.strays} process(es) running after it ended; they were stopped")
             if run.output_chars > output_report:
                 notes.append(f"{unit.label} printed {run.output_chars:,} characters of output; grading ignores output")
-        parts = []
-        for part_id, points in assignment.parts:
-            parts.append(_grade_part(session, assignment, part_id, points, seed, problems, clock, survived))
+        graded = [_grade_part(session, assignment, part_id, points, seed, problems, clock, survived, undefined)
+                  for part_id, points in assignment.parts]
+    graph = call_graph([unit.source for unit in units], tuple(n for g in graded for n in g.part.names))
+    failing = [g.part for g in graded if not all(v.passed for _, v in g.verdicts)]
+    parts = [PartResult(g.part.id, g.score, g.points, _part_feedback(
+        g.part, g.verdicts, g.cell_notes, g.points, knock_on(g.part, failing, graph, g.verdicts)))
+        for g in graded]
     parts += written_results(assignment, student)
     total = round(sum(p.points for p in parts), 2)
     return SubmissionResult(label, assignment.name, total, assignment.max_points, parts, notes, round(time.monotonic() - start, 2))
@@ -396,7 +469,17 @@ def _replay(session: KernelSession, units: list[Unit], clock: Clock) -> None:
             return  # a cell that ran before no longer does: what follows is graded on what there is
 
 
-def _grade_part(session, assignment, part_id, points, seed, problems, clock, survived) -> PartResult:
+@dataclass
+class GradedPart:
+    """A part's verdicts, before its feedback is written (which may name another part's failure)."""
+    part: object
+    points: float
+    score: float
+    verdicts: list
+    cell_notes: list[str]
+
+
+def _grade_part(session, assignment, part_id, points, seed, problems, clock, survived, undefined) -> GradedPart:
     part = get_part(part_id)
     cases = part.cases(hidden_rng(part_id, seed))
     verdicts = []
@@ -418,13 +501,13 @@ def _grade_part(session, assignment, part_id, points, seed, problems, clock, sur
                 outcome = json.dumps({"bad_answer": f"the test could not run: {run.error[0]}: {run.error[1][:200]}"})
             if run.restarted:
                 _replay(session, survived, clock)
-        verdicts.append((case, judge_case(part, case, outcome)))
+        verdicts.append((case, judge_case(part, case, outcome, undefined)))
     score = part_score(part, points, verdicts)
     cell_notes = sorted({note for name in part.names for g in assignment.defining_cells(name) for note in problems.get(g, [])})
-    return PartResult(part_id, score, points, _part_feedback(part, verdicts, cell_notes, points))
+    return GradedPart(part, points, score, verdicts, cell_notes)
 
 
-def _part_feedback(part, verdicts, cell_notes, points: float = 1.0) -> str:
+def _part_feedback(part, verdicts, cell_notes, points: float = 1.0, causes=()) -> str:
     public = [(c, v) for c, v in verdicts if not c.hidden]
     hidden = [(c, v) for c, v in verdicts if c.hidden]
     counts = f"{sum(v.passed for _, v in public)} of {len(public)} public tests"
@@ -433,6 +516,7 @@ def _part_feedback(part, verdicts, cell_notes, points: float = 1.0) -> str:
     if all(v.passed for _, v in verdicts):
         return "\n".join([f"{part.title}: all tests pass ({counts})."] + cell_notes)
     lines = [f"{part.title}: {counts} pass."]
+    lines += causes
     lines += cell_notes
     lines += group_feedback(part, points, verdicts)
     failing_public = [(c, v) for c, v in public if not v.passed]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
@@ -45,6 +46,8 @@ __all__ = [
     "fmt",
     "first_difference",
     "group_feedback",
+    "calls",
+    "knock_on",
 ]
 
 
@@ -209,12 +212,14 @@ def _forbidden(part: Part, module: str) -> str:
     return f"`{top}` is not available when grading{rule}"
 
 
-def judge_case(part: Part, case: Case, outcome_json: str | None) -> Verdict:
+def judge_case(part: Part, case: Case, outcome_json: str | None, undefined: dict[str, str] | None = None) -> Verdict:
     """Judge the outcome of a case (JSON text from the kernel side) against the reference, safely.
 
     Only ``json.loads`` touches the outcome: nothing the student's code produced is
-    executed or unpickled here.
+    executed or unpickled here. ``undefined``: {function: why it is not defined} (the
+    grader knows when a function's cell failed to run), said instead of guessing.
     """
+    undefined = undefined or {}
     names = ", ".join(f"`{n}`" for n in part.names)
     if outcome_json is None:
         return Verdict.wrong("no result came back from the notebook", "the notebook did not return a result")
@@ -225,10 +230,12 @@ def judge_case(part: Part, case: Case, outcome_json: str | None) -> Verdict:
     if not isinstance(outcome, dict):
         return Verdict.wrong("the result could not be read", "the result could not be read")
     if "missing" in outcome:
-        msg = (
-            f"`{outcome['missing']}` is not defined. Was its cell deleted, not run, or the function renamed? "
-            f"This part needs {names}."
-        )
+        missing = str(outcome["missing"])
+        if missing in undefined:
+            msg = f"`{missing}` is not defined because {undefined[missing]}: fix that and it will be. This part needs {names}."
+        else:
+            msg = (f"`{missing}` is not defined. Was its cell deleted, not run, or the function renamed? "
+                   f"This part needs {names}.")
         return Verdict.wrong(msg, msg)
     if "not_callable" in outcome:
         msg = f"`{outcome['not_callable']}` should be a function, but it is a {outcome.get('type', '?')}"
@@ -250,6 +257,10 @@ def judge_case(part: Part, case: Case, outcome_json: str | None) -> Verdict:
             msg = _forbidden(part, module)
             if msg:
                 return Verdict.wrong(f"{msg}{where}", msg)
+        found = re.fullmatch(r"name '(\w+)' is not defined", str(err.get("message", "")))
+        if err.get("type") == "NameError" and found and found.group(1) in undefined:
+            why = f"{names} raised NameError: `{found.group(1)}` is not defined because {undefined[found.group(1)]}"
+            return Verdict.wrong(why + where, why)
         msg = f"{names} raised {err.get('type', 'an error')}: {err.get('message', '')}{where}"
         return Verdict.wrong(msg, f"{names} raised {err.get('type', 'an error')}")
     if "answer" not in outcome:
@@ -375,6 +386,54 @@ def group_feedback(part: Part, points: float, verdicts: Sequence[tuple[Case, Ver
         note = part.group_notes.get(group, f"the {group} cases")
         lines.append(f"{note[:1].upper()}{note[1:]}: {passed} of {len(mine)} pass. They weigh {fmt(share)} of this "
                      f"part's points, so {fmt(round(lost, 2))} of {fmt(points)} are lost.")
+    return lines
+
+
+# -- one part failing because another does ------------------------------------------------------------
+def calls(graph: dict[str, set[str]], start: Sequence[str]) -> dict[str, list[str]]:
+    """The functions ``start`` calls, directly or through others: each with the path of calls that reaches it.
+
+    ``graph``: {function: the names of functions its body uses} (the student's functions only).
+    A function of ``start`` is not in the answer unless it is reached from another.
+    """
+    paths: dict[str, list[str]] = {}
+    queue = [[name] for name in start]
+    while queue:
+        path = queue.pop(0)
+        for callee in sorted(graph.get(path[-1], ())):
+            if callee not in paths and callee not in start and callee in graph:
+                paths[callee] = path + [callee]
+                queue.append(path + [callee])
+    return paths
+
+
+def knock_on(part: Part, failing: Sequence[Part], graph: dict[str, set[str]],
+             verdicts: Sequence[tuple[Case, Verdict]] = (), what: str = "part") -> list[str]:
+    """Lines for a failing part that calls a function failing its own part: the cause is most likely there.
+
+    ``failing``: the other parts that fail (in the same submission, or the same kernel); ``graph``: which
+    function uses which (:func:`calls`); ``verdicts``: this part's, so that a function its feedback already
+    names as the cause (NotImplementedError, not defined) is not named twice; ``what``: "part" (the grader)
+    or "check" (the self-check). Only the deepest such functions are named: when ``backward_pass`` and the
+    ``weight_step`` it calls both fail, ``weight_step`` is the one to fix first.
+    """
+    owners: dict[str, Part] = {}
+    for other in failing:
+        if other.id != part.id and not set(other.names) & set(part.names):
+            for name in other.names:
+                owners.setdefault(name, other)
+    reached = calls(graph, part.names)
+    culprits = [name for name in reached if name in owners]
+    deepest = [name for name in culprits if not any(m != name and m in calls(graph, [name]) for m in culprits)]
+    said = [" ".join(v.details) + " " + v.diagnosis for _, v in verdicts if not v.passed]
+    lines = []
+    for name in deepest or culprits:
+        if said and all(f"`{name}`" in text for text in said):
+            continue
+        path = reached[name]
+        through = f" (through {', '.join(f'`{n}`' for n in path[1:-1])})" if len(path) > 2 else ""
+        lines.append(f"`{path[0]}` calls `{name}`{through}, which fails its own {what} ({owners[name].id}): "
+                     f"fix that first; this {what} may then pass.")
     return lines
 
 
