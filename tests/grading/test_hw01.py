@@ -55,6 +55,18 @@ def _dF_dx():
     return sp.diff(x**2 * sp.sin(x) + sp.exp(x**2), x)
 
 
+def _a_taken_as_x(x_value):
+    """The path sum with every weight right but evaluated at a = x (x**2 forgotten)."""
+    values = {x: x_value, a: x_value, b: np.sin(x_value), c: x_value * np.sin(x_value)}
+    weight = lambda s, t: float(sp.sympify(RIGHT_EDGES[(s, t)]).subs(values))  # noqa: E731
+    products = {path: float(np.prod([weight(s, t) for s, t in zip(path, path[1:])])) for path in PATHS}
+    return sum(products.values()), products
+
+
+#: dF/dx with exp(x**2) differentiated as exp(x**2): the chain rule's inner derivative 2x forgotten
+NO_INNER_FACTOR = 2 * x * sp.sin(x) + x**2 * sp.cos(x) + sp.exp(x**2)
+
+
 BUGS = [
     ("01_local_derivatives", "da/dx without its factor 2", _edges(x_a=x)),
     ("01_local_derivatives", "an extra factor 2x on a -> F", _edges(a_F=2 * x * sp.exp(a))),
@@ -71,6 +83,9 @@ BUGS = [
     ("01_total_derivative", "a product with 2|x|", _path_sum(edges={**RIGHT_EDGES, (x, a): 2 * sp.sqrt(a)})),
     ("01_total_derivative", "a total that is not the sum", _path_sum(total=lambda x0: 0.0)),
     ("01_symbolic_total", "a missing term", lambda: sp.diff(x**2 * sp.sin(x), x)),
+    ("01_total_derivative", "weights evaluated at a = x", _a_taken_as_x),
+    ("01_symbolic_total", "exp(x**2) without its inner derivative", lambda: NO_INNER_FACTOR),
+    ("01_symbolic_total", "F itself", lambda: x**2 * sp.sin(x) + sp.exp(x**2)),
     ("01_symbolic_total", "|x| for x", lambda: sp.diff(x**2 * sp.sin(x), x) + 2 * sp.sqrt(x**2) * sp.exp(x**2)),
     ("01_central_difference", "the forward difference", lambda f, x0, h: (f(x0 + h) - f(x0)) / h),
     ("01_central_difference", "no half", lambda f, x0, h: (f(x0 + h) - f(x0 - h)) / h),
@@ -174,3 +189,29 @@ def test_homework_01_shows_the_function_the_grader_grades():
     namespace: dict = {}
     exec("\n".join(line for line in setup.source.splitlines() if not line.startswith("%")), namespace)
     assert namespace["definitions"] == homework_diagram().definitions
+
+
+def test_a_symbolic_total_without_the_inner_derivative_names_the_factor():
+    msg = check_message("01_symbolic_total", lambda: NO_INNER_FACTOR)
+    assert "the term of the path x -> a -> F lacks the factor da/dx (the arrow x -> a)" in msg
+    assert "inner derivative" in msg and "2*x" not in msg and "2x" not in msg  # the factor is named, not given
+
+
+def test_a_symbolic_total_that_is_F_itself_is_named():
+    msg = check_message("01_symbolic_total", lambda: x**2 * sp.sin(x) + sp.exp(x**2))
+    assert "your expression equals F itself, not its derivative" in msg
+
+
+def test_a_symbolic_total_missing_a_term_or_with_abs_x_is_named():
+    msg = check_message("01_symbolic_total", lambda: sp.diff(x**2 * sp.sin(x), x))
+    assert "the term of the path x -> a -> F is missing" in msg
+    abs_x = sp.diff(x**2 * sp.sin(x), x) + 2 * sp.sqrt(x**2) * sp.exp(x**2)
+    msg = check_message("01_symbolic_total", lambda: abs_x)
+    assert "the term of the path x -> a -> F has the wrong sign at x = -1.25: is |x| or sqrt(x**2)" in msg
+
+
+def test_a_weight_evaluated_at_the_wrong_point_is_named():
+    msg = check_message("01_total_derivative", _a_taken_as_x)
+    assert "multiplies the right weights, but evaluates a -> F at the wrong point" in msg
+    assert "it takes a = 0.75, the value of x" in msg
+    assert "should multiply the weight of each of its arrows" not in msg

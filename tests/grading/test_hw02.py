@@ -140,6 +140,7 @@ BUGS = (
         ("02_input_step", "input_step: transposed", lambda dz, w: w.T @ dz if w.shape[0] == w.shape[1] else w[:, 0] * dz[0]),
         ("02_input_step", "input_step: one term", lambda dz, w: w[:, 0] * dz[0]),
         ("02_input_step", "input_step: in place", _input_in_place),
+        ("02_input_step", "input_step: sign flipped", lambda dz, w: -(w @ dz)),
         ("02_backward_pass", "backward: no slope", backward_with(_activation_bug("no_slope"))),
         ("02_backward_pass", "backward: linear output assumed", backward_with(skip_output_slope=True)),
         ("02_backward_pass", "backward: divergence arguments swapped", backward_with(divergence_args=lambda y, d: (d, y))),
@@ -246,6 +247,12 @@ def test_an_answer_wrong_at_every_kink_loses_the_kink_cases_share_and_is_told():
     assert not any(v.passed for c, v in verdicts if c.group == "kink")
     assert part_score(part, 1.0, verdicts) == 0.75
     assert "They weigh 0.25 of this part's points, so 0.25 of 1 are lost." in _part_feedback(part, verdicts, [], 1.0)
+
+
+def test_a_flipped_sign_in_the_step_back_is_named():
+    msg = check_message("02_input_step", lambda dz, w: -(w @ dz))
+    assert "the sign is flipped: every entry is exactly minus the weighted sum" in msg
+    assert "the weighted sum disagrees" not in msg
 
 
 def test_a_transposed_weight_gradient_is_named():

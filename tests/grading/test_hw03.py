@@ -255,6 +255,14 @@ def multiplicative_square_once(do, y, pairs):
     return dy
 
 
+def multiplicative_no_upstream(do, y, pairs):
+    dy = np.zeros(len(y))
+    for j, l in pairs:  # the local derivatives alone: do[i] never multiplies them
+        dy[j] += y[l]
+        dy[l] += y[j]
+    return dy
+
+
 def multiplicative_in_place(do, y, pairs):
     out = multiplicative_backward(do, y, pairs)
     y *= 0  # writes into the caller's y
@@ -274,7 +282,7 @@ WRONG = {
     "03_softmax_backward_large": [softmax_backward_jacobian, softmax_backward_unweighted, softmax_backward_width_one],
     "03_softmax_ce_backward": [ce_naive, ce_log_of_softmax, ce_before_softmax, ce_flipped],
     "03_multiplicative_backward": [multiplicative_no_swap, multiplicative_overwrites, multiplicative_square_once,
-                                   multiplicative_in_place, multiplicative_hard_coded],
+                                   multiplicative_no_upstream, multiplicative_in_place, multiplicative_hard_coded],
 }
 
 
@@ -362,6 +370,9 @@ DIAGNOSES = [
     ("03_multiplicative_backward", multiplicative_no_swap, ["multiply swaps", "dDiv/dy_1 (dy[0]): expected -1, got 2"]),
     ("03_multiplicative_backward", multiplicative_overwrites, ["= instead of +="]),
     ("03_multiplicative_backward", multiplicative_square_once, ["2 y_j dDiv/do_i", "dDiv/dy_3 (dy[2]): expected -8, got -5"]),
+    ("03_multiplicative_backward", multiplicative_no_upstream, ["the factor dDiv/do_i (do[i], the gradient arriving "
+                                                                 "from above) is missing",
+                                                                 "dDiv/dy_2 (dy[1]): expected 8, got 5"]),
     ("03_multiplicative_backward", multiplicative_in_place, ["changed its argument `y` in place (y_1 (y[0]))"]),
 ]
 

@@ -188,6 +188,23 @@ def check_never_fails(f, df, z, kinks, h):
     return ["ok" if s == "FAIL" else s for s in check_right(f, df, z, kinks, h)]
 
 
+def check_absolute_tolerance(f, df, z, kinks, h):
+    """|df - numeric| <= 1e-6, the scale max(1, |df|, |numeric|) of the homework's relative tolerance left out."""
+    out = []
+    for v in z:
+        if any(abs(v - k) <= h for k in kinks):
+            out.append("kink")
+            continue
+        numeric, analytic = (f(v + h) - f(v - h)) / (2 * h), float(df(v))
+        out.append("ok" if abs(analytic - numeric) <= 1e-6 else "FAIL")
+    return out
+
+
+def check_strictly_within_h(f, df, z, kinks, h):
+    """|z - kink| < h: an entry exactly h from a kink is judged, not flagged."""
+    return ["kink" if any(abs(v - k) < h for k in kinks) else s for v, s in zip(z, check_right(f, df, z, [], h))]
+
+
 def check_kink_only_when_failing(f, df, z, kinks, h):
     """The bank's escape: judge every entry, and call a failure near a kink a kink (a pass there stays 'ok')."""
     judged = check_right(f, df, z, [], h)
@@ -237,11 +254,14 @@ WRONG = [
     ("04_kink_aware_check", check_never_fails, 0.2),
     ("04_kink_aware_check", check_kink_only_when_failing, 0.2),
     ("04_kink_aware_check", check_reads_the_case, 0.2),
+    ("04_kink_aware_check", check_absolute_tolerance, 0.95),  # wrong on the steep case alone, 1 of the 12
+    ("04_kink_aware_check", check_strictly_within_h, 0.45),  # wrong on the 7 of the 12 cases with a kink at 0
 ]
 
 
 @pytest.mark.parametrize("fn", [check_kink_only_when_failing, check_exact_kinks_only, check_never_fails,
-                                check_reads_the_case], ids=lambda f: f.__name__)
+                                check_reads_the_case, check_absolute_tolerance, check_strictly_within_h],
+                         ids=lambda f: f.__name__)
 def test_a_wrong_kink_check_escapes_no_seed_of_twelve(fn):
     # 12 seeds, not 40: a hidden set that lets a wrong check through on a third of the seeds fails here
     # (mutation run in /work/notes/suite-grading-mutations.md, round 2)
@@ -358,6 +378,27 @@ def test_a_check_without_kinks_reports_them_as_failures():
     assert "reported as a failure" in check_message("04_kink_aware_check", check_no_kinks)
 
 
+def test_a_check_with_an_absolute_tolerance_is_told_the_tolerance_is_relative():
+    message = check_message("04_kink_aware_check", check_absolute_tolerance)
+    assert "100 tanh(z) + 50 |z|" in message and "a right derivative failed where it is large" in message
+    assert "is more than 1e-06, but within 1e-06 * max(1, |df(z)|, |numeric|)" in message
+    assert "it is not an absolute 1e-06" in message
+
+
+def test_a_check_that_flags_only_strictly_within_h_is_told_about_the_edge():
+    message = check_message("04_kink_aware_check", check_strictly_within_h)
+    assert "z_6 = -1e-05 (status[5]; kinks at 0, h = 1e-05, 1 h from the nearest kink): expected 'kink', got 'ok'" in message
+    assert "an entry exactly h from a kink (|z - kink| = h) was judged" in message and "not < h" in message
+
+
+def test_a_relu_gated_by_the_sign_of_the_upstream_derivative_is_named():
+    message = check_message("04_relu_backward", lambda dy, z: np.where(dy > 0, dy, 0.0))
+    assert "the gate opens where dDiv/dy > 0: the ReLU's slope depends on z(k), the input of the forward pass" in message
+    assert "or the product with dDiv/dy disagrees" not in message
+    message = check_message("04_leaky_relu_backward", lambda dy, z, alpha: np.where(dy > 0, dy, alpha * dy))
+    assert "the gate opens where dDiv/dy > 0" in message
+
+
 def test_a_check_that_never_fails_is_told_a_wrong_derivative_passed():
     assert "a wrong derivative passed" in check_message("04_kink_aware_check", check_never_fails)
 
@@ -399,7 +440,9 @@ def test_every_hidden_case_holds_corners(seed):
         for k in p["kinks"]:  # at the kink, within h, and between h and 2h
             gaps = np.abs(z - k) / h
             assert (gaps == 0).any() and ((gaps > 0) & (gaps < 1)).any() and ((gaps > 1) & (gaps < 2)).any()
-            assert not ((gaps > 0.95) & (gaps < 1.05)).any()  # never on the edge of the interval
+            # never near the edge of the interval; exactly on it (|z - k| = h, exact only for k = 0) once per kink 0
+            assert not ((gaps > 0.95) & (gaps < 1.05) & (gaps != 1)).any()
+            assert (gaps == 1).sum() == (k == 0)
     assert statuses == {"ok", "FAIL", "kink"} and len(functions) >= 5
 
 

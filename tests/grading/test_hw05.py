@@ -94,8 +94,9 @@ def debug_with(line):
         Z1 = X @ W1.T + b1
         Y1 = np.tanh(Z1)
         Y2 = Y1 @ W2.T + b2
-        dZ2 = (Y2 - D) / B if line != "no 1/B" else (Y2 - D)
-        dZ1 = (dZ2 @ W2) * (1 - (Z1 if line == "1 - z^2" else Y1) ** 2)
+        dZ2 = (Y2 - D) / B if line not in ("no 1/B", "no 1/B, bug kept") else (Y2 - D)
+        slope = {"1 - z^2": 1 - Z1 ** 2, "no 1/B, bug kept": 1 - np.tanh(Y1) ** 2}.get(line, 1 - Y1 ** 2)
+        dZ1 = (dZ2 @ W2) * slope
         return dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ Y1, dZ2.sum(axis=0)
 
     return buggy_two_layer if line == "given" else two_layer_backward
@@ -132,6 +133,8 @@ WRONG = [
     ("05_debug", "the given function unchanged", debug_with("given"), "the planted bug is still there"),
     ("05_debug", "the slope fixed, the 1/B dropped", debug_with("no 1/B"), "times too large"),
     ("05_debug", "the slope 'fixed' as 1 - z^2", debug_with("1 - z^2"), "your slope, 1 - z^2 at z(1)"),
+    ("05_debug", "the / B deleted, the planted bug kept", debug_with("no 1/B, bug kept"),
+     "the planted bug is still there too"),
 ]
 
 
@@ -356,3 +359,14 @@ def test_a_transposed_weight_gradient_is_told_the_layout_not_the_product():
     text = _judge("05_weight_gradient", weight_gradient_with(dW=lambda dZ, Y: Y.T @ dZ), payload)
     assert "the transpose of the expected layout" in text and "a row per unit of layer 1" in text
     assert "dZ^T" not in text and "Transpose it" not in text
+
+
+def test_a_debug_answer_wrong_in_both_layers_names_them_and_the_batch_average():
+    payload = get_part("05_debug").public_cases()[0].payload  # B = 4
+    message = _judge("05_debug", debug_with("no 1/B, bug kept"), payload)
+    assert "dW1, db1, dW2 and db2 disagree, in both layers: dW2 and db2 are exactly B = 4 times too large" in message
+    assert "the batch average is involved" in message
+    assert "dW1 and db1 are B times too large as well, but B times what the given function returns" in message
+    assert "gradient-check the fixed function" not in message
+    message = _judge("05_debug", debug_with("no 1/B"), payload)
+    assert "in both layers: all of them are exactly B = 4 times too large" in message

@@ -64,6 +64,35 @@ def variable_values(x: float) -> dict[str, float]:
     return values
 
 
+def path_products(values: dict[str, float]) -> dict[tuple[str, ...], tuple[float, dict]]:
+    """{path: (its product, {arrow: weight})} for every path from x to F, the weights evaluated at ``values``
+    (the variables' values by name; consistent ones from :func:`variable_values`, or deliberately wrong ones)."""
+    diagram = homework_diagram()
+    at = _sym_values(values)
+    out = {}
+    for path in diagram.paths(sp.Symbol(SOURCE), sp.Symbol(TARGET)):
+        weights = {(str(s), str(t)): float(diagram.weight(s, t).xreplace(at).evalf(30)) for s, t in zip(path, path[1:])}
+        out[tuple(map(str, path))] = (float(np.prod(list(weights.values()))), weights)
+    return out
+
+
+def _wrong_point(path: tuple[str, ...], got: float, x: float) -> str | None:
+    """Why the product along ``path`` is ``got``, when it is the right product with a weight evaluated at the
+    wrong point: an intermediate variable given x's value (a = x, forgetting a = x**2, say), or None."""
+    values = variable_values(x)
+    diagram = homework_diagram()
+    for var in [v for v in DEFINITIONS if v != TARGET]:
+        wrong = dict(values, **{var: values["x"]})
+        want, _ = path_products(wrong)[path]
+        if agree(got, want) and not agree(want, path_products(values)[path][0]):
+            arrows = [f"{s} -> {t}" for s, t in zip(path, path[1:])
+                      if sp.Symbol(var) in diagram.weight(sp.Symbol(s), sp.Symbol(t)).free_symbols]
+            return (f"the product along {' -> '.join(path)} multiplies the right weights, but evaluates "
+                    f"{' and '.join(arrows)} at the wrong point: it takes {var} = {fmt(values['x'])}, the value of x, "
+                    f"while at x = {fmt(values['x'])} the variable {var} = {DEFINITIONS[var]} is {fmt(values[var])}")
+    return None
+
+
 def hidden_point(rng: np.random.Generator, n: int) -> float:
     """The n-th hidden point: |x| in [0.6, 2], the sign alternating with n (x > 0 for even n)."""
     return float((1 - 2 * (n % 2)) * rng.uniform(0.6, 2.0))
@@ -252,14 +281,7 @@ result = [answer[0], rows]
 
     def expected(self, payload):
         """{path: (its product at x, {arrow: weight at x})} for every path of the diagram."""
-        diagram = homework_diagram()
-        values = _sym_values(variable_values(payload["x"]))
-        out = {}
-        for path in diagram.paths(sp.Symbol(SOURCE), sp.Symbol(TARGET)):
-            weights = {(str(s), str(t)): float(diagram.weight(s, t).xreplace(values).evalf(30))
-                       for s, t in zip(path, path[1:])}
-            out[tuple(map(str, path))] = (float(np.prod(list(weights.values()))), weights)
-        return out
+        return path_products(variable_values(payload["x"]))
 
     def judge(self, payload, answer, expected):
         x = fmt(payload["x"])
@@ -292,6 +314,8 @@ result = [answer[0], rows]
                 if agree(got, want * w) and not agree(w, 1.0):
                     why = f"the product along {' -> '.join(path)} has the factor d{t}/d{s} twice"
                     break
+            else:
+                why = _wrong_point(path, got, payload["x"]) or why
             return Verdict.wrong(f"the product along {' -> '.join(path)} at x = {x}: expected {fmt(want)}, "
                                  f"got {fmt(got)}", why)
         want_total = sum(v for v, _ in expected.values())
@@ -326,10 +350,34 @@ result = number(expr, {"x": p["x"]}, "symbolic_total()")
         got = as_numbers(answer, "symbolic_total()", ())
         if agree(got, want):
             return Verdict.ok()
-        return Verdict.wrong(
-            f"at x = {fmt(payload['x'])}: expected {fmt(want)}, got {fmt(got)}",
-            "the expression should be dF/dx with a, b and c replaced by their definitions in x",
-        )
+        return Verdict.wrong(f"at x = {fmt(payload['x'])}: expected {fmt(want)}, got {fmt(got)}",
+                             _symbolic_diagnosis(payload["x"], got, want))
+
+
+def _symbolic_diagnosis(x: float, got: float, want: float) -> str:
+    """What a wrong dF/dx most likely lacks, from its value at x: F itself, a path's term missing or of the
+    wrong sign, or a term without one of its factors (the chain rule's inner derivative, typically); never the
+    expression itself."""
+    if agree(got, variable_values(x)["F"]):
+        return (f"at x = {fmt(x)} your expression equals F itself, not its derivative: symbolic_total() should "
+                f"return dF/dx")
+    terms = path_products(variable_values(x))
+    for path, (term, weights) in terms.items():
+        name = " -> ".join(path)
+        if agree(got, want - term):
+            return (f"the term of the path {name} is missing: dF/dx has one term for each path from x to F "
+                    f"(the same terms as your path sum)")
+        if agree(got, want - 2 * term):
+            why = f"the term of the path {name} has the wrong sign at x = {fmt(x)}"
+            return why + (": is |x| or sqrt(x**2) standing in for x?" if x < 0 else "")
+        for (s, t), w in weights.items():
+            if w != 0 and not agree(w, 1.0) and agree(got, want - term + term / w):
+                why = f"the term of the path {name} lacks the factor d{t}/d{s} (the arrow {s} -> {t})"
+                if s == SOURCE:
+                    why += (f": differentiating a function of {t} = {DEFINITIONS[t]} with respect to x, the chain "
+                            f"rule multiplies by the inner derivative d{t}/dx")
+                return why
+    return "the expression should be dF/dx with a, b and c replaced by their definitions in x"
 
 
 # -- the numerical witness ---------------------------------------------------------------------

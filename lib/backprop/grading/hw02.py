@@ -573,7 +573,10 @@ result = call("input_step", vector(p["dz"]), np.array(p["w"], dtype=float))
             return Verdict.ok()
         rule = "dDiv/dy(k-1)_i = sum over j of w(k)_ij * dDiv/dz(k)_j"
         why = f"the weighted sum disagrees: {rule}"
-        if w.shape[0] == w.shape[1] and agree(got, w.T @ dz).all():
+        if np.any(expected != 0) and agree(got, -expected).all():
+            why = (f"the sign is flipped: every entry is exactly minus the weighted sum, so a minus sign has crept "
+                   f"in (the chain rule only multiplies and adds here: {rule})")
+        elif w.shape[0] == w.shape[1] and agree(got, w.T @ dz).all():
             why = f"you used w(k)_ji (the transposed weights): {rule}"
         elif any(agree(got, w[:, j] * dz[j]).all() for j in range(w.shape[1])) and w.shape[1] > 1:
             why = f"only one term j of the sum is there: {rule}"

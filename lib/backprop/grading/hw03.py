@@ -597,12 +597,12 @@ return result
 
 
 # -- 6. a multiplicative layer ----------------------------------------------------------------------
-def _multiplicative(do, y, pairs, *, swap=True, accumulate=True, square_once=False) -> np.ndarray:
-    """dDiv/dy of o_i = y_j y_l.  The keywords make three typical bugs, for the diagnosis: ``swap=False``
+def _multiplicative(do, y, pairs, *, swap=True, accumulate=True, square_once=False, upstream=True) -> np.ndarray:
+    """dDiv/dy of o_i = y_j y_l.  The keywords make four typical bugs, for the diagnosis: ``swap=False``
     (a factor's own value instead of the other's), ``accumulate=False`` (= instead of +=), ``square_once``
-    (a square y_j y_j given one term)."""
+    (a square y_j y_j given one term), ``upstream=False`` (the factor dDiv/do_i left out)."""
     out = np.zeros(len(y))
-    for g, (j, l) in zip(do, pairs):
+    for g, (j, l) in zip(do if upstream else np.ones(len(do)), pairs):
         for a, b in ((j, l),) if (square_once and j == l) else ((j, l), (l, j)):
             term = g * (y[b] if swap else y[a])
             out[a] = out[a] + term if accumulate else term
@@ -668,6 +668,9 @@ result = call("multiplicative_backward", vector(p["do"]), vector(p["y"]), pairs)
         elif agree(got, _multiplicative(do, y, pairs, accumulate=False)).all():
             why = (f"a unit used by several products (or twice, in a square) collects one term from each; "
                    f"yours keeps only the last (= instead of +=): {rule}")
+        elif agree(got, _multiplicative(do, y, pairs, upstream=False)).all():
+            why = (f"the factor dDiv/do_i (do[i], the gradient arriving from above) is missing: each term is the "
+                   f"local derivative do_i/dy_j times dDiv/do_i, and yours has the local derivative alone: {rule}")
         elif any(j == l for j, l in pairs) and agree(got, _multiplicative(do, y, pairs, square_once=True)).all():
             why = f"a square o_i = y_j y_j gives y_j both terms, 2 y_j dDiv/do_i: {rule}"
         else:

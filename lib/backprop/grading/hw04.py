@@ -14,7 +14,9 @@ The student writes
   is wrong;
 * ``kink_aware_check(f, df, z, kinks, h)``: per entry of z, ``"kink"`` when the central
   difference's interval [z - h, z + h] holds a kink, else ``"ok"`` or ``"FAIL"`` by
-  comparing df(z) with (f(z + h) - f(z - h)) / 2h.
+  comparing df(z) with (f(z + h) - f(z - h)) / 2h at the relative tolerance 1e-6 * max(1, |df|, |numeric|).
+  The cases hold entries exactly h from a kink (the interval ends on it: "kink") and a
+  steep function whose right derivative is off by more than 1e-6 but within that tolerance.
 
 Hidden cases are drawn afresh for every seed: widths, signs, exact zeros, ties, kinks
 at 0 and elsewhere, entries within h, between h and 2h, and far from a kink, with a
@@ -126,8 +128,14 @@ def _activation_judge(p: dict, answer, alpha: float, name: str) -> Verdict:
         why = f"dz holds the slope alone: the factor dDiv/dy (the gradient from above) is missing ({rule})"
     elif alpha and agree(got[~at_kink], ((z > 0) * dy)[~at_kink]).all():
         why = f"for z < 0 a leaky ReLU's slope is alpha = {fmt(alpha)}, not 0 ({rule})"
-    elif agree(got[~at_kink], (np.where(z < 0, 1.0, alpha) * dy)[~at_kink]).all():
-        why = f"the two sides are swapped: the slope is 1 where z > 0 ({rule})"
+    elif (swapped := agree(got[~at_kink], (np.where(z < 0, 1.0, alpha) * dy)[~at_kink]).all()) | \
+            (by_dy := agree(got[~at_kink], (np.where(dy > 0, 1.0, alpha) * dy)[~at_kink]).all()):
+        gate = (f"the gate opens where dDiv/dy > 0: the {name}'s slope depends on z(k), the input of the forward "
+                f"pass, not on the sign of the derivative arriving from above")
+        if swapped and by_dy:  # here dDiv/dy and z have opposite signs wherever z != 0: both readings fit
+            why = f"the two sides are swapped (the slope is 1 where z > 0), or {gate} ({rule})"
+        else:
+            why = f"the two sides are swapped: the slope is 1 where z > 0 ({rule})" if swapped else f"{gate} ({rule})"
     else:
         why = f"the slope of the {name} or the product with dDiv/dy disagrees: {rule}"
     return Verdict.wrong(details, why)
@@ -332,7 +340,14 @@ FUNCTIONS = {
     "hinge": ("np.maximum(0.0, 1.0 - z)", "np.where(z < 1, -1.0, 0.0)", (1.0,)),
     "clip": ("np.clip(z, -1.0, 1.0)", "np.where((z > -1) & (z < 1), 1.0, 0.0)", (-1.0, 1.0)),
     "tanh": ("np.tanh(z)", "1.0 - np.tanh(z) ** 2", ()),
+    "steep": ("100.0 * np.tanh(z) + 50.0 * np.abs(z)", "100.0 * (1.0 - np.tanh(z) ** 2) + 50.0 * np.sign(z)", (0.0,)),
 }
+#: the multiple of tanh's derivative in each function's derivative (the ``tanh`` of a claimed derivative's data)
+TANH_PART = {"tanh": 1.0, "steep": 100.0}
+#: the step of every "steep" case: there the central difference of the right derivative is off by up to 3.3e-5
+#: (tanh's share; |df| up to 150), at most 0.65 of the homework's relative tolerance, and more than an absolute 1e-6
+#: wherever |z| < 2.5 but near |z| = 0.66
+STEEP_H = 1e-3
 
 
 #: how the kernel (and the grader) build the claimed derivative df of a case from its data ``p["df"]``: constant
@@ -364,9 +379,11 @@ def _functions(p: dict):
 
 
 def _true_slopes(name: str) -> tuple[list[float], list[float]]:
-    """The right derivative of a piecewise-linear function: its kinks and its slope on each interval between them."""
+    """The right derivative of a piecewise-linear function (of a function's piecewise-linear part, its share of tanh
+    left out: see ``TANH_PART``): its kinks and its slope on each interval between them."""
     kinks = list(FUNCTIONS[name][2])
-    right = eval(f"lambda z: {FUNCTIONS[name][1]}", {"np": np})
+    derivative = eval(f"lambda z: {FUNCTIONS[name][1]}", {"np": np})
+    right = lambda z: derivative(z) - TANH_PART.get(name, 0.0) * (1.0 - np.tanh(z) ** 2)  # noqa: E731
     inner = [(a + b) / 2 for a, b in zip(kinks, kinks[1:])]
     where = [kinks[0] - 1.0, *inner, kinks[-1] + 1.0]
     return kinks, [float(right(np.array(v))) for v in where]
@@ -380,7 +397,7 @@ def derivative_table(name: str, slopes: list[float]) -> dict:
     values = [slopes[0]]
     for n, _ in enumerate(kinks):
         values += [(true[n] + true[n + 1]) / 2, slopes[n + 1]]
-    return {"breaks": kinks, "values": values, "tanh": 0.0}
+    return {"breaks": kinks, "values": values, "tanh": TANH_PART.get(name, 0.0)}
 
 
 def check_statuses(f, df, z: np.ndarray, kinks, h: float) -> list[str]:
@@ -397,13 +414,16 @@ def _check_case(rng: np.random.Generator, n: int) -> dict:
     """Entries at a kink, within h of one (inside the interval), between h and 2h from one (outside it), and
     far from every kink, on every interval between kinks; a derivative that is wrong on some of those intervals
     and right on the others (tanh: right, or scaled)."""
-    names = ("relu", "leaky_relu", "abs", "hinge", "clip", "relu", "hinge", "clip", "tanh", "abs", "relu", "clip")
+    names = ("relu", "leaky_relu", "abs", "hinge", "clip", "relu", "hinge", "clip", "tanh", "abs", "relu",
+             "steep")
     name = names[n % len(names)]
     kinks = FUNCTIONS[name][2]
-    h = float(rng.choice([1e-5, 1e-4, 1e-3])) if name != "tanh" else 1e-5
+    h = {"tanh": 1e-5, "steep": STEEP_H}.get(name) or float(rng.choice([1e-5, 1e-4, 1e-3]))
     far = list(rng.uniform(-2.5, 2.5, size=int(rng.integers(3, 6))))
     edges = [-3.0, *kinks, 3.0]
     far += [float(rng.uniform(a + 0.1, b - 0.1)) for a, b in zip(edges, edges[1:])]  # one on every interval
+    if name == "steep":  # on each side, where the right derivative is off by more than 1e-6 (see STEEP_H)
+        far += [float(rng.uniform(0.1, 0.4)), float(rng.uniform(-0.4, -0.1))]
     for i, v in enumerate(far):  # far entries: at least 0.1 from every kink
         while kinks and min(abs(v - k) for k in kinks) < 0.1:
             v += 0.25
@@ -412,6 +432,8 @@ def _check_case(rng: np.random.Generator, n: int) -> dict:
     for k in kinks:
         z += [k, k + h * rng.uniform(0.2, 0.9), k - h * rng.uniform(0.2, 0.9),
               k + h * rng.uniform(1.2, 1.8) * rng.choice([-1, 1])]
+        if k == 0:  # exactly h away (|z - k| = h holds exactly only for k = 0): the interval ends on the kink
+            z.append(h * float(rng.choice([-1.0, 1.0])))
     z = np.array(z)
     z = z[rng.permutation(z.size)]
     if not kinks:
@@ -422,6 +444,25 @@ def _check_case(rng: np.random.Generator, n: int) -> dict:
         slopes = [s + (float(rng.choice([0.5, -0.75, 2.0])) if i in wrong else 0.0) for i, s in enumerate(slopes)]
         df = derivative_table(name, slopes)
     return {"function": name, "z": z.tolist(), "kinks": list(kinks), "h": h, "df": df}
+
+
+def _absolute_tolerance(p: dict, failed: np.ndarray) -> str | None:
+    """Why right derivatives were reported 'FAIL', when every such entry is within the homework's relative tolerance
+    but not within an absolute 1e-6 (an absolute tolerance, the scale max(1, |df|, |numeric|) left out); else None."""
+    if not failed.any():
+        return None
+    f, df = _functions(p)
+    z, h = np.array(p["z"], dtype=float)[failed], float(p["h"])
+    numeric = (f(z + h) - f(z - h)) / (2 * h)
+    analytic = np.asarray(df(z), dtype=float)
+    gap, scale = np.abs(analytic - numeric), np.maximum(1.0, np.maximum(np.abs(analytic), np.abs(numeric)))
+    if not (gap > CHECK_RTOL).all():
+        return None
+    i = int(np.argmax(gap))
+    return (f"a right derivative failed where it is large: at z = {z[i]:.6g}, |df(z) - numeric| = {gap[i]:.3g} is "
+            f"more than {CHECK_RTOL:g}, but within {CHECK_RTOL:g} * max(1, |df(z)|, |numeric|) = "
+            f"{CHECK_RTOL * scale[i]:.3g}: the tolerance grows with the size of the derivative (relative, as the "
+            f"homework states it), it is not an absolute {CHECK_RTOL:g}")
 
 
 class KinkAwareCheck(Hw04Part, id="04_kink_aware_check", names=("kink_aware_check",),
@@ -445,8 +486,9 @@ result = [str(s) for s in result]
     def public_cases(self):
         return [
             Case("ReLU with its right derivative (1/2 at the kink, where the central difference gives 1/2 too), "
-                 "h = 1e-5: z = 0 (at the kink), 4e-6 (within h), 3e-5 (beyond h), -1.5 and 2",
-                 {"function": "relu", "z": [0.0, 4e-6, 3e-5, -1.5, 2.0], "kinks": [0.0], "h": 1e-5,
+                 "h = 1e-5: z = 0 (at the kink), 4e-6 (within h), 3e-5 (beyond h), -1.5, 2 and -1e-5 (exactly h "
+                 "from the kink)",
+                 {"function": "relu", "z": [0.0, 4e-6, 3e-5, -1.5, 2.0, -1e-5], "kinks": [0.0], "h": 1e-5,
                   "df": derivative_table("relu", [0.0, 1.0])}),
             Case("ReLU with a derivative that is wrong for z < 0 (0.5 instead of 0), h = 1e-4",
                  {"function": "relu", "z": [-2.0, -0.5, -5e-5, 1.0, 1.5e-4], "kinks": [0.0], "h": 1e-4,
@@ -457,6 +499,9 @@ result = [str(s) for s in result]
             Case("tanh, smooth (no kink), a wrong derivative for z > 1, h = 1e-5",
                  {"function": "tanh", "z": [-1.0, 0.0, 0.5, 1.5, 2.0], "kinks": [], "h": 1e-5,
                   "df": {"breaks": [1.0], "values": [0.0, 0.0, 0.5], "tanh": 1.0}}),
+            Case(f"100 tanh(z) + 50 |z|, steep (|df| up to 150), kink at 0, with its right derivative, h = {STEEP_H:g}",
+                 {"function": "steep", "z": [-2.0, -0.3, 0.0, 1.0, 2.5], "kinks": [0.0], "h": STEEP_H,
+                  "df": derivative_table("steep", [-50.0, 50.0])}),
         ]
 
     def hidden_case(self, rng, n):
@@ -500,6 +545,9 @@ result = [str(s) for s in result]
             why = "each status must be one of the strings 'ok', 'FAIL' or 'kink'"
         elif (said == "ok").all():
             why = "every entry is 'ok': the check must compare df(z) with the central difference and spot kinks"
+        elif (missed := (exp == "kink") & (said != "kink")).any() and (gaps[missed] == h).all():
+            why = ("an entry exactly h from a kink (|z - kink| = h) was judged: the interval [z - h, z + h] then ends "
+                   "on the kink, and the homework counts it as holding the kink: the test is |z - kink| <= h, not < h")
         elif ((exp == "kink") & (said != "kink") & (gaps > 0)).any() and not ((exp == "kink") & (said != "kink")
                                                                                & (gaps == 0)).any():
             why = ("an entry within h of a kink (not exactly at it) was judged: the interval [z - h, z + h] holds the "
@@ -513,6 +561,8 @@ result = [str(s) for s in result]
         elif ((exp == "FAIL") & (said == "ok")).any():
             why = ("a wrong derivative passed: compare df(z) with (f(z + h) - f(z - h)) / 2h at a relative "
                    f"tolerance of {CHECK_RTOL:g} (relative to max(1, |df|, |numeric|))")
+        elif (absolute := _absolute_tolerance(p, (exp == "ok") & (said == "FAIL"))) is not None:
+            why = absolute
         elif ((exp == "ok") & (said == "FAIL")).any():
             why = ("a right derivative failed: the central difference is (f(z + h) - f(z - h)) / (2h), compared "
                    f"with df(z) at a relative tolerance of {CHECK_RTOL:g}")

@@ -517,6 +517,38 @@ def _two_layer_case(rng, n: int, B=None, widths=None) -> dict:
             "W2": case["weights"][1], "b2": case["biases"][1]}
 
 
+def _several_layers(got: list, want: list, given: list, B: int, names: list[str]) -> str | None:
+    """Which gradients of both layers disagree, and how, when layer 2's do too (the planted bug alone leaves layer 2
+    right): the ones exactly B times too large or too small (the batch average's 1/B), and whether the others are
+    the given function's, so scaled (the planted bug still there too); None when layer 2 is right."""
+    wrong = [i for i, (g, w) in enumerate(zip(got, want)) if not agree(g, w).all()]
+    if not any(i >= 2 for i in wrong) or len(wrong) < 2:
+        return None
+
+    def listed(idx):
+        return " and ".join([", ".join(names[i] for i in idx[:-1]), names[idx[-1]]] if len(idx) > 1 else [names[idx[0]]])
+
+    why = f"{listed(wrong)} disagree, in both layers"
+    for factor, how in ((B, "large"), (1 / B, "small")):
+        scaled = [i for i in wrong if B > 1 and agree(got[i], want[i] * factor).all()]
+        if not scaled:
+            continue
+        who = "all of them are" if scaled == wrong else f"{listed(scaled)} {'is' if len(scaled) == 1 else 'are'}"
+        why += (f": {who} exactly B = {B} times too {how}, so the "
+                f"batch average is involved: the loss averages over the B instances, and its 1/B belongs in the "
+                f"gradients once, in dLoss/dY")
+        rest = [i for i in wrong if i not in scaled]
+        if rest and all(agree(got[i], given[i] * factor).all() for i in rest):
+            why += (f"; {listed(rest)} {'is' if len(rest) == 1 else 'are'} B times too {how} as well, but B times "
+                    f"what the given function returns: the planted bug is still there too, in the step from layer 2 "
+                    f"back to layer 1")
+        elif rest:
+            why += (f"; {listed(rest)} {'is' if len(rest) == 1 else 'are'} wrong beyond that factor: once the 1/B "
+                    f"is right, gradient-check the function against finite differences to find the other step")
+        return why
+    return why + ": gradient-check the function against finite differences, one layer at a time, to see which steps are wrong"
+
+
 class DebugTwoLayer(Hw05Part, id="05_debug", names=("two_layer_backward",),
                     title="find and fix the planted bug"):
     call = _PRELUDE + '''
@@ -555,6 +587,10 @@ if not isinstance(result, (tuple, list)) or len(result) != 4:
             return Verdict.wrong(compare_numbers(got[0], expected[0], _namer("dW", 1)),
                                  "these are the given function's results: the planted bug is still there. Its layer 2 "
                                  "gradients are right, so look at the step from layer 2 back to layer 1")
+        several = _several_layers(got, expected, buggy, B, [f"{q}{k}" for q, k in self.NAMES])
+        if several is not None:
+            i = next(i for i, (g, e) in enumerate(zip(got, expected)) if not agree(g, e).all())
+            return Verdict.wrong(compare_numbers(got[i], expected[i], _namer(*self.NAMES[i])), several)
         for (q, k), g, e in zip(self.NAMES, got, expected):
             if not agree(g, e).all():
                 why = _average_diagnosis(g, e, B, f"{q}{k}") or (
