@@ -582,7 +582,9 @@ def test_notebook_01_path_sum_explorer_and_polls(open_notebook):
     nb.wait_for_new_image(cell, before)
     step_slider_to(nb, cell, 0, "1.312")  # where c = -2: the paths cancel in pairs
     numbers = lambda: [float(v) for v in re.findall(r"-?\d+\.\d{4}", table.inner_text())]
-    nb.wait_for_change(lambda: numbers()[-2] != 0.0, True, "the sum over paths at x = 1.312 (where it is 0)")
+    # the table of x = 1.312: its sum is 0 while no path's product is (a stale table of x = 0 has every product 0)
+    drawn = lambda: (lambda n: len(n) == 6 and n[-2] == 0.0 and n[0] != 0.0)(numbers())
+    nb.wait_for_change(drawn, False, "the sum over paths at x = 1.312 (where it is 0)")
     check_explorer_fits(nb, cell)
     *paths, total, numeric = numbers()
     assert len(paths) == 4 and total == numeric == 0.0, table.inner_text()
