@@ -158,6 +158,21 @@ def test_two_students_of_one_name_in_two_sections_get_two_feedback_files(tmp_pat
     assert sorted(r["submission"] for r in _rows(tmp_path / "g.csv")) == sorted(map(str, [first, second, other]))
 
 
+def test_a_student_regraded_alone_keeps_the_feedback_name_of_the_class_run(tmp_path, fake, run):
+    for name in ("alice", "bob"):
+        _copy(SOL02, tmp_path / "class" / name / SOL02.name)
+    feedback, stem = tmp_path / "feedback", SOL02.stem
+    assert run(tmp_path / "class", "--feedback", feedback)[0] == 0
+    mine = feedback / f"alice__{stem}.md"
+    mine.write_text(mine.read_text() + "\nsee me about the backward pass\n")  # the instructor's note
+    code, _, err = run(tmp_path / "class" / "alice", "--feedback", feedback)  # alone, the name would be plain
+    assert code == 0, err
+    names = sorted(p.name for p in feedback.iterdir())
+    assert f"{stem}.md" not in names and f"alice__{stem}.md" in names, names
+    (backup,) = feedback.glob(f"alice__{stem}.md.bak-*")  # the annotated file kept, not left beside a new name
+    assert "see me about the backward pass" in backup.read_text()
+
+
 def test_a_renamed_file_is_named_with_its_folder_like_the_others(tmp_path, fake, run):
     for name in ("alice", "bob"):
         _copy(SOL02, tmp_path / "class" / name / SOL02.name)

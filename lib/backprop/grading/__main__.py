@@ -204,10 +204,12 @@ def _named(path: Path, assignments: dict):
     return None
 
 
-def _feedback_names(paths: list[Path]) -> list[str]:
+def _feedback_names(paths: list[Path], earlier: set[str] = frozenset()) -> list[str]:
     """One feedback file name per submission, all different: its name alone where that is unique, else with
     as many of its folders as tell it apart (``alice__02_scalar_backprop``, ``sec1__alice__02_scalar_backprop``).
-    Names are compared ignoring case (the folder may be on a file system that does)."""
+    Names are compared ignoring case (the folder may be on a file system that does).  ``earlier``: the names
+    (casefolded, without ``.md``) of feedback an earlier run wrote; a submission regraded alone keeps the name
+    it had in its class's run (``alice__02_scalar_backprop``, not ``02_scalar_backprop``)."""
     folders = [p.resolve().parent.parts for p in paths]
     depth = [0] * len(paths)
 
@@ -233,6 +235,14 @@ def _feedback_names(paths: list[Path]) -> list[str]:
             names[i] = f"{names[i]}__{paths[i].suffix.lstrip('.')}"
             if [k.casefold() for k in names].count(names[i].casefold()) > 1:
                 names[i] += f"__{i + 1}"
+    for i in range(len(paths)):  # the name of an earlier run's feedback for this file, when one is there
+        if names[i].casefold() in earlier:
+            continue
+        for deeper in range(depth[i] + 1, len(folders[i]) + 1):
+            depth[i], candidate = deeper, name(i)
+            if candidate.casefold() in earlier and candidate.casefold() not in {n.casefold() for n in names}:
+                names[i] = candidate
+                break
     return names
 
 
@@ -440,7 +450,13 @@ def cmd_grade(args) -> int:
     if args.assignment and args.assignment not in assignments:
         raise UsageError(f"argument --assignment expected one of {sorted(assignments)}, got {args.assignment!r}")
     paths = _expand(args.submissions)
-    names = _feedback_names(paths)
+    earlier = set()
+    if args.feedback and args.feedback.is_dir():  # feedback this grader wrote, by an earlier run
+        for old in args.feedback.glob("*.md"):
+            with old.open(encoding="utf-8", errors="replace") as f:
+                if f.readline().startswith(FEEDBACK_PREFIX):
+                    earlier.add(old.stem.casefold())
+    names = _feedback_names(paths, earlier)
     if args.csv:
         if args.csv.is_dir():
             raise UsageError(f"argument --csv expected a file to write, got {args.csv} (a folder)")
