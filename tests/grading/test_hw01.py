@@ -106,6 +106,8 @@ def test_every_bug_fails_the_public_cases_and_the_hidden_cases_of_every_seed(par
     ("01_local_derivatives", lambda: {(x, a): x + x, (x, b): sp.sin(x + sp.pi / 2), (a, c): sp.sin(x), (b, c): x**2,
                                       (c, F): 1, (a, F): sp.exp(x**2)}),  # the same derivatives, written otherwise
     ("01_influence_paths", lambda: PATHS),
+    ("01_influence_paths", lambda: (tuple(path) for path in PATHS)),  # a search that yields its paths
+    ("01_influence_paths", lambda: set(map(tuple, PATHS))),
     ("01_total_derivative", _path_sum()), ("01_symbolic_total", _dF_dx),
     ("01_central_difference", lambda f, x0, h: (f(x0 + h) - f(x0 - h)) / (2 * h)),
 ])

@@ -213,7 +213,9 @@ class InfluencePaths(Hw01Part, id="01_influence_paths", names=("influence_paths"
                      title="every path from x to F"):
     call = _PRELUDE + '''
 paths = call("influence_paths")
-if not isinstance(paths, (list, tuple, set)):
+if not isinstance(paths, (list, tuple, set, frozenset)) and hasattr(paths, "__next__"):
+    paths = list(paths)  # a generator of paths (a search that yields them), taken whole, as a set of them is
+if not isinstance(paths, (list, tuple, set, frozenset)):
     raise Wrong(f"influence_paths() should return a list of paths, got {type(paths).__name__}")
 result = []
 for path in paths:
