@@ -66,6 +66,15 @@ def _pairs(solutions: Path, exercises: Path):
         yield src, Path(exercises) / src.name
 
 
+def _outdated(solutions: Path, exercises: Path):
+    """``(source, student version, the text it should hold)`` for each student version that is missing or
+    differs from what its source generates."""
+    for src, dst in _pairs(solutions, exercises):
+        text = _render(student_version(nbformat.read(src, as_version=4)))
+        if not dst.exists() or dst.read_text(encoding="utf-8", errors="replace") != text:
+            yield src, dst, text
+
+
 def edited_cells(path: Path) -> list[str]:
     """grade_ids of the cells of a student version that someone has changed since it was generated.
 
@@ -93,12 +102,7 @@ def _edits(path: Path) -> list[str]:
 
 def kept_by_generate(solutions: Path, exercises: Path) -> list[Path]:
     """The stale student versions that ``generate`` would keep (someone's edits are in them) unless forced."""
-    kept = []
-    for src, dst in _pairs(solutions, exercises):
-        if dst.exists() and dst.read_text(encoding="utf-8", errors="replace") != _render(
-                student_version(nbformat.read(src, as_version=4))) and _edits(dst):
-            kept.append(dst)
-    return kept
+    return [dst for _, dst, _ in _outdated(solutions, exercises) if dst.exists() and _edits(dst)]
 
 
 def generate(solutions: Path, exercises: Path, force: bool = False) -> tuple[list[Path], list[str]]:
@@ -109,10 +113,7 @@ def generate(solutions: Path, exercises: Path, force: bool = False) -> tuple[lis
     """
     Path(exercises).mkdir(parents=True, exist_ok=True)
     written, kept = [], []
-    for src, dst in _pairs(solutions, exercises):
-        text = _render(student_version(nbformat.read(src, as_version=4)))
-        if dst.exists() and dst.read_text(encoding="utf-8") == text:
-            continue
+    for _, dst, text in _outdated(solutions, exercises):
         if dst.exists() and not force:
             changed = _edits(dst)
             if changed:
@@ -125,15 +126,9 @@ def generate(solutions: Path, exercises: Path, force: bool = False) -> tuple[lis
 
 def stale(solutions: Path, exercises: Path) -> list[str]:
     """What is out of date in ``exercises/``: missing, different or orphaned files (descriptions)."""
-    problems = []
-    expected = set()
-    for src, dst in _pairs(solutions, exercises):
-        expected.add(dst.name)
-        text = _render(student_version(nbformat.read(src, as_version=4)))
-        if not dst.exists():
-            problems.append(f"{dst} is missing")
-        elif dst.read_text(encoding="utf-8") != text:
-            problems.append(f"{dst} differs from what {src} generates")
+    problems = [f"{dst} is missing" if not dst.exists() else f"{dst} differs from what {src} generates"
+                for src, dst, _ in _outdated(solutions, exercises)]
+    expected = {dst.name for _, dst in _pairs(solutions, exercises)}
     for extra in sorted(Path(exercises).glob("*.ipynb")):
         if extra.name not in expected:
             problems.append(f"{extra} has no source in {solutions}")
