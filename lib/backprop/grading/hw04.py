@@ -400,13 +400,19 @@ def derivative_table(name: str, slopes: list[float]) -> dict:
     return {"breaks": kinks, "values": values, "tanh": TANH_PART.get(name, 0.0)}
 
 
+def _gap(f, df, z: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
+    """|df(z) - (f(z + h) - f(z - h)) / 2h| and the scale of the homework's tolerance, max(1, |df|, |numeric|)."""
+    numeric = (f(z + h) - f(z - h)) / (2 * h)
+    analytic = np.asarray(df(z), dtype=float)
+    return np.abs(analytic - numeric), np.maximum(1.0, np.maximum(np.abs(analytic), np.abs(numeric)))
+
+
 def check_statuses(f, df, z: np.ndarray, kinks, h: float) -> list[str]:
     """The reference: "kink" where [z - h, z + h] holds a kink, else "ok" / "FAIL" for df(z) against
     (f(z + h) - f(z - h)) / 2h at the homework's tolerance."""
     near = straddles_kink(z, np.array(list(kinks), dtype=float), h)
-    numeric = (f(z + h) - f(z - h)) / (2 * h)
-    analytic = np.asarray(df(z), dtype=float)
-    close = np.abs(analytic - numeric) <= CHECK_RTOL * np.maximum(1.0, np.maximum(np.abs(analytic), np.abs(numeric)))
+    gap, scale = _gap(f, df, z, h)
+    close = gap <= CHECK_RTOL * scale
     return ["kink" if k else ("ok" if c else "FAIL") for k, c in zip(near, close)]
 
 
@@ -452,10 +458,8 @@ def _absolute_tolerance(p: dict, failed: np.ndarray) -> str | None:
     if not failed.any():
         return None
     f, df = _functions(p)
-    z, h = np.array(p["z"], dtype=float)[failed], float(p["h"])
-    numeric = (f(z + h) - f(z - h)) / (2 * h)
-    analytic = np.asarray(df(z), dtype=float)
-    gap, scale = np.abs(analytic - numeric), np.maximum(1.0, np.maximum(np.abs(analytic), np.abs(numeric)))
+    z = np.array(p["z"], dtype=float)[failed]
+    gap, scale = _gap(f, df, z, float(p["h"]))
     if not (gap > CHECK_RTOL).all():
         return None
     i = int(np.argmax(gap))
